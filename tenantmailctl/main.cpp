@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("tenantmailctl " TM_VERSION); return 0; }

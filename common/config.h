@@ -1,0 +1,84 @@
+// config.h — the daemon configuration: command line plus tenantmail.conf, read
+// with Boost.Program_options. Each program declares its own options and adds
+// the common ones (add_common_options); load_config merges the two sources
+// (command line wins) and validates every value, without exceptions escaping.
+// Errors from the file read "file:line: reason", from the command line
+// "command line: reason". Every option and default is listed in conf/tenantmail.conf.
+#pragma once
+
+#include <boost/any.hpp>
+#include <boost/program_options.hpp>
+#include <array>
+#include <chrono>
+#include <string_view>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace tenantmail {
+
+inline constexpr const char* kDefaultConfigFile = "/etc/tenantmail/tenantmail.conf";
+
+// Sections of tenantmail.conf that belong to one program each. A program
+// skips the sections of the others; `tenantmailctl check-config` knows them all.
+inline constexpr std::array<std::string_view, 2> kProgramSections = {"milter", "policyd"};
+
+// Option value types that validate themselves, so a bad value is reported
+// against the line (or argument) that holds it. Declare options with them:
+//   ("milter.timeout", po::value<DurationOption>()->default_value({std::chrono::seconds(5)}, "5s"), "...")
+struct DurationOption {
+    std::chrono::milliseconds value{0};  // > 0: a zero timeout or interval is a mistake
+};
+struct PortOption {
+    std::uint16_t value = 0;  // 1..65535
+};
+struct LogLevelOption {
+    std::string value;  // error, warning, info or debug
+};
+
+// Found by Boost through argument-dependent lookup; they throw
+// boost::program_options errors, which load_config turns into Result errors.
+void validate(boost::any& out, const std::vector<std::string>& values, DurationOption*, int);
+void validate(boost::any& out, const std::vector<std::string>& values, PortOption*, int);
+void validate(boost::any& out, const std::vector<std::string>& values, LogLevelOption*, int);
+
+// help (-h), config (-c), check-config, tenants_file, bounce_secret_file,
+// log_level, redis.host, redis.port, redis.socket, redis.timeout,
+// redis.password_file. default_config exists so tests need not touch /etc.
+void add_common_options(boost::program_options::options_description& desc,
+                        const std::string& default_config = kDefaultConfigFile);
+
+struct LoadedConfig {
+    boost::program_options::variables_map options;
+    std::string file;  // the config file read, or "" when the default path was absent
+};
+
+// Parses the command line, then the config file named by --config. The file
+// named explicitly must exist; the default one may be absent (defaults apply).
+// "config", "check-config" and "help" are refused inside the file.
+// The file is lexed by ini_file (same syntax as tenants.conf) and its entries
+// are stored through Boost, so types, defaults and notifiers are Boost's.
+Result<LoadedConfig> load_config(int argc, const char* const* argv,
+                                 const boost::program_options::options_description& desc);
+
+// The common options, typed, for code that should not know option names.
+struct RedisSettings {
+    std::string host;
+    std::uint16_t port = 6379;
+    std::string socket;  // when set, host and port are not used
+    std::chrono::milliseconds timeout{100};
+    std::string password_file;  // "" when Redis needs no AUTH
+};
+struct CommonSettings {
+    bool check_config = false;
+    std::string tenants_file;
+    std::string bounce_secret_file;
+    std::string log_level;
+    RedisSettings redis;
+};
+// Only valid on a map filled through add_common_options and load_config.
+CommonSettings common_settings(const boost::program_options::variables_map& options);
+
+}  // namespace tenantmail

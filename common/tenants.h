@@ -1,0 +1,110 @@
+// tenants.h — the tenant registry: who each tenant is (tenants.conf, format in
+// conf/tenants.conf), and the per-request lookups the daemons make: by SASL
+// login, by client address, and whether a tenant may send as a From domain.
+// Does not open key files (dkim_key.h does) or talk to Redis.
+// A file with any error is rejected whole with "file:line: reason"; callers
+// keep their previous registry in that case.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/duration.h"
+#include "common/network.h"
+#include "common/result.h"
+
+namespace tenantmail {
+
+// Which rate limit a message counts against.
+enum class TrafficClass { bulk, transactional };
+std::string_view to_string(TrafficClass traffic_class);
+
+struct SaslUser {
+    std::string login;  // exact, case-sensitive
+    TrafficClass traffic_class = TrafficClass::bulk;
+};
+
+inline constexpr RateLimit kDefaultTenantRate{500, std::chrono::minutes(3)};
+
+struct Tenant {
+    std::string id;                    // [a-z0-9][a-z0-9_-]{0,62}
+    std::size_t line = 0;              // of the [id] header, for messages
+    std::vector<std::string> domains;  // lower case, no trailing dot
+    std::string selector;              // RSA key; both empty when the tenant does not sign
+    std::string key_path;
+    std::string ed25519_selector;  // optional second signature
+    std::string ed25519_key_path;
+    bool allow_rsa1024 = false;
+    std::string bounce_domain;  // required when signing; else may be empty
+    std::vector<SaslUser> sasl_users;
+    std::vector<Network> networks;
+    RateLimit bulk_rate = kDefaultTenantRate;
+    RateLimit transactional_rate = kDefaultTenantRate;
+    std::string from_rewrite;  // addr-spec, domain lower-cased; empty: no rewrite
+    std::string webhook_url;   // stored for the event dispatcher
+
+    bool signs() const { return !key_path.empty(); }
+    bool signs_ed25519() const { return !ed25519_key_path.empty(); }
+    const RateLimit& rate(TrafficClass traffic_class) const {
+        return traffic_class == TrafficClass::bulk ? bulk_rate : transactional_rate;
+    }
+};
+
+struct TenantMatch {
+    const Tenant* tenant = nullptr;
+    TrafficClass traffic_class = TrafficClass::bulk;
+};
+
+class TenantRegistry {
+public:
+    TenantRegistry() = default;  // empty: no tenants, every lookup misses
+
+    static Result<TenantRegistry> load_file(const std::string& path);
+    // filename only names the source in error messages.
+    static Result<TenantRegistry> parse(std::string_view text, std::string_view filename);
+
+    const Tenant* find(std::string_view id) const;
+    // Exact, case-sensitive login as Postfix passes it (sasl_username).
+    std::optional<TenantMatch> by_sasl_user(std::string_view login) const;
+    // Client address text as Postfix reports it (IPv4, IPv6 or IPv4-mapped).
+    // Mail identified by network counts as bulk.
+    std::optional<TenantMatch> by_client_address(std::string_view address_text) const;
+    std::optional<TenantMatch> by_client_address(const IpAddress& address) const;
+
+    // The tenant whose domain is the longest match for domain (itself or a
+    // parent), or nullptr. Case-insensitive; a trailing dot is ignored.
+    const Tenant* domain_owner(std::string_view domain) const;
+    // True only when tenant is domain_owner(domain): owning uni.ac.uk does not
+    // let a tenant send as careers.uni.ac.uk when another tenant claims that.
+    bool may_send_as(const Tenant& tenant, std::string_view domain) const;
+
+    const std::vector<Tenant>& tenants() const { return tenants_; }
+
+private:
+    // Transparent hashing so lookups take string_view without a copy.
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+    };
+    template <class V>
+    using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+
+    friend class TenantRegistryBuilder;
+
+    // Indexes into tenants_, so a copied or moved registry stays valid.
+    std::vector<Tenant> tenants_;
+    Map<std::size_t> by_id_;
+    Map<std::size_t> by_domain_;
+    Map<std::pair<std::size_t, TrafficClass>> by_login_;
+    // Linear scan: tenants with networks are few and blocks never overlap, so
+    // the first hit is the only hit. Replace with a prefix trie if that changes.
+    std::vector<std::pair<Network, std::size_t>> networks_;
+};
+
+}  // namespace tenantmail

@@ -103,7 +103,7 @@ Result<BounceToken> BounceAddressCodec::decode(std::string_view address, std::in
 }
 
 Result<BounceAddressCodec> load_bounce_codec(const std::string& secret_path) {
-    auto secret = read_private_file(secret_path, "bounce secret", 4096);
+    auto secret = read_private_file(secret_path, "bounce secret", PrivateFileRules{4096, true});
     if (!secret) return Error{secret.error()};
     auto codec = BounceAddressCodec::from_secret(std::string(trim(*secret)));
     if (!codec) return make_error(secret_path + ": " + codec.error());

@@ -22,6 +22,8 @@
 #include <openssl/x509.h>
 
 #include "common/base64.h"
+#include "common/private_file.h"
+#include "common/unique_fd.h"
 
 namespace tenantmail {
 namespace {
@@ -34,35 +36,6 @@ struct Deleter {
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
 
-// Closes on scope exit; release() hands the descriptor to a checked close.
-class UniqueFd {
-public:
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
-
-// Private key bytes are wiped before their memory goes back to the heap.
-class SecretBuffer {
-public:
-    explicit SecretBuffer(std::size_t size) : bytes_(size, '\0') {}
-    SecretBuffer(const SecretBuffer&) = delete;
-    SecretBuffer& operator=(const SecretBuffer&) = delete;
-    ~SecretBuffer() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
-    char* data() { return bytes_.data(); }
-    std::string_view view(std::size_t length) const { return {bytes_.data(), length}; }
-
-private:
-    std::string bytes_;
-};
 
 // Empties OpenSSL's per-thread error queue and returns its most specific
 // reason (the first one pushed, where the failure started).
@@ -93,11 +66,6 @@ int refuse_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* asked) 
     return -1;
 }
 
-std::string mode_text(mode_t mode) {
-    char text[8];
-    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-    return text;
-}
 
 // Explains a parse failure better than OpenSSL's "unsupported" when the
 // text is plainly not a private key.
@@ -149,34 +117,6 @@ Result<void> init_sign_context(EVP_MD_CTX* ctx, EVP_PKEY* key, KeyAlgorithm algo
     // changed default can never turn our signatures into PSS.
     if (algorithm == KeyAlgorithm::rsa && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
         return openssl_error(origin, "cannot select PKCS#1 v1.5 padding");
-    }
-    return {};
-}
-
-// Reads at most limit + 1 bytes so that a file growing after fstat is still
-// caught by the size limit instead of being read without bound.
-Result<std::size_t> read_all(int fd, SecretBuffer& buffer, std::size_t limit, const std::string& path) {
-    std::size_t length = 0;
-    while (length <= limit) {
-        const ssize_t got = ::read(fd, buffer.data() + length, limit + 1 - length);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) return errno_error("cannot read key", path);
-        if (got == 0) return length;
-        length += static_cast<std::size_t>(got);
-    }
-    return make_error("key " + path + " is larger than " + std::to_string(limit / 1024) + " KB; not a DKIM key");
-}
-
-Result<void> check_key_file(const struct stat& st, const std::string& path, const KeyPolicy& policy) {
-    if (!S_ISREG(st.st_mode)) return make_error("key " + path + " is not a regular file");
-    if (policy.check_permissions && (st.st_mode & 066) != 0) {
-        const char* how = (st.st_mode & 044) != 0 ? "readable" : "writable";
-        return make_error("key " + path + " is " + how + " by group or others (mode " + mode_text(st.st_mode) +
-                          "); chmod 600 it");
-    }
-    if (static_cast<std::size_t>(st.st_size) > DkimKey::max_pem_bytes) {
-        return make_error("key " + path + " is " + std::to_string(st.st_size) + " bytes; a PEM key is at most " +
-                          std::to_string(DkimKey::max_pem_bytes / 1024) + " KB");
     }
     return {};
 }
@@ -301,19 +241,14 @@ Result<DkimKey> DkimKey::load_pem(std::string_view pem, const KeyPolicy& policy,
 }
 
 Result<DkimKey> DkimKey::load_file(const std::string& path, const KeyPolicy& policy) {
-    // One open, then fstat on that descriptor: the file checked is the file
-    // read. O_NONBLOCK keeps a FIFO planted at the path from hanging us
-    // before fstat refuses it; it changes nothing for regular files.
-    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (file.get() < 0) return errno_error("cannot open key", path);
-    struct stat st {};
-    if (::fstat(file.get(), &st) != 0) return errno_error("cannot stat key", path);
-    if (auto file_ok = check_key_file(st, path, policy); !file_ok) return Error{file_ok.error()};
-
-    SecretBuffer buffer(max_pem_bytes + 1);
-    auto length = read_all(file.get(), buffer, max_pem_bytes, path);
-    if (!length) return Error{length.error()};
-    return load_pem(buffer.view(*length), policy, "key " + path);
+    PrivateFileRules rules;
+    rules.max_size = max_pem_bytes;
+    rules.check_permissions = policy.check_permissions;
+    auto pem = read_private_file(path, "key", rules);
+    if (!pem) return Error{pem.error()};
+    auto key = load_pem(*pem, policy, "key " + path);
+    OPENSSL_cleanse(pem->data(), pem->size());
+    return key;
 }
 
 Result<DkimKey> DkimKey::generate(KeyAlgorithm algorithm, int rsa_bits) {

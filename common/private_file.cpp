@@ -2,28 +2,15 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
+#include "common/unique_fd.h"
+
 namespace tenantmail {
 namespace {
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 std::string octal_mode(mode_t mode) {
     char text[8];
@@ -31,34 +18,43 @@ std::string octal_mode(mode_t mode) {
     return text;
 }
 
-}  // namespace
-
-Result<std::string> read_private_file(const std::string& path, std::string_view what, size_t max_size) {
-    const std::string name = std::string(what) + " " + path;
-    const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (fd.get() < 0) return make_error(name + ": cannot open: " + std::strerror(errno));
-
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return make_error(name + ": cannot stat: " + std::strerror(errno));
-    if (!S_ISREG(st.st_mode)) return make_error(name + ": not a regular file");
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        return make_error(name + " is accessible by group or others (mode " + octal_mode(st.st_mode) +
+Result<void> check_file(const struct stat& st, const std::string& name, const PrivateFileRules& rules) {
+    if (!S_ISREG(st.st_mode)) return make_error(name + " is not a regular file");
+    if (rules.check_permissions && (st.st_mode & 066) != 0) {
+        const char* how = (st.st_mode & 044) != 0 ? "readable" : "writable";
+        return make_error(name + " is " + how + " by group or others (mode " + octal_mode(st.st_mode) +
                           "); chmod 600 it");
     }
-    if (static_cast<size_t>(st.st_size) > max_size) {
-        return make_error(name + ": larger than " + std::to_string(max_size) + " bytes");
+    if (static_cast<std::size_t>(st.st_size) > rules.max_size) {
+        return make_error(name + " is " + std::to_string(st.st_size) + " bytes; at most " +
+                          std::to_string(rules.max_size) + " are accepted");
     }
+    return {};
+}
 
-    std::string content(static_cast<size_t>(st.st_size), '\0');
-    size_t done = 0;
-    while (done < content.size()) {
-        const ssize_t n = ::read(fd.get(), content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return make_error(name + ": cannot read: " + std::strerror(errno));
-        if (n == 0) break;  // shrank while we read; take what is there
-        done += static_cast<size_t>(n);
+}  // namespace
+
+Result<std::string> read_private_file(const std::string& path, std::string_view what, const PrivateFileRules& rules) {
+    const std::string name = std::string(what) + " " + path;
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (fd.get() < 0) return make_error("cannot open " + name + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + name + ": " + std::strerror(errno));
+    if (auto checked = check_file(st, name, rules); !checked) return Error{checked.error()};
+
+    // Read at most max_size + 1 bytes: a file that grew after fstat is still
+    // caught by the limit instead of being read without bound.
+    std::string content(rules.max_size + 1, '\0');
+    std::size_t length = 0;
+    while (length < content.size()) {
+        const ssize_t got = ::read(fd.get(), content.data() + length, content.size() - length);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return make_error("cannot read " + name + ": " + std::strerror(errno));
+        if (got == 0) break;
+        length += static_cast<std::size_t>(got);
     }
-    content.resize(done);
+    if (length > rules.max_size) return make_error(name + " grew past " + std::to_string(rules.max_size) + " bytes");
+    content.resize(length);
     return content;
 }
 

@@ -54,7 +54,9 @@ TEST_F(PrivateFileTest, RefusesDirectoriesMissingAndOversizedFiles) {
     const auto missing = read_private_file(dir_ + "/none", "key");
     ASSERT_FALSE(missing.ok());
     EXPECT_NE(missing.error().find("No such file"), std::string::npos);
-    EXPECT_FALSE(read_private_file(write("big", std::string(100, 'x'), 0600), "key", 99).ok());
+    EXPECT_NE(missing.error().find(dir_ + "/none"), std::string::npos);
+    EXPECT_FALSE(read_private_file(write("big", std::string(100, 'x'), 0600), "key", PrivateFileRules{99, true}).ok());
+    EXPECT_TRUE(read_private_file(write("exec", "x", 0710), "key").ok());  // execute bits leak nothing
 }
 
 }  // namespace

@@ -1,2 +1,51 @@
+// main.cpp — tenantmailctl: the operator's tool for tenantmail (sign a test
+// message, generate tenant keys, check the configuration). Dispatches to one
+// function per subcommand; each prints its own errors on stderr.
 #include <cstdio>
-int main() { std::puts("tenantmailctl " TM_VERSION); return 0; }
+#include <cstring>
+#include <string_view>
+
+#include "tenantmailctl/commands.h"
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: tenantmailctl COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  check-config [-c FILE]            validate tenantmail.conf, the tenants file and every key\n"
+    "  keygen TENANT [--algorithm A] [--selector S] [--force]\n"
+    "                                    create a tenant's DKIM key, print its DNS TXT record\n"
+    "  sign -d DOMAIN -k SELECTOR:KEYFILE [-k ...] [--canon H/B]\n"
+    "                                    DKIM-sign a message from stdin to stdout\n"
+    "  bounce-decode ADDRESS [--secret FILE] [--max-age 14d]\n"
+    "                                    authenticate a bounce address, print its queue id and time\n"
+    "  version                           print the version\n"
+    "\n"
+    "Run 'tenantmailctl COMMAND --help' for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace tenantmail::ctl;
+    if (argc < 2) {
+        std::fputs(usage_text, stderr);
+        return 2;
+    }
+    const std::string_view command = argv[1];
+    const Args args(argv + 2, argv + argc);
+    if (command == "sign") return run_sign(args);
+    if (command == "keygen") return run_keygen(args);
+    if (command == "check-config") return run_check_config(args);
+    if (command == "bounce-decode") return run_bounce_decode(args);
+    if (command == "version" || command == "--version") {
+        std::puts("tenantmailctl " TM_VERSION);
+        return 0;
+    }
+    if (command == "help" || command == "--help" || command == "-h") {
+        std::fputs(usage_text, stdout);
+        return 0;
+    }
+    std::fprintf(stderr, "tenantmailctl: unknown command '%s'\n\n%s", argv[1], usage_text);
+    return 2;
+}

@@ -1,0 +1,15 @@
+// all_options.h — tenantmail.conf as a whole: the options of every program
+// that reads it, so tenantmailctl check-config catches a mistake in any
+// section, not only in the ones a single daemon knows.
+#pragma once
+
+#include <string>
+
+#include "common/config.h"
+
+namespace tenantmail::ctl {
+
+// path: the config file; optional: a missing file means defaults.
+Result<LoadedConfig> load_all_options(const std::string& path, bool optional);
+
+}  // namespace tenantmail::ctl

@@ -1,0 +1,18 @@
+// commands.h — the subcommands of tenantmailctl, each in its own file.
+// A command gets the arguments after its name and returns the exit status:
+// 0 success, 1 the operation was refused or failed, 2 usage error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tenantmail::ctl {
+
+using Args = std::vector<std::string>;
+
+int run_sign(const Args& args);
+int run_keygen(const Args& args);
+int run_check_config(const Args& args);
+int run_bounce_decode(const Args& args);
+
+}  // namespace tenantmail::ctl

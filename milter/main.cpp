@@ -1,0 +1,184 @@
+// main.cpp — tenantmail-milter: read the configuration, load the signing
+// table, open the milter socket, drop privileges and serve until SIGTERM.
+// SIGHUP reloads tenants, keys and the bounce secret; a broken new table is
+// refused with a log line and the old one keeps serving.
+//
+// Signals: libmilter's own signal thread treats SIGHUP as "stop". To keep
+// SIGHUP for reloading, smfi_main runs on a second thread and the main thread
+// waits in sigwait(); Linux offers a process-directed signal to the main
+// thread first when it is waiting for it, so libmilter never sees it.
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "common/daemon.h"
+#include "common/log.h"
+#include "milter/milter_callbacks.h"
+#include "milter/milter_settings.h"
+#include "milter/signing_table.h"
+
+namespace {
+
+using namespace tenantmail;
+using namespace tenantmail::milter;
+
+constexpr const char* program = "tenantmail-milter";
+
+// Postfix leaves Nagle on and libmilter writes each modification and the
+// final reply separately: without TCP_NODELAY the final reply waits ~40 ms
+// for a delayed ACK. Accepted sockets inherit the option from the listener,
+// which libmilter does not expose, so find it among our descriptors.
+void disable_nagle_on_listener() {
+    const int limit = static_cast<int>(::sysconf(_SC_OPEN_MAX) > 1024 ? 1024 : ::sysconf(_SC_OPEN_MAX));
+    for (int fd = 0; fd < limit; ++fd) {
+        int listening = 0;
+        socklen_t length = sizeof listening;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || !listening) continue;
+        sockaddr_storage address{};
+        socklen_t address_length = sizeof address;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0) continue;
+        if (address.ss_family != AF_INET && address.ss_family != AF_INET6) continue;
+        const int on = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
+}
+
+int check_config(const MilterSettings& settings) {
+    auto table = SigningTable::load(settings);
+    if (!table) {
+        std::fprintf(stderr, "%s: %s\n", program, table.error().c_str());
+        return 1;
+    }
+    std::printf("%s: configuration OK: %zu tenants\n", program, (*table)->registry().tenants().size());
+    return 0;
+}
+
+int open_socket(const MilterSettings& settings) {
+    if (smfi_register(filter_description()) == MI_FAILURE) {
+        LOG_ERROR("smfi_register failed");
+        return 1;
+    }
+    if (smfi_setconn(const_cast<char*>(settings.socket.c_str())) == MI_FAILURE) {
+        LOG_ERROR("invalid milter socket %s", settings.socket.c_str());
+        return 1;
+    }
+    smfi_settimeout(static_cast<int>(settings.smtp_timeout.count()));
+    if (smfi_opensocket(true) == MI_FAILURE) {  // true: remove a stale unix socket
+        LOG_ERROR("cannot listen on %s", settings.socket.c_str());
+        return 1;
+    }
+    disable_nagle_on_listener();
+    return 0;
+}
+
+void reload(const MilterSettings& settings) {
+    auto table = SigningTable::load(settings);
+    if (!table) {
+        LOG_ERROR("reload refused, still serving the previous tenants and keys: %s", table.error().c_str());
+        return;
+    }
+    LOG_INFO("reloaded: %zu tenants", (*table)->registry().tenants().size());
+    install_table(std::move(table).value());
+}
+
+// Waits for signals until told to stop; returns smfi_main's status.
+int serve(const MilterSettings& settings, const sigset_t& signals) {
+    int status = MI_SUCCESS;
+    std::thread milter([&status] {
+        status = smfi_main();
+        // Wake the main thread if libmilter stopped by itself.
+        ::kill(::getpid(), SIGTERM);
+    });
+    for (;;) {
+        int signal_number = 0;
+        if (::sigwait(&signals, &signal_number) != 0) continue;
+        if (signal_number == SIGHUP) {
+            reload(settings);
+            continue;
+        }
+        LOG_INFO("stopping on signal %d", signal_number);
+        smfi_stop();
+        break;
+    }
+    milter.join();
+    return status == MI_SUCCESS ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    namespace po = boost::program_options;
+    po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
+    add_milter_options(desc, kDefaultConfigFile);
+    desc.add_options()("version", "print the version and exit");
+    auto config = load_config(argc, argv, desc);
+    if (!config) {
+        std::fprintf(stderr, "%s: %s\n", program, config.error().c_str());
+        return 2;
+    }
+    if (config->options.count("help")) {
+        std::cout << desc << '\n';
+        return 0;
+    }
+    if (config->options.count("version")) {
+        std::printf("%s %s\n", program, TM_VERSION);
+        return 0;
+    }
+    static const MilterSettings settings = milter_settings(*config);
+    if (settings.common.check_config) return check_config(settings);
+
+    LogLevel level = LogLevel::info;
+    parse_log_level(settings.common.log_level, level);
+    log_open(program, settings.foreground, level);
+
+    auto table = SigningTable::load(settings);
+    if (!table) {
+        LOG_ERROR("cannot start: %s", table.error().c_str());
+        if (!settings.foreground) std::fprintf(stderr, "%s: cannot start: %s\n", program, table.error().c_str());
+        return 1;
+    }
+    install_settings(settings);
+    install_table(std::move(table).value());
+
+    if (open_socket(settings) != 0) return 1;
+    if (!settings.user.empty()) {
+        if (auto dropped = drop_privileges(settings.user); !dropped) {
+            LOG_ERROR("%s", dropped.error().c_str());
+            return 1;
+        }
+    }
+    if (!settings.foreground) {
+        if (auto detached = detach_from_terminal(); !detached) {
+            LOG_ERROR("%s", detached.error().c_str());
+            return 1;
+        }
+    }
+    if (!settings.pidfile.empty()) {
+        if (auto written = write_pidfile(settings.pidfile); !written) {
+            LOG_ERROR("%s", written.error().c_str());
+            return 1;
+        }
+    }
+
+    // Blocked here, so every thread (libmilter's included) inherits the mask
+    // and only sigwait() below receives these.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    LOG_INFO("listening on %s", settings.socket.c_str());
+    const int status = serve(settings, signals);
+    remove_pidfile(settings.pidfile);
+    LOG_INFO("stopped");
+    return status;
+}

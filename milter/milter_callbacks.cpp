@@ -1,0 +1,261 @@
+#include "milter/milter_callbacks.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <atomic>
+#include <ctime>
+#include <exception>
+#include <string>
+
+#include "common/log.h"
+#include "milter/outbound_message.h"
+
+namespace tenantmail::milter {
+namespace {
+
+const MilterSettings* g_settings = nullptr;
+std::atomic<std::shared_ptr<const SigningTable>> g_table;
+
+struct Connection {
+    std::string client_address;  // "" for local or unknown clients
+    bool leading_space = false;  // the MTA passes header values with their leading space
+    std::string queue_id;
+    std::unique_ptr<OutboundMessage> message;
+};
+
+Connection* connection(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
+
+std::string macro(SMFICTX* ctx, const char* name) {
+    const char* value = smfi_getsymval(ctx, const_cast<char*>(name));
+    return value == nullptr ? std::string() : std::string(value);
+}
+
+std::string address_text(const sockaddr* address) {
+    if (address == nullptr) return {};
+    char text[INET6_ADDRSTRLEN] = "";
+    if (address->sa_family == AF_INET) {
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, text, sizeof text);
+    } else if (address->sa_family == AF_INET6) {
+        ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, text, sizeof text);
+    }
+    return text;
+}
+
+const char* log_id(const Connection& conn) { return conn.queue_id.empty() ? "NOQUEUE" : conn.queue_id.c_str(); }
+
+sfsistat reply(SMFICTX* ctx, const SmtpReply& smtp, sfsistat status) {
+    smfi_setreply(ctx, const_cast<char*>(smtp.rcode.c_str()), const_cast<char*>(smtp.xcode.c_str()),
+                  const_cast<char*>(smtp.text.c_str()));
+    return status;
+}
+
+// libmilter wants LF-only folds in values it hands to the MTA: Postfix and
+// Sendmail store header lines with LF and add the CR on the wire.
+std::string to_mta_value(std::string value, bool leading_space) {
+    std::string out;
+    out.reserve(value.size());
+    for (char c : value) {
+        if (c != '\r') out.push_back(c);
+    }
+    if (!leading_space && !out.empty() && out.front() == ' ') out.erase(0, 1);
+    return out;
+}
+
+// The field as it will be written: name, colon, value; LF folds become CRLF.
+std::string raw_field(const char* name, const char* value, bool leading_space) {
+    std::string raw(name);
+    raw += leading_space ? ":" : ": ";
+    for (const char* p = value; *p != '\0'; ++p) {
+        if (*p == '\n' && (p == value || p[-1] != '\r')) raw.push_back('\r');
+        raw.push_back(*p);
+    }
+    return raw;
+}
+
+bool apply(SMFICTX* ctx, const Connection& conn, const MessageOutcome& outcome) {
+    for (const HeaderChange& change : outcome.changes) {
+        std::string value = to_mta_value(change.value, conn.leading_space);
+        char* name = const_cast<char*>(change.name.c_str());
+        int status = MI_FAILURE;
+        switch (change.kind) {
+            case HeaderChange::Kind::replace: status = smfi_chgheader(ctx, name, change.occurrence, value.data()); break;
+            case HeaderChange::Kind::append: status = smfi_addheader(ctx, name, value.data()); break;
+            case HeaderChange::Kind::insert_at_top: status = smfi_insheader(ctx, 0, name, value.data()); break;
+        }
+        if (status != MI_SUCCESS) return false;
+    }
+    if (!outcome.envelope_from.empty()) {
+        const std::string sender = "<" + outcome.envelope_from + ">";
+        if (smfi_chgfrom(ctx, const_cast<char*>(sender.c_str()), nullptr) != MI_SUCCESS) return false;
+    }
+    return true;
+}
+
+std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// Every callback runs its body through this: an exception (bad_alloc, a bug)
+// must not unwind into libmilter's C code. The MTA then retries later.
+template <class Body>
+sfsistat guarded(SMFICTX* ctx, const char* stage, Body body) {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        LOG_ERROR("internal error at %s: %s", stage, e.what());
+    } catch (...) {
+        LOG_ERROR("internal error at %s", stage);
+    }
+    return reply(ctx, SmtpReply{"451", "4.3.0", "temporary failure, try again later"}, SMFIS_TEMPFAIL);
+}
+
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, unsigned long, unsigned long,
+                      unsigned long* want_actions, unsigned long* want_steps, unsigned long*, unsigned long*) {
+    return guarded(ctx, "negotiate", [&] {
+        auto* conn = new Connection();
+        smfi_setpriv(ctx, conn);
+        *want_actions = actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM);
+        if ((actions & SMFIF_CHGFROM) == 0) LOG_WARNING("the MTA cannot change the envelope sender; bounces are not rewritten");
+        // Skip what we never look at. DATA stays: answering it avoids a
+        // Nagle stall between the MTA's DATA and first header packets.
+        unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN;
+        *want_steps = steps & skip;
+        if (steps & SMFIP_HDR_LEADSPC) {
+            *want_steps |= SMFIP_HDR_LEADSPC;
+            conn->leading_space = true;
+        }
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* address) {
+    return guarded(ctx, "connect", [&] {
+        Connection* conn = connection(ctx);
+        if (conn == nullptr) {  // an MTA that skipped negotiation
+            conn = new Connection();
+            smfi_setpriv(ctx, conn);
+        }
+        conn->client_address = address_text(address);
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_envfrom(SMFICTX* ctx, char**) {
+    return guarded(ctx, "MAIL", [&] {
+        Connection& conn = *connection(ctx);
+        conn.message.reset();
+        conn.queue_id = macro(ctx, "i");
+        std::shared_ptr<const SigningTable> table = g_table.load();
+        const std::string login = macro(ctx, "{auth_authen}");
+        std::optional<TenantMatch> match;
+        if (!login.empty()) match = table->registry().by_sasl_user(login);
+        if (!match && !conn.client_address.empty()) match = table->registry().by_client_address(conn.client_address);
+        if (!match) {
+            if (!g_settings->require_tenant) return SMFIS_ACCEPT;  // not ours: pass untouched
+            LOG_INFO("%s: client=[%s] login=%s: refused: no tenant", log_id(conn), conn.client_address.c_str(),
+                     login.empty() ? "-" : login.c_str());
+            return reply(ctx, SmtpReply{"550", "5.7.1", "sender is not a known tenant"}, SMFIS_REJECT);
+        }
+        conn.message = std::make_unique<OutboundMessage>(std::move(table), *g_settings, *match);
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_data(SMFICTX*) { return SMFIS_CONTINUE; }
+
+sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
+    return guarded(ctx, "header", [&] {
+        Connection& conn = *connection(ctx);
+        if (conn.message) conn.message->add_header(raw_field(name, value, conn.leading_space));
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_eoh(SMFICTX* ctx) {
+    return guarded(ctx, "end of headers", [&] {
+        Connection& conn = *connection(ctx);
+        if (!conn.message) return SMFIS_CONTINUE;
+        if (auto refusal = conn.message->end_of_headers(now_seconds())) {
+            if (conn.queue_id.empty()) conn.queue_id = macro(ctx, "i");
+            LOG_INFO("%s: tenant=%s: refused: %s %s %s", log_id(conn), conn.message->tenant().id.c_str(),
+                     refusal->rcode.c_str(), refusal->xcode.c_str(), refusal->text.c_str());
+            conn.message.reset();
+            return reply(ctx, *refusal, refusal->rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT);
+        }
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_body(SMFICTX* ctx, unsigned char* chunk, size_t length) {
+    return guarded(ctx, "body", [&] {
+        Connection& conn = *connection(ctx);
+        if (conn.message) conn.message->add_body(std::string_view(reinterpret_cast<const char*>(chunk), length));
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_eom(SMFICTX* ctx) {
+    return guarded(ctx, "end of message", [&] {
+        Connection& conn = *connection(ctx);
+        if (!conn.message) return SMFIS_CONTINUE;
+        const std::unique_ptr<OutboundMessage> message = std::move(conn.message);
+        if (conn.queue_id.empty()) conn.queue_id = macro(ctx, "i");
+        const char* tenant = message->tenant().id.c_str();
+        const std::string traffic(to_string(message->traffic_class()));
+        auto outcome = message->end_of_message(conn.queue_id, now_seconds());
+        if (!outcome) {
+            LOG_ERROR("%s: tenant=%s: signing failed, answering 451 4.3.0: %s", log_id(conn), tenant,
+                      outcome.error().c_str());
+            return reply(ctx, SmtpReply{"451", "4.3.0", "temporary signing failure, try again later"},
+                         SMFIS_TEMPFAIL);
+        }
+        if (!apply(ctx, conn, *outcome)) {
+            LOG_ERROR("%s: tenant=%s: the MTA refused a header or sender change; answering 451 4.3.0", log_id(conn),
+                      tenant);
+            return reply(ctx, SmtpReply{"451", "4.3.0", "temporary failure, try again later"}, SMFIS_TEMPFAIL);
+        }
+        LOG_INFO("%s: tenant=%s class=%s %s", log_id(conn), tenant, traffic.c_str(),
+                 outcome->log_summary.c_str());
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_abort(SMFICTX* ctx) {
+    if (Connection* conn = connection(ctx)) conn->message.reset();
+    return SMFIS_CONTINUE;
+}
+
+sfsistat on_close(SMFICTX* ctx) {
+    delete connection(ctx);
+    smfi_setpriv(ctx, nullptr);
+    return SMFIS_CONTINUE;
+}
+
+}  // namespace
+
+void install_settings(const MilterSettings& settings) { g_settings = &settings; }
+
+void install_table(std::shared_ptr<const SigningTable> table) { g_table.store(std::move(table)); }
+
+smfiDesc& filter_description() {
+    static smfiDesc description = {
+        const_cast<char*>("tenantmail-milter"),
+        SMFI_VERSION,
+        SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,
+        on_connect,
+        nullptr,  // helo
+        on_envfrom,
+        nullptr,  // rcpt
+        on_header,
+        on_eoh,
+        on_body,
+        on_eom,
+        on_abort,
+        on_close,
+        nullptr,  // unknown
+        on_data,
+        on_negotiate,
+    };
+    return description;
+}
+
+}  // namespace tenantmail::milter

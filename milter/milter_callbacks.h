@@ -1,0 +1,24 @@
+// milter_callbacks.h — the libmilter side of tenantmail-milter: the smfiDesc
+// callbacks, the per-connection state they share, and the current signing
+// table that SIGHUP replaces. All decisions are in outbound_message; this
+// file translates between libmilter and it, applies the result and logs one
+// line per message. No C++ exception crosses into libmilter.
+#pragma once
+
+#include <libmilter/mfapi.h>
+
+#include <memory>
+
+#include "milter/milter_settings.h"
+#include "milter/signing_table.h"
+
+namespace tenantmail::milter {
+
+// The settings must outlive the filter; the table may be replaced any time.
+void install_settings(const MilterSettings& settings);
+void install_table(std::shared_ptr<const SigningTable> table);
+
+// The filter description for smfi_register.
+smfiDesc& filter_description();
+
+}  // namespace tenantmail::milter

@@ -1,0 +1,103 @@
+#include "milter/milter_settings.h"
+
+namespace tenantmail::milter {
+namespace {
+
+namespace po = boost::program_options;
+
+const std::string& single_value(boost::any& out, const std::vector<std::string>& values) {
+    po::validators::check_first_occurrence(out);
+    return po::validators::get_single_string(values);
+}
+
+bool parse_canon(const std::string& name, Canon& out) {
+    if (name == "relaxed") out = Canon::relaxed;
+    else if (name == "simple") out = Canon::simple;
+    else return false;
+    return true;
+}
+
+std::chrono::seconds to_seconds(std::chrono::milliseconds value) {
+    return std::chrono::duration_cast<std::chrono::seconds>(value);
+}
+
+}  // namespace
+
+void validate(boost::any& out, const std::vector<std::string>& values, CanonicalizationOption*, int) {
+    const std::string& text = single_value(out, values);
+    // "relaxed" alone means relaxed/simple, as the c= tag does (RFC 6376 3.5).
+    const auto slash = text.find('/');
+    CanonicalizationOption option;
+    if (!parse_canon(text.substr(0, slash), option.header) ||
+        !parse_canon(slash == std::string::npos ? "simple" : text.substr(slash + 1), option.body)) {
+        throw po::error("\"" + text + "\" is not header/body with each simple or relaxed");
+    }
+    out = option;
+}
+
+void validate(boost::any& out, const std::vector<std::string>& values, ErrorActionOption*, int) {
+    const std::string& text = single_value(out, values);
+    if (text == "tempfail") out = ErrorActionOption{ErrorAction::tempfail};
+    else if (text == "accept") out = ErrorActionOption{ErrorAction::accept};
+    else throw po::error("\"" + text + "\" is not tempfail or accept");
+}
+
+void validate(boost::any& out, const std::vector<std::string>& values, SocketOption*, int) {
+    const std::string& text = single_value(out, values);
+    const auto colon = text.find(':');
+    const std::string type = text.substr(0, colon);
+    const bool known = type == "inet" || type == "inet6" || type == "unix" || type == "local";
+    if (colon == std::string::npos || colon + 1 == text.size() || !known) {
+        throw po::error("\"" + text + "\" is not inet:PORT@HOST, inet6:PORT@HOST or unix:/path");
+    }
+    out = SocketOption{text};
+}
+
+void add_milter_options(po::options_description& desc, const std::string& default_config) {
+    add_common_options(desc, default_config);
+    using std::chrono::seconds;
+    desc.add_options()
+        ("milter.socket,p", po::value<SocketOption>()->default_value({"inet:8894@127.0.0.1"}, "inet:8894@127.0.0.1")
+             ->value_name("SOCKET"), "where to listen: inet:PORT@HOST, inet6:PORT@HOST or unix:/path")
+        ("milter.pidfile", po::value<std::string>()->default_value("")->value_name("FILE"),
+         "write the process id here")
+        ("milter.user,u", po::value<std::string>()->default_value("")->value_name("USER"),
+         "switch to this user after reading keys and opening the socket")
+        ("foreground,f", po::bool_switch(), "stay in the foreground and log to stderr")
+        ("milter.canonicalization",
+         po::value<CanonicalizationOption>()->default_value({}, "relaxed/relaxed")->value_name("H/B"),
+         "DKIM canonicalisation, header/body: simple or relaxed")
+        ("milter.signature_ttl", po::value<DurationOption>()->value_name("TIME"),
+         "add x= this long after t= (default: no x=)")
+        ("milter.on_error", po::value<ErrorActionOption>()->default_value({}, "tempfail")->value_name("ACTION"),
+         "when signing is due but fails: tempfail (451 4.3.0) or accept (deliver unsigned)")
+        ("milter.require_tenant", po::value<bool>()->default_value(false, "no")->value_name("yes|no"),
+         "refuse mail from clients that are no tenant")
+        ("milter.platform_tenant", po::value<std::string>()->default_value("")->value_name("TENANT"),
+         "tenant whose domain and key sign mail whose From was rewritten")
+        ("milter.smtp_timeout", po::value<DurationOption>()->default_value({seconds(300)}, "300s")->value_name("TIME"),
+         "how long to wait for the MTA between milter commands");
+}
+
+MilterSettings milter_settings(const LoadedConfig& config) {
+    const po::variables_map& vm = config.options;
+    MilterSettings settings;
+    settings.common = common_settings(vm);
+    settings.socket = vm["milter.socket"].as<SocketOption>().value;
+    settings.pidfile = vm["milter.pidfile"].as<std::string>();
+    settings.user = vm["milter.user"].as<std::string>();
+    settings.foreground = vm["foreground"].as<bool>();
+    const auto& canon = vm["milter.canonicalization"].as<CanonicalizationOption>();
+    settings.header_canon = canon.header;
+    settings.body_canon = canon.body;
+    if (vm.count("milter.signature_ttl")) {
+        settings.signature_ttl = to_seconds(vm["milter.signature_ttl"].as<DurationOption>().value);
+    }
+    settings.on_error = vm["milter.on_error"].as<ErrorActionOption>().value;
+    settings.require_tenant = vm["milter.require_tenant"].as<bool>();
+    settings.platform_tenant = vm["milter.platform_tenant"].as<std::string>();
+    settings.smtp_timeout = to_seconds(vm["milter.smtp_timeout"].as<DurationOption>().value);
+    return settings;
+}
+
+}  // namespace tenantmail::milter

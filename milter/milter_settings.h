@@ -1,0 +1,54 @@
+// milter_settings.h — the [milter] options of tenantmail.conf (and their
+// command-line forms), typed. Declared once here so --help, the config file
+// reader and conf/tenantmail.conf agree. Reading them cannot fail once
+// load_config has validated the map.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <boost/program_options.hpp>
+
+#include "common/config.h"
+#include "common/dkim_canon.h"
+
+namespace tenantmail::milter {
+
+enum class ErrorAction { tempfail, accept };
+
+struct MilterSettings {
+    CommonSettings common;
+    std::string socket;   // OpenDKIM/Sendmail syntax: inet:PORT@HOST, inet6:PORT@HOST, unix:/path
+    std::string pidfile;  // "" for none
+    std::string user;     // drop to this user after reading keys; "" keeps the current one
+    bool foreground = false;
+    Canon header_canon = Canon::relaxed;
+    Canon body_canon = Canon::relaxed;
+    std::chrono::seconds signature_ttl{0};  // x= this long after t=; 0: no x=
+    ErrorAction on_error = ErrorAction::tempfail;
+    bool require_tenant = false;
+    std::string platform_tenant;  // whose key signs mail with a rewritten From
+    std::chrono::seconds smtp_timeout{300};
+};
+
+// Option values that validate themselves, so a bad one is reported at its
+// file:line by load_config (Boost finds these validate() overloads by ADL).
+struct CanonicalizationOption {
+    Canon header = Canon::relaxed;
+    Canon body = Canon::relaxed;
+};
+struct ErrorActionOption {
+    ErrorAction value = ErrorAction::tempfail;
+};
+struct SocketOption {
+    std::string value;
+};
+void validate(boost::any& out, const std::vector<std::string>& values, CanonicalizationOption*, int);
+void validate(boost::any& out, const std::vector<std::string>& values, ErrorActionOption*, int);
+void validate(boost::any& out, const std::vector<std::string>& values, SocketOption*, int);
+
+// Adds the common options and the [milter] ones.
+void add_milter_options(boost::program_options::options_description& desc, const std::string& default_config);
+MilterSettings milter_settings(const LoadedConfig& config);
+
+}  // namespace tenantmail::milter

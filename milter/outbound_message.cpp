@@ -1,0 +1,219 @@
+#include "milter/outbound_message.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+
+#include "common/mailbox.h"
+#include "common/text.h"
+
+namespace tenantmail::milter {
+namespace {
+
+SmtpReply refuse(std::string text) { return SmtpReply{"550", "5.7.1", std::move(text)}; }
+
+const HeaderField* find_only(const std::vector<HeaderField>& headers, std::string_view name, std::size_t& count) {
+    const HeaderField* found = nullptr;
+    count = 0;
+    for (const HeaderField& field : headers) {
+        if (iequals(field.name(), name)) {
+            if (found == nullptr) found = &field;
+            ++count;
+        }
+    }
+    return found;
+}
+
+bool has_header(const std::vector<HeaderField>& headers, std::string_view name) {
+    std::size_t count = 0;
+    return find_only(headers, name, count) != nullptr;
+}
+
+// The text between quotes of a quoted-string: backslash and quote escaped.
+std::string quote_phrase(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        if (c == '\r' || c == '\n') continue;
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+        // Uniqueness, not secrecy, is what a Message-ID needs; the clock and
+        // address of raw still differ between calls.
+        for (std::size_t i = 0; i < bytes; ++i) raw[i] = static_cast<char>(reinterpret_cast<std::uintptr_t>(&raw) >> i);
+    }
+    std::string hex;
+    char digits[3];
+    for (unsigned char c : raw) {
+        std::snprintf(digits, sizeof digits, "%02x", c);
+        hex += digits;
+    }
+    return hex;
+}
+
+HeaderField make_field(std::string_view name, std::string_view value) {
+    auto field = parse_header_field(std::string(name) + ":" + std::string(value));
+    return field ? std::move(field).value() : HeaderField{};
+}
+
+}  // namespace
+
+std::string rewritten_from_value(std::string_view original_display_name, std::string_view original_address,
+                                 std::string_view tenant_name, std::string_view platform_address) {
+    const std::string_view who = original_display_name.empty() ? original_address : original_display_name;
+    std::string phrase = std::string(who) + " via " + std::string(tenant_name);
+    // An RFC 2047 encoded word must not sit inside quotes (RFC 2047 5(3)):
+    // keep it as a bare phrase, which encoded words and atoms make valid.
+    const bool encoded = who.find("=?") != std::string_view::npos && who.find('"') == std::string_view::npos;
+    return " " + (encoded ? phrase : quote_phrase(phrase)) + " <" + std::string(platform_address) + ">";
+}
+
+std::string covering_domain(const Tenant& tenant, std::string_view domain) {
+    const std::string wanted = to_lower(domain);
+    std::string best;
+    for (const std::string& own : tenant.domains) {
+        const bool equal = wanted == own;
+        const bool parent = wanted.size() > own.size() && wanted.compare(wanted.size() - own.size(), own.size(), own) == 0 &&
+                            wanted[wanted.size() - own.size() - 1] == '.';
+        if ((equal || parent) && own.size() > best.size()) best = own;
+    }
+    return best;
+}
+
+OutboundMessage::OutboundMessage(std::shared_ptr<const SigningTable> table, const MilterSettings& settings,
+                                 TenantMatch match)
+    : table_(std::move(table)), settings_(settings), match_(match) {}
+
+void OutboundMessage::add_header(std::string raw_field) {
+    auto field = parse_header_field(raw_field);
+    if (!field) {
+        if (header_error_.empty()) header_error_ = field.error();
+        return;
+    }
+    headers_.push_back(std::move(field).value());
+}
+
+std::optional<SmtpReply> OutboundMessage::end_of_headers(std::int64_t now) {
+    if (!header_error_.empty()) return refuse("malformed header field: " + header_error_);
+    std::size_t from_count = 0;
+    const HeaderField* from = find_only(headers_, "from", from_count);
+    if (from_count != 1) {
+        return refuse("message must have exactly one From header field (it has " + std::to_string(from_count) + ")");
+    }
+    if (auto refusal = plan_identity(*from)) return refusal;
+    plan_message_id(now);
+    start_signer(now);
+    return std::nullopt;
+}
+
+// Signs as the tenant when it owns the From domain and has a key; otherwise
+// rewrites From to the platform address (tenants with from_rewrite) or refuses.
+std::optional<SmtpReply> OutboundMessage::plan_identity(const HeaderField& from) {
+    auto mailbox = parse_single_mailbox(from.value());
+    if (!mailbox) return refuse("From header field: " + mailbox.error());
+    from_address_ = mailbox->address();
+    const Tenant& tenant = *match_.tenant;
+    const TenantKeys* keys = table_->keys(tenant);
+    if (keys != nullptr && table_->registry().may_send_as(tenant, mailbox->domain)) {
+        signer_tenant_ = &tenant;
+        signing_domain_ = covering_domain(tenant, mailbox->domain);
+        return std::nullopt;
+    }
+    if (tenant.from_rewrite.empty()) {
+        return refuse("tenant " + tenant.id + " may not send as " + mailbox->domain);
+    }
+    const Tenant* platform = table_->platform();
+    if (platform == nullptr) return SmtpReply{"451", "4.3.0", "From rewrite is not configured"};
+    signer_tenant_ = platform;
+    const std::string platform_domain = tenant.from_rewrite.substr(tenant.from_rewrite.rfind('@') + 1);
+    signing_domain_ = covering_domain(*platform, platform_domain);
+
+    const std::string new_from =
+        rewritten_from_value(mailbox->display_name, mailbox->address(), tenant.id, tenant.from_rewrite);
+    // Replies still reach the author, unless the author chose a Reply-To.
+    const bool add_reply_to = !has_header(headers_, "reply-to");
+    const std::string original_from_value(from.value());
+    for (HeaderField& field : headers_) {
+        if (iequals(field.name(), "from")) field = make_field(field.name(), new_from);
+    }
+    changes_.push_back({HeaderChange::Kind::replace, "From", new_from, 1});
+    if (add_reply_to) {
+        headers_.push_back(make_field("Reply-To", original_from_value));
+        changes_.push_back({HeaderChange::Kind::append, "Reply-To", original_from_value, 1});
+    }
+    return std::nullopt;
+}
+
+void OutboundMessage::plan_message_id(std::int64_t now) {
+    if (has_header(headers_, "message-id")) return;
+    const std::string value =
+        " <" + std::to_string(now) + "." + random_hex(8) + "@" + signing_domain_ + ">";
+    headers_.push_back(make_field("Message-ID", value));
+    changes_.push_back({HeaderChange::Kind::append, "Message-ID", value, 1});
+}
+
+void OutboundMessage::start_signer(std::int64_t now) {
+    const TenantKeys* keys = table_->keys(*signer_tenant_);
+    SignOptions options;
+    options.domain = signing_domain_;
+    options.header_canon = settings_.header_canon;
+    options.body_canon = settings_.body_canon;
+    options.timestamp = now;
+    if (settings_.signature_ttl.count() > 0) options.expire_after = settings_.signature_ttl.count();
+    if (keys != nullptr && keys->rsa) options.keys.push_back({&*keys->rsa, signer_tenant_->selector});
+    if (keys != nullptr && keys->ed25519) options.keys.push_back({&*keys->ed25519, signer_tenant_->ed25519_selector});
+    signer_ = std::make_unique<DkimSigner>(std::move(options));
+    for (const HeaderField& field : headers_) signer_->add_header(field.raw);
+}
+
+void OutboundMessage::add_body(std::string_view chunk) {
+    if (signer_) signer_->add_body(chunk);
+}
+
+std::string OutboundMessage::bounce_address(std::string_view queue_id, std::int64_t now) const {
+    const Tenant& tenant = *match_.tenant;
+    const std::string& domain = tenant.bounce_domain.empty() ? signer_tenant_->bounce_domain : tenant.bounce_domain;
+    if (domain.empty()) return std::string();
+    // Sendmail or an unusually long id: a random reference still lets the
+    // bounce processor authenticate the bounce, if not find the queue file.
+    std::string id(queue_id);
+    if (id.empty() || id.size() > BounceAddressCodec::max_queue_id_length) id = random_hex(6);
+    auto address = table_->bounce_codec().encode({id, now}, domain);
+    return address ? *address : std::string();
+}
+
+Result<MessageOutcome> OutboundMessage::end_of_message(std::string_view queue_id, std::int64_t now) {
+    MessageOutcome outcome;
+    outcome.changes = changes_;
+    auto signatures = signer_->finish();
+    if (signatures) {
+        for (const std::string& field : *signatures) {
+            const auto colon = field.find(':');
+            outcome.changes.push_back(
+                {HeaderChange::Kind::insert_at_top, field.substr(0, colon), field.substr(colon + 1), 1});
+        }
+        outcome.signed_ok = true;
+    } else if (settings_.on_error == ErrorAction::tempfail) {
+        return Error{signatures.error()};
+    }
+    outcome.envelope_from = bounce_address(queue_id, now);
+
+    std::string selectors = signer_tenant_->selector;
+    if (!signer_tenant_->ed25519_selector.empty()) {
+        selectors += (selectors.empty() ? "" : ",") + signer_tenant_->ed25519_selector;
+    }
+    outcome.log_summary = "from=<" + from_address_ + ">";
+    if (signer_tenant_ != match_.tenant) outcome.log_summary += " rewritten-from=<" + match_.tenant->from_rewrite + ">";
+    outcome.log_summary += outcome.signed_ok ? " d=" + signing_domain_ + " s=" + selectors
+                                             : " unsigned (" + signatures.error() + ")";
+    if (!outcome.envelope_from.empty()) outcome.log_summary += " bounce=<" + outcome.envelope_from + ">";
+    return outcome;
+}
+
+}  // namespace tenantmail::milter

@@ -1,0 +1,89 @@
+// outbound_message.h — what the milter does with one tenant's message, as
+// pure logic (no libmilter): collect headers; at end of headers check From
+// against the tenant's domains and plan a From rewrite, Reply-To and
+// Message-ID; stream the body into the DKIM signer; at end of message produce
+// the header changes, DKIM-Signature fields and new envelope sender to apply.
+// Refusals come back as SMTP replies; nothing here logs or does I/O.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/dkim_signer.h"
+#include "common/header_field.h"
+#include "common/tenants.h"
+#include "milter/milter_settings.h"
+#include "milter/signing_table.h"
+
+namespace tenantmail::milter {
+
+struct SmtpReply {
+    std::string rcode;  // "550"
+    std::string xcode;  // "5.7.1"
+    std::string text;
+};
+
+struct HeaderChange {
+    enum class Kind { replace, append, insert_at_top };
+    Kind kind = Kind::append;
+    std::string name;
+    std::string value;   // as it follows the colon: leading space, folds as CRLF WSP
+    int occurrence = 1;  // replace: which field of that name, counting from 1
+};
+
+struct MessageOutcome {
+    std::vector<HeaderChange> changes;  // in the order to apply
+    std::string envelope_from;          // new MAIL FROM; "" keeps the original
+    bool signed_ok = false;             // false only when on_error = accept let a failure through
+    std::string log_summary;            // "d=... s=... from=... bounce=..." for the decision log line
+};
+
+class OutboundMessage {
+public:
+    OutboundMessage(std::shared_ptr<const SigningTable> table, const MilterSettings& settings, TenantMatch match);
+
+    // One header field exactly as it will be written: name, colon, value.
+    void add_header(std::string raw_field);
+    // Decides From, rewrite and signing identity; starts the signer.
+    // now: seconds since the epoch (t= and generated Message-ID).
+    std::optional<SmtpReply> end_of_headers(std::int64_t now);
+    void add_body(std::string_view chunk);
+    // queue_id names the message in the bounce token. An error means signing
+    // was due and failed (the caller answers 451 4.3.0 or accepts unsigned).
+    Result<MessageOutcome> end_of_message(std::string_view queue_id, std::int64_t now);
+
+    const Tenant& tenant() const { return *match_.tenant; }
+    TrafficClass traffic_class() const { return match_.traffic_class; }
+
+private:
+    std::optional<SmtpReply> plan_identity(const HeaderField& from);
+    void plan_message_id(std::int64_t now);
+    void start_signer(std::int64_t now);
+    std::string bounce_address(std::string_view queue_id, std::int64_t now) const;
+
+    std::shared_ptr<const SigningTable> table_;
+    const MilterSettings& settings_;
+    TenantMatch match_;
+    std::vector<HeaderField> headers_;
+    std::string header_error_;         // first field that did not parse
+    std::vector<HeaderChange> changes_;  // planned at end of headers
+    const Tenant* signer_tenant_ = nullptr;  // the tenant itself, or the platform for a rewrite
+    std::string signing_domain_;
+    std::string from_address_;
+    std::unique_ptr<DkimSigner> signer_;
+};
+
+// The rewritten From for a tenant without a signable domain:
+// "Jane Doe via acme" <uni-careers@platform.example>, quoted as RFC 5322 needs.
+std::string rewritten_from_value(std::string_view original_display_name, std::string_view original_address,
+                                 std::string_view tenant_name, std::string_view platform_address);
+
+// The tenant's configured domain that covers domain (itself or a parent),
+// longest first; "" when none does.
+std::string covering_domain(const Tenant& tenant, std::string_view domain);
+
+}  // namespace tenantmail::milter

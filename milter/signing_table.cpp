@@ -1,0 +1,73 @@
+#include "milter/signing_table.h"
+
+namespace tenantmail::milter {
+namespace {
+
+Result<std::optional<DkimKey>> load_key(const Tenant& tenant, const std::string& path, KeyAlgorithm expected) {
+    if (path.empty()) return std::optional<DkimKey>();
+    KeyPolicy policy;
+    policy.allow_rsa1024 = tenant.allow_rsa1024;
+    auto key = DkimKey::load_file(path, policy);
+    if (!key) return make_error("tenant " + tenant.id + ": " + key.error());
+    if (key->algorithm() != expected) {
+        return make_error("tenant " + tenant.id + ": key " + path + " is not an " +
+                          (expected == KeyAlgorithm::rsa ? "RSA" : "Ed25519") + " key");
+    }
+    return std::optional<DkimKey>(std::move(key).value());
+}
+
+Result<TenantKeys> load_tenant_keys(const Tenant& tenant) {
+    TenantKeys keys;
+    auto rsa = load_key(tenant, tenant.key_path, KeyAlgorithm::rsa);
+    if (!rsa) return Error{rsa.error()};
+    auto ed25519 = load_key(tenant, tenant.ed25519_key_path, KeyAlgorithm::ed25519);
+    if (!ed25519) return Error{ed25519.error()};
+    keys.rsa = std::move(rsa).value();
+    keys.ed25519 = std::move(ed25519).value();
+    return keys;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const SigningTable>> SigningTable::load(const MilterSettings& settings) {
+    std::shared_ptr<SigningTable> table(new SigningTable());
+    auto registry = TenantRegistry::load_file(settings.common.tenants_file);
+    if (!registry) return Error{registry.error()};
+    table->registry_ = std::move(registry).value();
+
+    auto codec = load_bounce_codec(settings.common.bounce_secret_file);
+    if (!codec) return Error{codec.error()};
+    table->bounce_codec_ = std::move(codec).value();
+
+    for (const Tenant& tenant : table->registry_.tenants()) {
+        if (!tenant.signs() && !tenant.signs_ed25519()) continue;
+        auto keys = load_tenant_keys(tenant);
+        if (!keys) return Error{keys.error()};
+        table->keys_.emplace(tenant.id, std::move(keys).value());
+    }
+
+    if (!settings.platform_tenant.empty()) {
+        table->platform_ = table->registry_.find(settings.platform_tenant);
+        if (table->platform_ == nullptr || table->keys(*table->platform_) == nullptr) {
+            return make_error("milter.platform_tenant: '" + settings.platform_tenant +
+                              "' is not a tenant with a DKIM key in " + settings.common.tenants_file);
+        }
+    }
+    // A rewritten From must be signable by the platform, or DMARC fails anyway.
+    for (const Tenant& tenant : table->registry_.tenants()) {
+        if (tenant.from_rewrite.empty()) continue;
+        const std::string domain = tenant.from_rewrite.substr(tenant.from_rewrite.rfind('@') + 1);
+        if (table->platform_ == nullptr || !table->registry_.may_send_as(*table->platform_, domain)) {
+            return make_error("tenant " + tenant.id + ": from_rewrite " + tenant.from_rewrite +
+                              " needs milter.platform_tenant set to the tenant owning " + domain);
+        }
+    }
+    return std::shared_ptr<const SigningTable>(std::move(table));
+}
+
+const TenantKeys* SigningTable::keys(const Tenant& tenant) const {
+    const auto it = keys_.find(tenant.id);
+    return it == keys_.end() ? nullptr : &it->second;
+}
+
+}  // namespace tenantmail::milter

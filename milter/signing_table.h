@@ -1,0 +1,46 @@
+// signing_table.h — everything the milter decides with, loaded as one
+// immutable snapshot: the tenant registry, every tenant's parsed DKIM keys
+// and the bounce-address codec. A reload builds a new snapshot and swaps it
+// in whole; messages in flight keep the one they started with (shared_ptr).
+// Loading fails as a whole, naming the file and reason, so a broken tenants
+// file or an unreadable key never replaces a working table.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/bounce_address.h"
+#include "common/dkim_key.h"
+#include "common/tenants.h"
+#include "milter/milter_settings.h"
+
+namespace tenantmail::milter {
+
+struct TenantKeys {
+    std::optional<DkimKey> rsa;
+    std::optional<DkimKey> ed25519;
+};
+
+class SigningTable {
+public:
+    static Result<std::shared_ptr<const SigningTable>> load(const MilterSettings& settings);
+
+    const TenantRegistry& registry() const { return registry_; }
+    const BounceAddressCodec& bounce_codec() const { return *bounce_codec_; }
+    // nullptr for tenants that do not sign.
+    const TenantKeys* keys(const Tenant& tenant) const;
+    // The tenant that signs rewritten mail, or nullptr when none is set.
+    const Tenant* platform() const { return platform_; }
+
+private:
+    SigningTable() = default;
+
+    TenantRegistry registry_;
+    std::optional<BounceAddressCodec> bounce_codec_;
+    std::map<std::string, TenantKeys, std::less<>> keys_;
+    const Tenant* platform_ = nullptr;
+};
+
+}  // namespace tenantmail::milter

@@ -10,9 +10,9 @@ PACKAGES="
   libboost-program-options-dev
   libmilter-dev libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  python3 python3-dkim python3-dnspython
-  postfix sasl2-bin libsasl2-modules redis-server swaks
-  opendkim opendkim-tools
+  python3 python3-dkim python3-nacl python3-dnspython
+  postfix sasl2-bin libsasl2-modules redis-server swaks libnet-ssleay-perl
+  opendkim opendkim-tools postfwd policyd-rate-limit
   procps iproute2 ca-certificates
 "
 

@@ -139,7 +139,7 @@ sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* address) {
     });
 }
 
-sfsistat on_envfrom(SMFICTX* ctx, char**) {
+sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
     return guarded(ctx, "MAIL", [&] {
         Connection& conn = *connection(ctx);
         conn.message.reset();
@@ -155,7 +155,8 @@ sfsistat on_envfrom(SMFICTX* ctx, char**) {
                      login.empty() ? "-" : login.c_str());
             return reply(ctx, SmtpReply{"550", "5.7.1", "sender is not a known tenant"}, SMFIS_REJECT);
         }
-        conn.message = std::make_unique<OutboundMessage>(std::move(table), *g_settings, *match);
+        const bool null_sender = arguments[0] != nullptr && std::string_view(arguments[0]) == "<>";
+        conn.message = std::make_unique<OutboundMessage>(std::move(table), *g_settings, *match, null_sender);
         return SMFIS_CONTINUE;
     });
 }
@@ -201,6 +202,11 @@ sfsistat on_eom(SMFICTX* ctx) {
         if (conn.queue_id.empty()) conn.queue_id = macro(ctx, "i");
         const char* tenant = message->tenant().id.c_str();
         const std::string traffic(to_string(message->traffic_class()));
+        if (auto refusal = message->check_body()) {
+            LOG_INFO("%s: tenant=%s: refused: %s %s %s", log_id(conn), tenant, refusal->rcode.c_str(),
+                     refusal->xcode.c_str(), refusal->text.c_str());
+            return reply(ctx, *refusal, SMFIS_REJECT);
+        }
         auto outcome = message->end_of_message(conn.queue_id, now_seconds());
         if (!outcome) {
             LOG_ERROR("%s: tenant=%s: signing failed, answering 451 4.3.0: %s", log_id(conn), tenant,

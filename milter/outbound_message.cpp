@@ -10,6 +10,8 @@
 namespace tenantmail::milter {
 namespace {
 
+constexpr std::size_t max_line_octets = 998;
+
 SmtpReply refuse(std::string text) { return SmtpReply{"550", "5.7.1", std::move(text)}; }
 
 const HeaderField* find_only(const std::vector<HeaderField>& headers, std::string_view name, std::size_t& count) {
@@ -87,8 +89,8 @@ std::string covering_domain(const Tenant& tenant, std::string_view domain) {
 }
 
 OutboundMessage::OutboundMessage(std::shared_ptr<const SigningTable> table, const MilterSettings& settings,
-                                 TenantMatch match)
-    : table_(std::move(table)), settings_(settings), match_(match) {}
+                                 TenantMatch match, bool null_sender)
+    : table_(std::move(table)), settings_(settings), match_(match), null_sender_(null_sender) {}
 
 void OutboundMessage::add_header(std::string raw_field) {
     auto field = parse_header_field(raw_field);
@@ -174,6 +176,29 @@ void OutboundMessage::start_signer(std::int64_t now) {
 
 void OutboundMessage::add_body(std::string_view chunk) {
     if (signer_) signer_->add_body(chunk);
+    // RFC 5322 2.1.1 allows 998 octets before CRLF; Postfix's SMTP client
+    // (smtp_line_length_limit) folds longer lines, breaking the body hash.
+    for (std::size_t start = 0; start < chunk.size();) {
+        const std::size_t lf = chunk.find('\n', start);
+        const std::size_t end = lf == std::string_view::npos ? chunk.size() : lf;
+        if (end > start) {
+            line_length_ += end - start;
+            line_ends_with_cr_ = chunk[end - 1] == '\r';
+        }
+        if (lf == std::string_view::npos) break;
+        overlong_line_ = overlong_line_ || line_length_ - line_ends_with_cr_ > max_line_octets;
+        line_length_ = 0;
+        line_ends_with_cr_ = false;
+        start = lf + 1;
+    }
+}
+
+std::optional<SmtpReply> OutboundMessage::check_body() const {
+    const bool last_line_overlong = line_length_ - line_ends_with_cr_ > max_line_octets;
+    if (!overlong_line_ && !last_line_overlong) return std::nullopt;
+    return SmtpReply{"550", "5.6.0",
+                     "message has a line longer than 998 octets (RFC 5322 2.1.1), which would break its DKIM "
+                     "signature in transit; encode the body as quoted-printable or base64"};
 }
 
 std::string OutboundMessage::bounce_address(std::string_view queue_id, std::int64_t now) const {
@@ -202,7 +227,7 @@ Result<MessageOutcome> OutboundMessage::end_of_message(std::string_view queue_id
     } else if (settings_.on_error == ErrorAction::tempfail) {
         return Error{signatures.error()};
     }
-    outcome.envelope_from = bounce_address(queue_id, now);
+    if (!null_sender_) outcome.envelope_from = bounce_address(queue_id, now);
 
     std::string selectors = signer_tenant_->selector;
     if (!signer_tenant_->ed25519_selector.empty()) {

@@ -44,7 +44,10 @@ struct MessageOutcome {
 
 class OutboundMessage {
 public:
-    OutboundMessage(std::shared_ptr<const SigningTable> table, const MilterSettings& settings, TenantMatch match);
+    // null_sender: MAIL FROM:<> (a delivery report). It keeps its null
+    // reverse-path (RFC 5321 4.5.5): a bounce address would invite loops.
+    OutboundMessage(std::shared_ptr<const SigningTable> table, const MilterSettings& settings, TenantMatch match,
+                    bool null_sender = false);
 
     // One header field exactly as it will be written: name, colon, value.
     void add_header(std::string raw_field);
@@ -52,6 +55,9 @@ public:
     // now: seconds since the epoch (t= and generated Message-ID).
     std::optional<SmtpReply> end_of_headers(std::int64_t now);
     void add_body(std::string_view chunk);
+    // A refusal for content that cannot arrive with a valid signature (a line
+    // over 998 octets, which MTAs fold in transit); nullopt otherwise.
+    std::optional<SmtpReply> check_body() const;
     // queue_id names the message in the bounce token. An error means signing
     // was due and failed (the caller answers 451 4.3.0 or accepts unsigned).
     Result<MessageOutcome> end_of_message(std::string_view queue_id, std::int64_t now);
@@ -68,6 +74,7 @@ private:
     std::shared_ptr<const SigningTable> table_;
     const MilterSettings& settings_;
     TenantMatch match_;
+    bool null_sender_ = false;
     std::vector<HeaderField> headers_;
     std::string header_error_;         // first field that did not parse
     std::vector<HeaderChange> changes_;  // planned at end of headers
@@ -75,6 +82,9 @@ private:
     std::string signing_domain_;
     std::string from_address_;
     std::unique_ptr<DkimSigner> signer_;
+    std::size_t line_length_ = 0;  // octets since the last LF in the body
+    bool line_ends_with_cr_ = false;
+    bool overlong_line_ = false;
 };
 
 // The rewritten From for a tenant without a signable domain:

@@ -402,7 +402,7 @@ class SinkMessage:
         """Raw (unfolded, stripped) values of every header field called name."""
         head = self.data.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
         values = []
-        for m in re.finditer(r"^([^:\s]+):(.*(?:\r\n[ \t].*)*)", head, re.M):
+        for m in re.finditer(r"^([^:\s]+):([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head, re.M):
             if m.group(1).lower() == name.lower():
                 values.append(re.sub(r"\r\n(?=[ \t])", "", m.group(2)).strip())
         return values

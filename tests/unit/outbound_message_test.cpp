@@ -58,8 +58,17 @@ protected:
         ::chmod(path.c_str(), 0600);
     }
 
-    OutboundMessage message(std::string_view login) const {
-        return OutboundMessage(table_, settings_, *table_->registry().by_sasl_user(login));
+    OutboundMessage message(std::string_view login, bool null_sender = false) const {
+        return OutboundMessage(table_, settings_, *table_->registry().by_sasl_user(login), null_sender);
+    }
+
+    // A signed message whose body arrives in the given chunks.
+    std::optional<SmtpReply> body_check(std::initializer_list<std::string> chunks) const {
+        auto m = message("acme-bulk");
+        m.add_header("From: jane@careers.uni.example");
+        EXPECT_FALSE(m.end_of_headers(now).has_value());
+        for (const std::string& chunk : chunks) m.add_body(chunk);
+        return m.check_body();
     }
 
     static void add_headers(OutboundMessage& message, std::initializer_list<std::string> fields) {
@@ -186,6 +195,32 @@ TEST_F(OutboundMessageTest, MalformedHeaderFieldIsRefused) {
     const auto refusal = m.end_of_headers(now);
     ASSERT_TRUE(refusal.has_value());
     EXPECT_EQ(refusal->rcode, "550");
+}
+
+TEST_F(OutboundMessageTest, NullSenderKeepsItsNullReversePath) {
+    auto m = message("acme-bulk", true);
+    add_headers(m, {"From: mailer-daemon@careers.uni.example", "Message-ID: <1@x>"});
+    ASSERT_FALSE(m.end_of_headers(now).has_value());
+    auto outcome = m.end_of_message("Q1", now);
+    ASSERT_TRUE(outcome.ok());
+    EXPECT_EQ(outcome->envelope_from, "");
+    EXPECT_NE(find_change(*outcome, "DKIM-Signature"), nullptr);
+}
+
+TEST_F(OutboundMessageTest, LinesOfNineHundredNinetyEightOctetsPass) {
+    const std::string line(998, 'x');
+    EXPECT_FALSE(body_check({line + "\r\n" + line + "\r\n"}).has_value());
+    EXPECT_FALSE(body_check({line.substr(0, 500), line.substr(500) + "\r", "\n", line}).has_value());
+}
+
+TEST_F(OutboundMessageTest, LongerLinesAreRefusedWhereverChunksSplitThem) {
+    const std::string line(999, 'x');
+    for (const auto& refusal : {body_check({line + "\r\n"}), body_check({"ok\r\n", line}),
+                                body_check({line.substr(0, 10), line.substr(10), "\r\n"}),
+                                body_check({std::string(998, 'x') + "y\n"})}) {
+        ASSERT_TRUE(refusal.has_value());
+        EXPECT_EQ(refusal->rcode + " " + refusal->xcode, "550 5.6.0");
+    }
 }
 
 TEST(RewrittenFrom, QuotesDisplayNamesAndKeepsEncodedWordsBare) {

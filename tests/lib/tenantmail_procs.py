@@ -1,0 +1,262 @@
+"""tenantmail_procs: run tenantmail's own daemons in tests and demos.
+
+Builds on mailstack.py (same cleanup rules: everything started is stopped by
+PID, at exit too, and a detached watchdog SIGTERMs the PID if this Python
+process is SIGKILLed). Standard library only; use Debian's /usr/bin/python3.
+
+    keys = TenantFiles(tmp)                      # files live in tmp/tenantmail/
+    keys.rsa_key("acme")                         # -> path of a new 2048-bit key, mode 0600
+    keys.ed25519_key("acme")
+    keys.bounce_secret()                         # 32 random bytes, hex, mode 0600
+    keys.write_tenants({"acme": {"domains": "acme.example", ...}})
+    conf = keys.write_config(port, platform_tenant="platform")
+
+    with Milter(MILTER_BINARY, conf, tmp) as milter:   # -f -c conf, stderr -> a log file
+        milter.wait_log(r"listening on")               # start() already waits for it
+        milter.reload()                                # SIGHUP, waits for "reloaded"
+        milter.reload(expect_refusal=True)             # waits for "reload refused"
+
+  * TenantFiles    writes keys (openssl genpkey), the bounce secret,
+                   tenants.conf (sections in the order given) and
+                   tenantmail.conf with a [milter] section.
+  * Milter         tenantmail-milter in the foreground; its stderr goes to
+                   a file (.log_path), read by .log() / .wait_log(). Knows
+                   the milter's reload log lines ("reloaded: N tenants",
+                   "reload refused, ...") so callers wait for the outcome of
+                   a SIGHUP instead of sleeping.
+  * run_check_config(binary, conf) -> (status, output of stdout+stderr).
+  * dns_for(files)  a dkim_verify.DnsTable with the public half of every key
+                   written by TenantFiles (needs dkim_verify importable).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from typing import Mapping
+
+import mailstack as ms
+
+OPENSSL = ms.OPENSSL
+
+
+def _write_private(path: str, data: bytes | str, mode: int = 0o600) -> str:
+    """Create path with mode (before writing, so it is never more open)."""
+    if isinstance(data, str):
+        data = data.encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(path, mode)
+    return path
+
+
+class TenantFiles:
+    """Keys, secret and config files for tenantmail in DIR/tenantmail."""
+
+    def __init__(self, directory: str):
+        self.dir = os.path.join(os.path.abspath(directory), "tenantmail")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.tenants_path = os.path.join(self.dir, "tenants.conf")
+        self.secret_path = os.path.join(self.dir, "bounce.secret")
+        # (domain, selector, key path) of every key written, for dns_for()
+        self.published: list[tuple[str, str, str]] = []
+
+    def _genpkey(self, path: str, algorithm_args: list[str]) -> str:
+        if os.path.exists(path):
+            os.unlink(path)
+        old = os.umask(0o077)
+        try:
+            ms._run([OPENSSL, "genpkey", *algorithm_args, "-out", path], timeout=60)
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+        return path
+
+    def rsa_key(self, name: str, bits: int = 2048) -> str:
+        return self._genpkey(os.path.join(self.dir, f"{name}.rsa.pem"),
+                             ["-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"])
+
+    def ed25519_key(self, name: str) -> str:
+        return self._genpkey(os.path.join(self.dir, f"{name}.ed25519.pem"),
+                             ["-algorithm", "ED25519"])
+
+    def publish(self, domain: str, selector: str, key_path: str) -> None:
+        """Remember a key for dns_for() (the test's stand-in for DNS)."""
+        self.published.append((domain, selector, key_path))
+
+    def bounce_secret(self) -> str:
+        return _write_private(self.secret_path, os.urandom(32).hex() + "\n")
+
+    @staticmethod
+    def render_tenants(tenants: Mapping[str, Mapping[str, str]], extra: str = "") -> str:
+        out = ["# written by tests/lib/tenantmail_procs.py"]
+        for tenant_id, fields in tenants.items():
+            out.append(f"[{tenant_id}]")
+            out += [f"{k} = {v}" for k, v in fields.items()]
+            out.append("")
+        return "\n".join(out) + "\n" + extra
+
+    def write_tenants(self, tenants: Mapping[str, Mapping[str, str]], extra: str = "",
+                      path: str | None = None) -> str:
+        """Write tenants.conf (or path); extra is appended verbatim."""
+        path = path or self.tenants_path
+        with open(path, "w") as f:
+            f.write(self.render_tenants(tenants, extra))
+        return path
+
+    def write_config(self, port: int, *, name: str = "tenantmail.conf",
+                     tenants_file: str | None = None, **milter: str) -> str:
+        """tenantmail.conf with socket inet:PORT@127.0.0.1 and the given
+        [milter] options (e.g. platform_tenant="platform", require_tenant="yes")."""
+        path = os.path.join(self.dir, name)
+        lines = [f"tenants_file = {tenants_file or self.tenants_path}",
+                 f"bounce_secret_file = {self.secret_path}",
+                 "log_level = info",
+                 "",
+                 "[milter]",
+                 f"socket = inet:{port}@{ms.LOOPBACK}"]
+        lines += [f"{k} = {v}" for k, v in milter.items()]
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+
+def dns_for(files: TenantFiles):
+    """DnsTable (tests/lib/dkim_verify.py) with every published key."""
+    import dkim_verify
+    dns = dkim_verify.DnsTable()
+    for domain, selector, key_path in files.published:
+        dns.add_key_file(domain, selector, key_path)
+    return dns
+
+
+def run_check_config(binary: str, config: str, timeout: float = 30.0) -> tuple[int, str]:
+    """`tenantmail-milter --check-config -c CONFIG`: (status, stdout+stderr)."""
+    proc = subprocess.run([binary, "--check-config", "-c", config], stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=timeout, env=ms._clean_env())
+    return proc.returncode, (proc.stdout + proc.stderr).decode("utf-8", "replace")
+
+
+class Milter:
+    """tenantmail-milter -f -c CONFIG, stderr (its log) to DIR/NAME.log."""
+
+    RELOADED = r"tenantmail-milter: info: reloaded: \d+ tenants"
+    REFUSED = r"tenantmail-milter: error: reload refused"
+
+    def __init__(self, binary: str, config: str, directory: str, name: str = "milter",
+                 port: int | None = None):
+        self.binary = binary
+        self.config = config
+        self.port = port
+        self.log_path = os.path.join(os.path.abspath(directory), f"{name}.log")
+        self.proc: subprocess.Popen | None = None
+        self._watchdog = None
+
+    def __repr__(self):
+        return f"Milter({self.config}, pid={self.pid})"
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout: float = 15.0) -> "Milter":
+        if self.alive():
+            return self
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         env=ms._clean_env())
+        finally:
+            log.close()
+        self._watchdog = ms._Watchdog(self.proc.pid)
+        ms._register(self)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise ms.MailstackError(f"tenantmail-milter exited with status "
+                                        f"{self.proc.returncode}:\n{self.log()}")
+            listening = re.search(r"info: listening on", self.log())
+            return listening and (self.port is None or ms.port_open(self.port))
+        try:
+            ms.wait_until(ready, timeout, "tenantmail-milter to listen", interval=0.02)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def terminate(self) -> None:
+        """Send SIGTERM by PID without waiting (stop() then waits). libmilter
+        notices smfi_stop() only at its next 5 s poll (MI_CHK_TIME), so
+        several milters stop faster when all are signalled first."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM by PID (SIGKILL after timeout); returns the exit status."""
+        ms._stop_child(self.proc, timeout)
+        if self._watchdog:
+            self._watchdog.disarm()
+            self._watchdog = None
+        ms._unregister(self)
+        return self.proc.returncode if self.proc else None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def count_log(self, pattern: str) -> int:
+        rx = re.compile(pattern)
+        return sum(1 for line in self.log().splitlines() if rx.search(line))
+
+    def wait_log(self, pattern: str, timeout: float = 10.0, count: int = 1) -> list[str]:
+        """Wait until count lines of the log match the regex; return them."""
+        rx = re.compile(pattern)
+
+        def matches():
+            lines = [l for l in self.log().splitlines() if rx.search(l)]
+            return lines if len(lines) >= count else None
+        return ms.wait_until(matches, timeout, f"milter log line matching {pattern!r}",
+                             interval=0.02)
+
+    def reload(self, expect_refusal: bool = False, timeout: float = 10.0) -> str:
+        """SIGHUP; wait for the next "reloaded" (or, with expect_refusal,
+        "reload refused") line and return it. Raises if the other outcome
+        is logged instead."""
+        want, other = (self.REFUSED, self.RELOADED) if expect_refusal else \
+            (self.RELOADED, self.REFUSED)
+        n_want, n_other = self.count_log(want), self.count_log(other)
+        os.kill(self.proc.pid, signal.SIGHUP)
+
+        def outcome():
+            if self.count_log(other) > n_other:
+                raise ms.MailstackError(f"milter reload: expected {want!r}, got:\n"
+                                        + "\n".join(self.log().splitlines()[-5:]))
+            lines = [l for l in self.log().splitlines() if re.search(want, l)]
+            return lines[n_want] if len(lines) > n_want else None
+        return ms.wait_until(outcome, timeout, f"milter log line matching {want!r}")
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the milter process so far (from /proc)."""
+        with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

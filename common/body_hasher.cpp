@@ -1,16 +1,19 @@
 // body_hasher.cpp — canonical body bytes into one SHA-256 context.
-// EVP_DigestUpdate costs a call and some bookkeeping each time, so the tiny
-// writes the canonicaliser makes at whitespace and line ends are gathered
-// and long verbatim runs are hashed in place, never copied.
+// EVP_DigestUpdate costs a call and some bookkeeping each time; the
+// canonicaliser already batches its small pieces, so every write here is
+// either a long verbatim run (hashed in place, never copied) or a batch.
 #include "common/body_hasher.h"
 
 namespace tenantmail {
 namespace {
 
-constexpr std::size_t staging_capacity = 4096;
-// Runs at least this long skip the staging buffer: copying them would cost
-// more than the extra update call saves.
-constexpr std::size_t direct_threshold = 512;
+// Fetched once: EVP_sha256() would look the implementation up again for
+// every message. Null only if OpenSSL cannot provide SHA-256 at all.
+const EVP_MD* sha256() {
+    static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(EVP_MD_fetch(nullptr, "SHA256", nullptr),
+                                                                    EVP_MD_free);
+    return md.get();
+}
 
 }  // namespace
 
@@ -29,29 +32,14 @@ Result<std::string> BodyHasher::finish() {
 }
 
 BodyHasher::Digest::Digest() : ctx_(EVP_MD_CTX_new()) {
-    failed_ = !ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1;
-    staging_.reserve(staging_capacity);
+    failed_ = !ctx_ || sha256() == nullptr || EVP_DigestInit_ex(ctx_.get(), sha256(), nullptr) != 1;
 }
 
 void BodyHasher::Digest::write(std::string_view bytes) {
-    if (bytes.size() >= direct_threshold) {
-        flush();
-        if (!failed_) failed_ = EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()) != 1;
-        return;
-    }
-    if (staging_.size() + bytes.size() > staging_capacity) flush();
-    staging_.append(bytes);
-}
-
-void BodyHasher::Digest::flush() {
-    if (!staging_.empty() && !failed_) {
-        failed_ = EVP_DigestUpdate(ctx_.get(), staging_.data(), staging_.size()) != 1;
-    }
-    staging_.clear();
+    if (!failed_) failed_ = EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()) != 1;
 }
 
 Result<std::string> BodyHasher::Digest::finish() {
-    flush();
     std::string digest(EVP_MAX_MD_SIZE, '\0');
     unsigned int length = 0;
     if (failed_ || EVP_DigestFinal_ex(ctx_.get(), reinterpret_cast<unsigned char*>(digest.data()), &length) != 1) {

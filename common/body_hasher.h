@@ -1,7 +1,7 @@
 // body_hasher.h — streaming DKIM body canonicalisation and SHA-256 (the bh=
 // value, RFC 6376 3.7). Fed arbitrary chunks; the result does not depend on
-// where chunks split. Never buffers the body: canonical runs go straight into
-// the digest, small pieces are batched in a fixed 4 KB staging buffer.
+// where chunks split. Never buffers the body: the canonicaliser hands over
+// long runs as they are and batches short pieces (at most 4 KB) itself.
 // Fails only if OpenSSL does (allocation); finish() then reports it.
 #pragma once
 
@@ -38,10 +38,7 @@ private:
         Result<std::string> finish();
 
     private:
-        void flush();
-
         std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx_;
-        std::string staging_;  // small writes collected for one EVP_DigestUpdate
         bool failed_ = false;
     };
 

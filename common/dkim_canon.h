@@ -5,6 +5,8 @@
 // failure modes (every byte sequence has a canonical form).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -37,8 +39,11 @@ protected:
 };
 
 // Streaming body canonicalisation; see the comment in dkim_canon.cpp for the
-// state machine. Holds back only a possible CR, a pending whitespace flag and
-// a count of pending empty lines, never body bytes.
+// state machine. Between calls it holds back only a possible CR, a pending
+// whitespace flag and a count of pending empty lines, never body bytes.
+// Within a call, short canonical pieces are gathered in a fixed 4 KB buffer
+// and handed to the sink in batches (long runs go to it directly); all of a
+// call's output reaches the sink before the call returns.
 class BodyCanonicalizer {
 public:
     explicit BodyCanonicalizer(Canon canon) : canon_(canon) {}
@@ -49,12 +54,16 @@ public:
     void finish(BodySink& sink);
 
 private:
-    const char* fast_forward(const char* p, const char* end, BodySink& sink);
-    void step(char c, BodySink& sink);
-    void content_byte(char c, BodySink& sink);
-    void end_line(BodySink& sink);
-    void flush_blank_lines(BodySink& sink);
+    const char* fast_forward(const char* p, const char* end);
+    const char* run_windows(const char* p, const char* end);
+    const char* scan_general(const char* p, const char* end, const char* limit, bool& needs_step);
+    void step(char c);
+    void content_byte(char c);
+    void end_line();
+    void flush_blank_lines();
     bool idle() const { return !pending_cr_ && !pending_wsp_ && pending_blank_lines_ == 0; }
+    void emit(std::string_view bytes);
+    void flush();
 
     Canon canon_;
     bool pending_cr_ = false;         // last byte was CR; its meaning depends on the next
@@ -62,6 +71,10 @@ private:
     bool line_has_content_ = false;   // current line has emitted content
     bool emitted_any_ = false;        // simple: distinguishes an empty body
     std::uint64_t pending_blank_lines_ = 0;  // empty lines owed if content follows
+
+    BodySink* sink_ = nullptr;  // set only during update() and finish()
+    std::size_t buffered_ = 0;
+    std::array<char, 4096> buffer_{};
 };
 
 // Whole-buffer convenience (tests, small bodies).

@@ -128,12 +128,11 @@ public:
         line_length_ += w.size();
     }
 
-    // Base64 text, which RFC 6376 3.5 lets FWS break anywhere (the b= value);
-    // a ';' at the end is kept on the line of the character before it.
+    // Base64 text, which RFC 6376 3.5 lets FWS break anywhere (the b= value):
+    // fills each line to max_line.
     void fill(std::string_view text) {
         while (!text.empty()) {
-            std::size_t n = std::min(max_line > line_length_ ? max_line - line_length_ : 0, text.size());
-            if (n > 0 && n < text.size() && text[n] == ';') --n;
+            const std::size_t n = std::min(max_line > line_length_ ? max_line - line_length_ : 0, text.size());
             text_ += text.substr(0, n);
             line_length_ += n;
             text.remove_prefix(n);
@@ -228,9 +227,89 @@ void DkimSigner::add_header(std::string_view raw_field) {
     headers_.push_back(std::move(field).value());
 }
 
+void DkimSigner::add_header(HeaderField field) {
+    if (finished_ || !header_error_.empty()) return;
+    if (headers_.size() >= HeaderLimits{}.max_fields) {
+        header_error_ = "message has more than " + std::to_string(HeaderLimits{}.max_fields) + " header fields";
+        return;
+    }
+    headers_.push_back(std::move(field));
+}
+
 void DkimSigner::add_body(std::string_view chunk) {
     if (!finished_) body_.update(chunk);
 }
+
+namespace {
+
+// h=: the policy's choice, or a published vector's list (still From-checked).
+Result<std::vector<std::string>> names_to_sign(const SignOptions& options, const std::vector<HeaderField>& headers) {
+    if (!options.header_list_override) return choose_signed_headers(headers);
+    if (auto from = check_from(headers); !from) return Error{from.error()};
+    const std::vector<std::string>& names = *options.header_list_override;
+    // RFC 6376 5.4: From must be signed; without it this is not DKIM.
+    if (std::none_of(names.begin(), names.end(), [](const std::string& n) { return iequals(n, "from"); })) {
+        return make_error("header list override does not include From");
+    }
+    for (const std::string& name : names) {
+        if (name.empty() || name.find_first_of(":; \t\r\n") != std::string::npos) {
+            return make_error("header list override has an invalid name '" + name + "'");
+        }
+    }
+    return names;
+}
+
+// What every signature of this message shares; the fields differ only in
+// a=, s= and b=.
+struct CommonTags {
+    std::string canon;   // c= value
+    std::string t_tag;   // "t=...;"
+    std::string x_tag;   // "x=...;" or empty
+    std::vector<std::string> names;
+    std::string bh;
+};
+
+Result<CommonTags> common_tags(const SignOptions& options, std::vector<std::string> names, const std::string& digest) {
+    const std::int64_t t =
+        options.timestamp != 0 ? options.timestamp : static_cast<std::int64_t>(std::time(nullptr));
+    CommonTags tags;
+    tags.canon = std::string(canon_name(options.header_canon)) + "/" + std::string(canon_name(options.body_canon));
+    tags.t_tag = "t=" + std::to_string(t) + ";";
+    if (options.expire_after) {
+        std::int64_t x = 0;
+        if (__builtin_add_overflow(t, *options.expire_after, &x)) return make_error("signature expiry is out of range");
+        tags.x_tag = "x=" + std::to_string(x) + ";";
+    }
+    tags.names = std::move(names);
+    tags.bh = base64_encode(digest);
+    return tags;
+}
+
+// One complete DKIM-Signature field: tags in a fixed order, folded, signed
+// over signed_headers plus the field itself as it stands up to "b=".
+Result<std::string> sign_field(const SignOptions& options, const SignerKey& signer, const CommonTags& tags,
+                               const std::string& signed_headers) {
+    FieldFolder folder("DKIM-Signature");
+    folder.word("v=1;");
+    folder.word("a=" + std::string(signer.key->dkim_algorithm()) + ";");
+    folder.word("c=" + tags.canon + ";");
+    folder.word("d=" + options.domain + ";");
+    folder.word("s=" + signer.selector + ";");
+    folder.word(tags.t_tag);
+    if (!tags.x_tag.empty()) folder.word(tags.x_tag);
+    add_header_list(folder, tags.names);
+    folder.word("bh=" + tags.bh + ";");  // 48 characters: always fits a line of its own
+    folder.word("b=", true, 1);
+
+    std::string data = signed_headers;
+    if (auto ok = append_signature_field(options.header_canon, folder.text(), data); !ok) return Error{ok.error()};
+    auto signature = signer.key->sign(data);
+    if (!signature) return Error{"selector " + signer.selector + ": " + signature.error()};
+    folder.fill(base64_encode(*signature));
+    return folder.text();
+}
+
+}  // namespace
 
 Result<std::vector<std::string>> DkimSigner::finish() {
     if (finished_) return make_error("DKIM signer finished twice");
@@ -239,56 +318,19 @@ Result<std::vector<std::string>> DkimSigner::finish() {
     if (!header_error_.empty()) return make_error(header_error_);
     if (auto ok = check_options(options_); !ok) return Error{ok.error()};
     if (!body_hash) return Error{body_hash.error()};
+    auto names = names_to_sign(options_, headers_);
+    if (!names) return Error{names.error()};
+    auto tags = common_tags(options_, std::move(names).value(), *body_hash);
+    if (!tags) return Error{tags.error()};
 
-    std::vector<std::string> names;
-    if (options_.header_list_override) {
-        if (auto from = check_from(headers_); !from) return Error{from.error()};
-        names = *options_.header_list_override;
-        const bool signs_from =
-            std::any_of(names.begin(), names.end(), [](const std::string& n) { return iequals(n, "from"); });
-        // RFC 6376 5.4: From must be signed; anything else is not DKIM.
-        if (!signs_from) return make_error("header list override does not include From");
-        for (const std::string& name : names) {
-            if (name.empty() || name.find_first_of(":; \t\r\n") != std::string::npos) {
-                return make_error("header list override has an invalid name '" + name + "'");
-            }
-        }
-    } else {
-        auto chosen = choose_signed_headers(headers_);
-        if (!chosen) return Error{chosen.error()};
-        names = std::move(chosen).value();
-    }
     // The signed fields are the same for every key; canonicalise them once.
     std::string signed_headers;
-    append_signed_headers(options_.header_canon, headers_, names, signed_headers);
-
-    const std::int64_t t = options_.timestamp != 0 ? options_.timestamp : static_cast<std::int64_t>(std::time(nullptr));
-    const std::string canon =
-        std::string(canon_name(options_.header_canon)) + "/" + std::string(canon_name(options_.body_canon));
-    const std::string bh = base64_encode(*body_hash);
-
+    append_signed_headers(options_.header_canon, headers_, tags->names, signed_headers);
     std::vector<std::string> fields;
     for (const SignerKey& signer : options_.keys) {
-        FieldFolder folder("DKIM-Signature");
-        folder.word("v=1;");
-        folder.word("a=" + std::string(signer.key->dkim_algorithm()) + ";");
-        folder.word("c=" + canon + ";");
-        folder.word("d=" + options_.domain + ";");
-        folder.word("s=" + signer.selector + ";");
-        folder.word("t=" + std::to_string(t) + ";");
-        if (options_.expire_after) folder.word("x=" + std::to_string(t + *options_.expire_after) + ";");
-        add_header_list(folder, names);
-        folder.word("bh=" + bh + ";");  // 48 characters: always fits a line of its own
-        folder.word("b=", true, 1);
-
-        std::string data = signed_headers;
-        if (auto ok = append_signature_field(options_.header_canon, folder.text(), data); !ok) {
-            return Error{ok.error()};
-        }
-        auto signature = signer.key->sign(data);
-        if (!signature) return Error{"selector " + signer.selector + ": " + signature.error()};
-        folder.fill(base64_encode(*signature));
-        fields.push_back(folder.text());
+        auto field = sign_field(options_, signer, *tags, signed_headers);
+        if (!field) return Error{field.error()};
+        fields.push_back(std::move(field).value());
     }
     return fields;
 }
@@ -297,7 +339,7 @@ Result<std::vector<std::string>> sign_message(std::string_view message, const Si
     auto split = split_message(message);
     if (!split) return Error{split.error()};
     DkimSigner signer(options);
-    for (const HeaderField& field : split->headers) signer.add_header(field.raw);
+    for (HeaderField& field : split->headers) signer.add_header(std::move(field));
     signer.add_body(message.substr(split->body_offset));
     return signer.finish();
 }

@@ -54,6 +54,8 @@ public:
     // One whole header field as received (name, colon, value, folding), no
     // final CRLF. A malformed field is remembered and makes finish() fail.
     void add_header(std::string_view raw_field);
+    // The same for a field already checked by split_message/parse_header_field.
+    void add_header(HeaderField field);
     // Body bytes in chunks of any size.
     void add_body(std::string_view chunk);
     // Complete "DKIM-Signature: ..." fields, one per key in key order, folded

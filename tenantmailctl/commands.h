@@ -14,5 +14,7 @@ int run_sign(const Args& args);
 int run_keygen(const Args& args);
 int run_check_config(const Args& args);
 int run_bounce_decode(const Args& args);
+int run_usage(const Args& args);
+int run_suppression(const Args& args);
 
 }  // namespace tenantmail::ctl

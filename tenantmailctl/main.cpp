@@ -20,6 +20,9 @@ constexpr const char* usage_text =
     "                                    DKIM-sign a message from stdin to stdout\n"
     "  bounce-decode ADDRESS [--secret FILE] [--max-age 14d]\n"
     "                                    authenticate a bounce address, print its queue id and time\n"
+    "  usage TENANT [--json]             recipients counted in the current rate windows\n"
+    "  suppression list|add|remove TENANT [ADDRESS] [--reason TEXT] [--json]\n"
+    "                                    the tenant's suppression list in Redis\n"
     "  version                           print the version\n"
     "\n"
     "Run 'tenantmailctl COMMAND --help' for a command's options.\n";
@@ -38,6 +41,8 @@ int main(int argc, char** argv) {
     if (command == "keygen") return run_keygen(args);
     if (command == "check-config") return run_check_config(args);
     if (command == "bounce-decode") return run_bounce_decode(args);
+    if (command == "usage") return run_usage(args);
+    if (command == "suppression") return run_suppression(args);
     if (command == "version" || command == "--version") {
         std::puts("tenantmailctl " TM_VERSION);
         return 0;

@@ -1,0 +1,169 @@
+// redis.h — Redis access over hiredis: RAII for its handles, a small blocking
+// client for tenantmailctl, and an asynchronous connection driven by a
+// Boost.Asio io_context for the daemons.
+// The async connection pipelines: every command issued while the io thread
+// is busy goes out in one write, and Redis answers them in order. It bounds
+// every command by redis.timeout (connecting included) and never blocks the
+// io thread; on a timeout or a lost connection it fails what is pending,
+// reconnects with backoff and logs once per outage, not once per command.
+// Does not know any key or script of tenantmail (rate_limiter.h does).
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config.h"
+#include "common/result.h"
+
+struct redisAsyncContext;
+
+namespace tenantmail {
+
+struct RedisReplyDeleter {
+    void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
+
+// "127.0.0.1:6379" or "unix:/run/redis.sock", for messages.
+std::string describe_redis(const RedisSettings& settings);
+
+// The AUTH password from redis.password_file (owner-only permissions, as for
+// keys), without a trailing newline; "" when no file is configured.
+Result<std::string> read_redis_password(const RedisSettings& settings);
+
+// Blocking client for command-line tools: connect and command timeouts are
+// redis.timeout. Error replies come back as errors ("Redis: ERR ...").
+class RedisClient {
+public:
+    static Result<RedisClient> connect(const RedisSettings& settings, const std::string& password);
+
+    Result<RedisReply> command(std::initializer_list<std::string_view> args);
+    Result<RedisReply> command(const std::vector<std::string>& args);
+
+private:
+    struct ContextDeleter {
+        void operator()(redisContext* context) const { redisFree(context); }
+    };
+    explicit RedisClient(redisContext* context) : context_(context) {}
+    Result<RedisReply> command_argv(int argc, const char** argv, const std::size_t* lengths);
+
+    std::unique_ptr<redisContext, ContextDeleter> context_;
+    std::string where_;
+};
+
+// Receives the outcome of one AsyncRedis command, exactly once: the reply
+// (possibly an error reply such as NOSCRIPT), or nullptr when the command
+// failed (no reply within the timeout, connection lost, client stopped).
+// Never called from inside AsyncRedis::command() itself.
+class RedisReplyHandler {
+public:
+    virtual void on_redis_reply(const redisReply* reply) = 0;
+
+protected:
+    ~RedisReplyHandler() = default;
+};
+
+class AsyncRedis {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    AsyncRedis(boost::asio::io_context& io, RedisSettings settings, std::string password);
+    ~AsyncRedis();
+    AsyncRedis(const AsyncRedis&) = delete;
+    AsyncRedis& operator=(const AsyncRedis&) = delete;
+
+    // Commands sent first on every new connection, after AUTH (e.g. SCRIPT
+    // LOAD). A connection counts as up once all of them succeeded. Call
+    // before start().
+    void add_startup_command(std::vector<std::string> args);
+    void start();
+    // Fails everything pending, closes the connection, stops reconnecting.
+    void stop();
+
+    // Queues a command (argv as for redisCommandArgv; copied at once, so the
+    // strings need not outlive the call). The reply must arrive by deadline.
+    // Returns false, without calling handler, when Redis is known to be
+    // unavailable (after a failure, until the next connection attempt).
+    bool command(int argc, const char** argv, const std::size_t* lengths, RedisReplyHandler& handler,
+                 Clock::time_point deadline);
+    bool command(int argc, const char** argv, const std::size_t* lengths, RedisReplyHandler& handler) {
+        return command(argc, argv, lengths, handler, Clock::now() + settings_.timeout);
+    }
+
+    std::chrono::milliseconds timeout() const { return settings_.timeout; }
+    bool up() const { return state_ == State::up; }
+    const std::string& where() const { return where_; }
+
+    struct Stats {
+        std::uint64_t sent = 0;
+        std::uint64_t failed = 0;    // handler got nullptr
+        std::uint64_t refused = 0;   // command() returned false
+        std::uint64_t outages = 0;
+    };
+    const Stats& stats() const { return stats_; }
+
+private:
+    struct Link;
+    struct Pending {
+        RedisReplyHandler* handler = nullptr;  // nullptr: a startup command
+        Clock::time_point deadline;
+    };
+    // FIFO of pending commands: Redis answers in order, so the reply at the
+    // front of hiredis's callback list is always the front entry here.
+    // A ring buffer, so steady traffic allocates nothing.
+    class PendingQueue {
+    public:
+        bool empty() const { return size_ == 0; }
+        std::size_t size() const { return size_; }
+        Pending& front() { return slots_[head_]; }
+        void push(const Pending& pending);
+        Pending pop();
+
+    private:
+        std::vector<Pending> slots_;
+        std::size_t head_ = 0;
+        std::size_t size_ = 0;
+    };
+    enum class State { idle, connecting, up, down, stopped };
+
+    void connect();
+    void on_reply(Link& link, redisReply* reply);
+    void on_link_lost(Link& link, const std::string& reason);
+    void fail(const std::string& reason);
+    void fail_pending(PendingQueue& pending);
+    void arm_deadline_timer();
+    void on_deadline_timer();
+    void schedule_reconnect();
+    void note_up();
+
+    boost::asio::io_context& io_;
+    RedisSettings settings_;
+    std::string password_;
+    std::string where_;
+    std::vector<std::vector<std::string>> startup_commands_;
+    std::shared_ptr<Link> link_;
+    PendingQueue pending_;
+    std::size_t startup_left_ = 0;
+    State state_ = State::idle;
+    boost::asio::steady_timer deadline_timer_;
+    bool deadline_armed_ = false;
+    boost::asio::steady_timer reconnect_timer_;
+    std::chrono::milliseconds backoff_{0};
+    bool in_outage_ = false;
+    bool ever_up_ = false;
+    Clock::time_point outage_start_;
+    std::uint64_t failed_at_outage_start_ = 0;
+    Stats stats_;
+};
+
+}  // namespace tenantmail

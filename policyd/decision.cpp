@@ -1,0 +1,101 @@
+// decision.cpp — routing requests and wording the answers (see decision.h).
+#include "policyd/decision.h"
+
+#include "common/duration.h"
+
+namespace tenantmail::policyd {
+
+namespace {
+
+// A suppression reason comes from whoever added it (an admin, the bounce
+// processor quoting a remote server): keep the SMTP reply short and clean.
+constexpr std::size_t kMaxReasonInReply = 120;
+constexpr std::size_t kMaxRecipientInReply = 256;
+constexpr std::size_t kMaxActionLength = 500;
+
+Route answer(std::string_view action, const char* why) {
+    Route route;
+    route.kind = Route::Kind::answer;
+    route.action = action;
+    route.why = why;
+    return route;
+}
+
+}  // namespace
+
+Route route_request(const PolicyRequest& request, const TenantRegistry& registry, const DecisionSettings& settings) {
+    if (request.request != "smtpd_access_policy") return answer(kPermitAction, "not an smtpd_access_policy request");
+    if (request.protocol_state != "RCPT") return answer(kPermitAction, "not at RCPT");
+    if (request.recipient.empty()) return answer(kPermitAction, "no recipient");
+    std::optional<TenantMatch> match;
+    if (!request.sasl_username.empty()) match = registry.by_sasl_user(request.sasl_username);
+    if (!match && !request.client_address.empty()) match = registry.by_client_address(request.client_address);
+    if (!match) return answer(settings.unknown_tenant_action, "no tenant");
+    Route route;
+    route.kind = Route::Kind::check;
+    route.tenant = match->tenant;
+    route.traffic_class = match->traffic_class;
+    return route;
+}
+
+void outcome_action(std::string& action, const RateOutcome& outcome, const CheckContext& context,
+                    const DecisionSettings& settings) {
+    action.clear();
+    switch (outcome.kind) {
+        case RateOutcome::Kind::permitted:
+            action.assign(kPermitAction);
+            return;
+        case RateOutcome::Kind::limited:
+            action.append("DEFER_IF_PERMIT 4.7.1 ")
+                .append(context.tenant)
+                .append(" ")
+                .append(to_string(context.traffic_class))
+                .append(" limit ")
+                .append(describe(context.limit))
+                .append(" reached; retry in ")
+                .append(std::to_string(retry_seconds(outcome.retry_after)))
+                .append("s");
+            return;
+        case RateOutcome::Kind::suppressed: {
+            const SuppressionEntry entry = decode_suppression(outcome.detail);
+            action.append("REJECT 5.1.1 <");
+            append_printable(action, context.recipient, kMaxRecipientInReply);
+            action.append(">: suppressed for tenant ").append(context.tenant);
+            if (!entry.reason.empty()) {
+                action.append(" (");
+                append_printable(action, entry.reason, kMaxReasonInReply);
+                action.append(")");
+            }
+            return;
+        }
+        case RateOutcome::Kind::noscript:
+        case RateOutcome::Kind::error:
+            action.assign(settings.redis_error_action);
+            return;
+    }
+}
+
+const char* outcome_word(RateOutcome::Kind kind) {
+    switch (kind) {
+        case RateOutcome::Kind::permitted: return "permitted";
+        case RateOutcome::Kind::limited: return "deferred";
+        case RateOutcome::Kind::suppressed: return "rejected";
+        case RateOutcome::Kind::noscript:
+        case RateOutcome::Kind::error: return "unavailable";
+    }
+    return "unavailable";
+}
+
+std::string check_action_text(std::string_view action) {
+    if (action.empty()) return "empty action";
+    if (action.size() > kMaxActionLength) return "action longer than " + std::to_string(kMaxActionLength) + " characters";
+    for (const char c : action) {
+        if (c < 0x20 || c > 0x7e) return "action contains a control or non-ASCII character";
+    }
+    const char first = action.front();
+    const bool word = (first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z') || (first >= '0' && first <= '9');
+    if (!word) return "action must start with a word such as DUNNO, DEFER_IF_PERMIT or REJECT";
+    return {};
+}
+
+}  // namespace tenantmail::policyd

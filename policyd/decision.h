@@ -1,0 +1,68 @@
+// decision.h — what policyd answers, as pure functions: which requests need
+// Redis at all (route_request), and the Postfix action for the script's
+// outcome (outcome_action). No I/O; the server calls these around its one
+// Redis round trip per recipient.
+//
+// Answers:
+//   not an RCPT-time smtpd_access_policy request   DUNNO
+//   RCPT, no tenant (SASL login, then network)      unknown_tenant_action (DUNNO)
+//   permitted                                       DUNNO, so the restrictions after
+//                                                   check_policy_service still apply
+//   rate limit reached   DEFER_IF_PERMIT 4.7.1 acme bulk limit 500 per 3m reached; retry in 37s
+//   suppressed           REJECT 5.1.1 <rcpt>: suppressed for tenant acme (reason)
+//   Redis unavailable, slow or answering nonsense   redis_error_action
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/rate_limiter.h"
+#include "common/tenants.h"
+#include "policyd/policy_protocol.h"
+
+namespace tenantmail::policyd {
+
+inline constexpr std::string_view kPermitAction = "DUNNO";
+inline constexpr std::string_view kDefaultRedisErrorAction =
+    "DEFER_IF_PERMIT 4.3.0 rate limit service unavailable, try again later";
+
+struct DecisionSettings {
+    std::string unknown_tenant_action = std::string(kPermitAction);
+    std::string redis_error_action = std::string(kDefaultRedisErrorAction);
+};
+
+struct Route {
+    enum class Kind { answer, check };
+    Kind kind = Kind::answer;
+    std::string_view action;  // answer: the action to send
+    const char* why = "";     // answer: for the debug log
+    const Tenant* tenant = nullptr;  // check: whose limit
+    TrafficClass traffic_class = TrafficClass::bulk;
+};
+
+// The tenant comes from sasl_username first, then from client_address.
+// Views in the result point into settings or registry.
+Route route_request(const PolicyRequest& request, const TenantRegistry& registry, const DecisionSettings& settings);
+
+// The limit and names a check was made for, to word the answer.
+struct CheckContext {
+    std::string_view tenant;
+    TrafficClass traffic_class = TrafficClass::bulk;
+    RateLimit limit;
+    std::string_view recipient;  // as the client sent it (made printable here)
+};
+
+// Writes the action for outcome into action (cleared first). noscript and
+// error outcomes get redis_error_action.
+void outcome_action(std::string& action, const RateOutcome& outcome, const CheckContext& context,
+                    const DecisionSettings& settings);
+
+// "permitted", "deferred", "rejected" or "unavailable", for the log.
+const char* outcome_word(RateOutcome::Kind kind);
+
+// An action from the configuration: one line of printable ASCII starting
+// with a word (DUNNO, DEFER_IF_PERMIT, REJECT, 450, ...). Empty string when
+// valid, else the reason.
+std::string check_action_text(std::string_view action);
+
+}  // namespace tenantmail::policyd

@@ -1,0 +1,177 @@
+// main.cpp — tenantmail-policyd: read the configuration and tenants, open the
+// listening socket, drop privileges and serve Postfix's policy requests on
+// one io_context thread until SIGTERM. SIGHUP reloads the tenants file; a
+// broken file is refused with a log line and the old table keeps serving.
+// Redis is reached through one pipelined connection (see common/redis.h);
+// while it is down, requests get redis_error_action at once.
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/rate_limiter.h"
+#include "common/redis.h"
+#include "common/tenants.h"
+#include "policyd/listen_address.h"
+#include "policyd/policy_server.h"
+#include "policyd/policy_settings.h"
+
+namespace {
+
+using namespace tenantmail;
+using namespace tenantmail::policyd;
+namespace asio = boost::asio;
+
+constexpr const char* program = "tenantmail-policyd";
+
+int check_config(const PolicySettings& settings) {
+    auto registry = TenantRegistry::load_file(settings.common.tenants_file);
+    if (!registry) {
+        std::fprintf(stderr, "%s: %s\n", program, registry.error().c_str());
+        return 1;
+    }
+    if (auto password = read_redis_password(settings.common.redis); !password) {
+        std::fprintf(stderr, "%s: %s\n", program, password.error().c_str());
+        return 1;
+    }
+    std::printf("%s: configuration OK: %zu tenants\n", program, registry->tenants().size());
+    return 0;
+}
+
+// A unix socket is handed to the unprivileged user, so that it can still be
+// removed at exit and the mode (socket_mode) decides who may connect.
+ListenerOptions listener_options(const PolicySettings& settings) {
+    ListenerOptions options;
+    options.socket_mode = settings.socket_mode;
+    if (!settings.user.empty() && settings.listen.kind == ListenAddress::Kind::unix_path) {
+        if (const passwd* entry = ::getpwnam(settings.user.c_str()); entry != nullptr) {
+            options.owner = entry->pw_uid;
+            options.group = entry->pw_gid;
+        }
+    }
+    return options;
+}
+
+void reload(PolicyServer& server, const PolicySettings& settings) {
+    auto registry = TenantRegistry::load_file(settings.common.tenants_file);
+    if (!registry) {
+        LOG_ERROR("reload refused, still serving the previous tenants: %s", registry.error().c_str());
+        return;
+    }
+    LOG_INFO("reloaded: %zu tenants", registry->tenants().size());
+    server.set_registry(std::make_shared<const TenantRegistry>(std::move(registry).value()));
+}
+
+void wait_for_signals(asio::signal_set& signals, PolicyServer& server, AsyncRedis& redis,
+                      const PolicySettings& settings) {
+    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+        if (ec) return;
+        if (signal_number == SIGHUP) {
+            reload(server, settings);
+            wait_for_signals(signals, server, redis, settings);
+            return;
+        }
+        const ServerStats& stats = server.stats();
+        LOG_INFO("stopping on signal %d: %llu requests, %llu permitted, %llu deferred, %llu rejected, "
+                 "%llu fallback answers, %llu protocol errors",
+                 signal_number, static_cast<unsigned long long>(stats.requests),
+                 static_cast<unsigned long long>(stats.permitted), static_cast<unsigned long long>(stats.deferred),
+                 static_cast<unsigned long long>(stats.rejected), static_cast<unsigned long long>(stats.fallback),
+                 static_cast<unsigned long long>(stats.protocol_errors));
+        server.stop();
+        redis.stop();
+        // Everything cancelled above has queued its completion by now; stop
+        // after those ran, whatever else might still be waiting.
+        asio::post(signals.get_executor(), [&signals] {
+            static_cast<asio::io_context&>(signals.get_executor().context()).stop();
+        });
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    namespace po = boost::program_options;
+    po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
+    add_policyd_options(desc, kDefaultConfigFile);
+    desc.add_options()("version", "print the version and exit");
+    auto config = load_config(argc, argv, desc);
+    if (!config) {
+        std::fprintf(stderr, "%s: %s\n", program, config.error().c_str());
+        return 2;
+    }
+    if (config->options.count("help")) {
+        std::cout << desc << '\n';
+        return 0;
+    }
+    if (config->options.count("version")) {
+        std::printf("%s %s\n", program, TM_VERSION);
+        return 0;
+    }
+    const PolicySettings settings = policy_settings(*config);
+    if (settings.common.check_config) return check_config(settings);
+
+    LogLevel level = LogLevel::info;
+    parse_log_level(settings.common.log_level, level);
+    log_open(program, settings.foreground, level);
+    const auto fatal = [&](const std::string& message) {
+        LOG_ERROR("cannot start: %s", message.c_str());
+        if (!settings.foreground) std::fprintf(stderr, "%s: cannot start: %s\n", program, message.c_str());
+        return 1;
+    };
+
+    auto registry = TenantRegistry::load_file(settings.common.tenants_file);
+    if (!registry) return fatal(registry.error());
+    auto password = read_redis_password(settings.common.redis);
+    if (!password) return fatal(password.error());
+    auto listener = open_listener(settings.listen, listener_options(settings));
+    if (!listener) return fatal(listener.error());
+
+    if (!settings.user.empty()) {
+        if (auto dropped = drop_privileges(settings.user); !dropped) return fatal(dropped.error());
+    }
+    if (!settings.foreground) {
+        if (auto detached = detach_from_terminal(); !detached) return fatal(detached.error());
+    }
+    if (!settings.pidfile.empty()) {
+        if (auto written = write_pidfile(settings.pidfile); !written) return fatal(written.error());
+    }
+    // hiredis writes with write(): a Redis that went away must be an error
+    // on that connection, not the death of the daemon.
+    ::signal(SIGPIPE, SIG_IGN);
+
+    asio::io_context io(1);
+    AsyncRedis redis(io, settings.common.redis, std::move(password).value());
+    // Loaded on every (re)connection, so EVALSHA rarely meets NOSCRIPT.
+    redis.add_startup_command({"SCRIPT", "LOAD", std::string(rate_script())});
+    ServerSettings server_settings;
+    server_settings.decision = settings.decision;
+    server_settings.idle_timeout = settings.idle_timeout;
+    server_settings.max_connections = settings.max_connections;
+    PolicyServer server(io, server_settings, redis,
+                        std::make_shared<const TenantRegistry>(std::move(registry).value()));
+    if (auto started = server.start(std::move(listener).value()); !started) return fatal(started.error());
+    redis.start();
+
+    asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
+    wait_for_signals(signals, server, redis, settings);
+
+    LOG_INFO("listening on %s; Redis at %s (timeout %lldms); %zu tenants; fallback answer: %s",
+             settings.listen.to_string().c_str(), redis.where().c_str(),
+             static_cast<long long>(settings.common.redis.timeout.count()), server.registry().tenants().size(),
+             settings.decision.redis_error_action.c_str());
+    io.run();
+
+    remove_pidfile(settings.pidfile);
+    if (settings.listen.kind == ListenAddress::Kind::unix_path) ::unlink(settings.listen.path.c_str());
+    LOG_INFO("stopped");
+    return 0;
+}

@@ -1,0 +1,59 @@
+// rate_check.h — one recipient's rate/suppression check in Redis: sends the
+// script by EVALSHA on the shared AsyncRedis connection, falls back to EVAL
+// (which also puts the script back into Redis's cache) when Redis answers
+// NOSCRIPT (after SCRIPT FLUSH, a restart, a failover), and hands the
+// interpreted outcome to its handler. A retry keeps the first deadline.
+// One RateCheck serves one request at a time; the owner keeps it alive
+// until the handler has been called (always within redis.timeout).
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "common/rate_limiter.h"
+#include "common/redis.h"
+
+namespace tenantmail::policyd {
+
+class RateCheckHandler {
+public:
+    // outcome.detail is valid only during the call.
+    virtual void on_rate_outcome(const RateOutcome& outcome) = 0;
+
+protected:
+    ~RateCheckHandler() = default;
+};
+
+class RateCheck final : private RedisReplyHandler {
+public:
+    explicit RateCheck(RateCheckHandler& handler) : handler_(handler) {}
+    RateCheck(const RateCheck&) = delete;
+    RateCheck& operator=(const RateCheck&) = delete;
+
+    // recipient: already normalised (normalise_recipient). Returns false,
+    // without calling the handler, when Redis is unavailable right now.
+    bool start(AsyncRedis& redis, std::string_view tenant, TrafficClass traffic_class, const RateLimit& limit,
+               std::string_view recipient);
+
+    // How many NOSCRIPT answers were repaired with EVAL (for the log).
+    static unsigned long long script_reloads();
+
+private:
+    void on_redis_reply(const redisReply* reply) override;
+    bool send(bool with_body);
+
+    RateCheckHandler& handler_;
+    AsyncRedis* redis_ = nullptr;
+    AsyncRedis::Clock::time_point deadline_;
+    bool retried_ = false;
+    std::string rate_key_;
+    std::string suppression_key_;
+    std::string recipient_;
+    std::array<char, 24> limit_{};
+    std::size_t limit_length_ = 0;
+    std::array<char, 24> window_{};
+    std::size_t window_length_ = 0;
+};
+
+}  // namespace tenantmail::policyd

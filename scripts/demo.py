@@ -123,7 +123,8 @@ def run_demo(postfix, sink, files, ctl_bin, milter, with_policyd):
                                 headers={"From": "ceo@beta.example"}, subject="urgent")
     print(f"    server said: {[r for r in result.server_replies() if r.startswith('5')][-1]}")
 
-    section("3. acme exceeds its rate limit (3 recipients per 3 minutes; 1 used above)")
+    section("3. acme exceeds its rate limit (3 recipients per 3 minutes; 2 counted above: "
+            "the refused message's recipient was counted at RCPT, before the milter saw its From)")
     if not with_policyd:
         print("    (tenantmail-policyd is not built; skipped)")
         return

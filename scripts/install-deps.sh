@@ -9,6 +9,7 @@ PACKAGES="
   libssl-dev openssl
   libboost-program-options-dev
   libmilter-dev libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev
+  libldns-dev nsd
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-dkim python3-nacl python3-dnspython
   postfix sasl2-bin libsasl2-modules redis-server swaks libnet-ssleay-perl

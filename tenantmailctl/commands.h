@@ -16,5 +16,8 @@ int run_check_config(const Args& args);
 int run_bounce_decode(const Args& args);
 int run_usage(const Args& args);
 int run_suppression(const Args& args);
+int run_dns(const Args& args);     // dns records / dns check; exit statuses in exit_status.h
+int run_rotate(const Args& args);
+int run_retire(const Args& args);
 
 }  // namespace tenantmail::ctl

@@ -23,6 +23,13 @@ constexpr const char* usage_text =
     "  usage TENANT [--json]             recipients counted in the current rate windows\n"
     "  suppression list|add|remove TENANT [ADDRESS] [--reason TEXT] [--json]\n"
     "                                    the tenant's suppression list in Redis\n"
+    "  dns records TENANT [--format table|zone|json]\n"
+    "                                    the DNS records the tenant and the platform must publish\n"
+    "  dns check TENANT [--json] [--resolver HOST:PORT]\n"
+    "                                    look the records up, one line per record, exit 0 if all OK\n"
+    "  rotate TENANT [--selector S] [--activate|--cancel] [--ed25519]\n"
+    "                                    new DKIM key under a new selector, active once published\n"
+    "  retire TENANT [--ed25519]         delete the key a rotation replaced\n"
     "  version                           print the version\n"
     "\n"
     "Run 'tenantmailctl COMMAND --help' for a command's options.\n";
@@ -43,6 +50,9 @@ int main(int argc, char** argv) {
     if (command == "bounce-decode") return run_bounce_decode(args);
     if (command == "usage") return run_usage(args);
     if (command == "suppression") return run_suppression(args);
+    if (command == "dns") return run_dns(args);
+    if (command == "rotate") return run_rotate(args);
+    if (command == "retire") return run_retire(args);
     if (command == "version" || command == "--version") {
         std::puts("tenantmailctl " TM_VERSION);
         return 0;

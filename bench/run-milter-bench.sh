@@ -146,6 +146,8 @@ bounce_secret_file = $WORK/bounce.secret
 log_level = warning
 [milter]
 socket = $2
+# OpenDKIM keeps no message records; no Redis runs here either.
+record_messages = no
 EOF
 }
 write_odk_conf() {  # $1 = file, $2 = socket, $3 = pid file

@@ -23,7 +23,7 @@ inline constexpr const char* kDefaultConfigFile = "/etc/tenantmail/tenantmail.co
 
 // Sections of tenantmail.conf that belong to one program each. A program
 // skips the sections of the others; `tenantmailctl check-config` knows them all.
-inline constexpr std::array<std::string_view, 3> kProgramSections = {"milter", "policyd", "dns"};
+inline constexpr std::array<std::string_view, 6> kProgramSections = {"milter", "policyd", "dns", "bounce", "maillog", "webhookd"};
 
 // Option value types that validate themselves, so a bad value is reported
 // against the line (or argument) that holds it. Declare options with them:

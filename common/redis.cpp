@@ -110,6 +110,34 @@ Result<RedisReply> RedisClient::command(const std::vector<std::string>& args) {
     return command_argv(static_cast<int>(argv.size()), argv.data(), lengths.data());
 }
 
+Result<std::vector<RedisReply>> RedisClient::pipeline(const std::vector<std::vector<std::string>>& commands) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const auto& args : commands) {
+        argv.clear();
+        lengths.clear();
+        for (const std::string& arg : args) {
+            argv.push_back(arg.data());
+            lengths.push_back(arg.size());
+        }
+        if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()) !=
+            REDIS_OK) {
+            return make_error("Redis at " + where_ + ": cannot queue a command: " + context_->errstr);
+        }
+    }
+    std::vector<RedisReply> replies;
+    replies.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        void* raw = nullptr;
+        if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
+            const std::string reason = context_->err ? context_->errstr : "no reply";
+            return make_error("Redis at " + where_ + ": " + reason);
+        }
+        replies.emplace_back(static_cast<redisReply*>(raw));
+    }
+    return replies;
+}
+
 Result<RedisReply> RedisClient::command_argv(int argc, const char** argv, const std::size_t* lengths) {
     RedisReply reply(static_cast<redisReply*>(redisCommandArgv(context_.get(), argc, argv, lengths)));
     if (!reply) {

@@ -49,6 +49,11 @@ public:
 
     Result<RedisReply> command(std::initializer_list<std::string_view> args);
     Result<RedisReply> command(const std::vector<std::string>& args);
+    // Sends all commands in one write, then reads their replies in order:
+    // one round trip for the lot. Error replies stay in the result (the
+    // caller judges each); an I/O failure fails the whole call and leaves
+    // the connection unusable (connect again).
+    Result<std::vector<RedisReply>> pipeline(const std::vector<std::vector<std::string>>& commands);
 
 private:
     struct ContextDeleter {

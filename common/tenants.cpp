@@ -14,9 +14,9 @@
 namespace tenantmail {
 namespace {
 
-constexpr std::array<std::string_view, 13> kKnownKeys{
+constexpr std::array<std::string_view, 14> kKnownKeys{
     "domains",    "selector", "key",       "ed25519_selector",   "ed25519_key",  "allow_rsa1024", "bounce_domain",
-    "sasl_users", "networks", "bulk_rate", "transactional_rate", "from_rewrite", "webhook_url",
+    "sasl_users", "networks", "bulk_rate", "transactional_rate", "from_rewrite", "webhook_url",   "webhook_secret",
 };
 
 std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
@@ -267,6 +267,7 @@ Result<void> TenantRegistryBuilder::set_field(Tenant& tenant, std::string_view k
     if (key == "transactional_rate") return store(tenant.transactional_rate, parse_rate_limit(value));
     if (key == "from_rewrite") return store(tenant.from_rewrite, parse_addr_spec(value));
     if (key == "webhook_url") return store(tenant.webhook_url, parse_webhook_url(value));
+    if (key == "webhook_secret") return store(tenant.webhook_secret, parse_key_path(value));
     return make_error("key listed in kKnownKeys but not handled");  // a bug here, not in the file
 }
 
@@ -298,6 +299,14 @@ Result<void> TenantRegistryBuilder::check(std::size_t index) const {
     }
     if (has(index, "allow_rsa1024") && !t.signs()) {
         return fail(line_of(index, "allow_rsa1024"), t, "allow_rsa1024 without an RSA key");
+    }
+    // An unsigned POST would let anyone who learns the URL forge events.
+    if (!t.webhook_url.empty() && t.webhook_secret.empty()) {
+        return fail(line_of(index, "webhook_url"), t,
+                    "webhook_url needs webhook_secret (the file its POSTs are signed with)");
+    }
+    if (t.webhook_url.empty() && !t.webhook_secret.empty()) {
+        return fail(line_of(index, "webhook_secret"), t, "webhook_secret without webhook_url");
     }
     return {};
 }
@@ -427,6 +436,19 @@ const Tenant* TenantRegistry::domain_owner(std::string_view domain) const {
 bool TenantRegistry::may_send_as(const Tenant& tenant, std::string_view domain) const {
     const Tenant* owner = domain_owner(domain);
     return owner != nullptr && owner->id == tenant.id;
+}
+
+// A linear scan: it runs once per bounce, and tenants are few.
+const Tenant* TenantRegistry::bounce_domain_owner(std::string_view domain) const {
+    const auto normal = normalise_domain(domain);
+    if (!normal) return nullptr;
+    const Tenant* owner = nullptr;
+    for (const Tenant& tenant : tenants_) {
+        if (tenant.bounce_domain != *normal) continue;
+        if (owner != nullptr) return nullptr;
+        owner = &tenant;
+    }
+    return owner;
 }
 
 }  // namespace tenantmail

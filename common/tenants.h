@@ -47,7 +47,8 @@ struct Tenant {
     RateLimit bulk_rate = kDefaultTenantRate;
     RateLimit transactional_rate = kDefaultTenantRate;
     std::string from_rewrite;  // addr-spec, domain lower-cased; empty: no rewrite
-    std::string webhook_url;   // stored for the event dispatcher
+    std::string webhook_url;     // where tenantmail-webhookd POSTs events; "" for none
+    std::string webhook_secret;  // path of the signing secret; set exactly when webhook_url is
 
     bool signs() const { return !key_path.empty(); }
     bool signs_ed25519() const { return !ed25519_key_path.empty(); }
@@ -83,6 +84,11 @@ public:
     // True only when tenant is domain_owner(domain): owning uni.ac.uk does not
     // let a tenant send as careers.uni.ac.uk when another tenant claims that.
     bool may_send_as(const Tenant& tenant, std::string_view domain) const;
+    // The tenant whose bounce_domain is exactly domain (case-insensitive, a
+    // trailing dot ignored), for bounces whose queue id is no longer known.
+    // nullptr when no tenant has it, or when several share it: the bounce
+    // processor must not guess which tenant a report belongs to.
+    const Tenant* bounce_domain_owner(std::string_view domain) const;
 
     const std::vector<Tenant>& tenants() const { return tenants_; }
 

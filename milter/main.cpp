@@ -16,10 +16,12 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "common/daemon.h"
 #include "common/log.h"
+#include "common/redis.h"
 #include "milter/milter_callbacks.h"
 #include "milter/milter_settings.h"
 #include "milter/signing_table.h"
@@ -147,6 +149,18 @@ int main(int argc, char** argv) {
     install_settings(settings);
     install_table(std::move(table).value());
 
+    // Read while still privileged: the password file is owner-only.
+    std::unique_ptr<RecordWriter> records;
+    if (settings.record_messages) {
+        auto password = read_redis_password(settings.common.redis);
+        if (!password) {
+            LOG_ERROR("cannot start: %s", password.error().c_str());
+            return 1;
+        }
+        records = std::make_unique<RecordWriter>(settings.common.redis, *password, settings.record_ttl,
+                                                 settings.record_queue_limit);
+    }
+
     if (open_socket(settings) != 0) return 1;
     if (!settings.user.empty()) {
         if (auto dropped = drop_privileges(settings.user); !dropped) {
@@ -176,8 +190,17 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    // Started only now: a thread would not survive detaching (fork), and it
+    // inherits the blocked signals above.
+    if (records) {
+        records->start();
+        install_record_writer(records.get());
+    }
+
     LOG_INFO("listening on %s", settings.socket.c_str());
     const int status = serve(settings, signals);
+    install_record_writer(nullptr);
+    records.reset();  // writes what Redis still takes, bounded by redis.timeout
     remove_pidfile(settings.pidfile);
     LOG_INFO("stopped");
     return status;

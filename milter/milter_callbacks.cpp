@@ -7,8 +7,10 @@
 #include <ctime>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "common/log.h"
+#include "common/rate_limiter.h"
 #include "milter/outbound_message.h"
 
 namespace tenantmail::milter {
@@ -16,12 +18,16 @@ namespace {
 
 const MilterSettings* g_settings = nullptr;
 std::atomic<std::shared_ptr<const SigningTable>> g_table;
+RecordWriter* g_records = nullptr;
 
 struct Connection {
     std::string client_address;  // "" for local or unknown clients
     bool leading_space = false;  // the MTA passes header values with their leading space
     std::string queue_id;
     std::unique_ptr<OutboundMessage> message;
+    // For the message record: the envelope as the client gave it.
+    std::string envelope_from;
+    std::vector<std::string> recipients;
 };
 
 Connection* connection(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
@@ -94,6 +100,35 @@ bool apply(SMFICTX* ctx, const Connection& conn, const MessageOutcome& outcome) 
 
 std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
+// libmilter passes envelope addresses with their angle brackets.
+std::string bare_address(const char* argument) {
+    std::string_view address = argument == nullptr ? std::string_view() : std::string_view(argument);
+    if (address.size() >= 2 && address.front() == '<' && address.back() == '>') {
+        address = address.substr(1, address.size() - 2);
+    }
+    return std::string(address);
+}
+
+void record_message(const Connection& conn, const OutboundMessage& message, const MessageOutcome& outcome,
+                    std::int64_t now) {
+    if (g_records == nullptr) return;
+    const OutboundMessage::Summary summary = message.summary();
+    MessageRecord record;
+    record.queue_id = conn.queue_id;
+    record.message_id = summary.message_id;
+    record.tenant = message.tenant().id;
+    record.traffic_class = std::string(to_string(message.traffic_class()));
+    record.mail_from = conn.envelope_from;
+    record.bounce_address = outcome.envelope_from;
+    record.header_from = summary.header_from;
+    record.header_to = summary.header_to;
+    record.subject = summary.subject;
+    record.time = now;
+    record.recipients.reserve(conn.recipients.size());
+    for (const std::string& recipient : conn.recipients) record.recipients.push_back(normalise_recipient(recipient));
+    g_records->submit(std::move(record));
+}
+
 // Every callback runs its body through this: an exception (bad_alloc, a bug)
 // must not unwind into libmilter's C code. The MTA then retries later.
 template <class Body>
@@ -117,7 +152,11 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
         if ((actions & SMFIF_CHGFROM) == 0) LOG_WARNING("the MTA cannot change the envelope sender; bounces are not rewritten");
         // Skip what we never look at. DATA stays: answering it avoids a
         // Nagle stall between the MTA's DATA and first header packets.
-        unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN;
+        // RCPT only when message records want the recipients; answered (no
+        // SMFIP_NR_RCPT), as an unanswered packet would let the MTA's next
+        // one wait for our delayed ACK.
+        unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
+        if (g_records == nullptr) skip |= SMFIP_NORCPT;
         *want_steps = steps & skip;
         if (steps & SMFIP_HDR_LEADSPC) {
             *want_steps |= SMFIP_HDR_LEADSPC;
@@ -143,6 +182,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
     return guarded(ctx, "MAIL", [&] {
         Connection& conn = *connection(ctx);
         conn.message.reset();
+        conn.recipients.clear();
         conn.queue_id = macro(ctx, "i");
         std::shared_ptr<const SigningTable> table = g_table.load();
         const std::string login = macro(ctx, "{auth_authen}");
@@ -157,6 +197,16 @@ sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
         }
         const bool null_sender = arguments[0] != nullptr && std::string_view(arguments[0]) == "<>";
         conn.message = std::make_unique<OutboundMessage>(std::move(table), *g_settings, *match, null_sender);
+        conn.envelope_from = bare_address(arguments[0]);
+        return SMFIS_CONTINUE;
+    });
+}
+
+// Only asked of the MTA when records are kept (see on_negotiate).
+sfsistat on_envrcpt(SMFICTX* ctx, char** arguments) {
+    return guarded(ctx, "RCPT", [&] {
+        Connection& conn = *connection(ctx);
+        if (conn.message && arguments[0] != nullptr) conn.recipients.push_back(bare_address(arguments[0]));
         return SMFIS_CONTINUE;
     });
 }
@@ -221,12 +271,16 @@ sfsistat on_eom(SMFICTX* ctx) {
         }
         LOG_INFO("%s: tenant=%s class=%s %s", log_id(conn), tenant, traffic.c_str(),
                  outcome->log_summary.c_str());
+        record_message(conn, *message, *outcome, now_seconds());
         return SMFIS_CONTINUE;
     });
 }
 
 sfsistat on_abort(SMFICTX* ctx) {
-    if (Connection* conn = connection(ctx)) conn->message.reset();
+    if (Connection* conn = connection(ctx)) {
+        conn->message.reset();
+        conn->recipients.clear();
+    }
     return SMFIS_CONTINUE;
 }
 
@@ -242,6 +296,8 @@ void install_settings(const MilterSettings& settings) { g_settings = &settings; 
 
 void install_table(std::shared_ptr<const SigningTable> table) { g_table.store(std::move(table)); }
 
+void install_record_writer(RecordWriter* writer) { g_records = writer; }
+
 smfiDesc& filter_description() {
     static smfiDesc description = {
         const_cast<char*>("tenantmail-milter"),
@@ -250,7 +306,7 @@ smfiDesc& filter_description() {
         on_connect,
         nullptr,  // helo
         on_envfrom,
-        nullptr,  // rcpt
+        on_envrcpt,
         on_header,
         on_eoh,
         on_body,

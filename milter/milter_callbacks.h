@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "milter/milter_settings.h"
+#include "milter/record_writer.h"
 #include "milter/signing_table.h"
 
 namespace tenantmail::milter {
@@ -17,6 +18,8 @@ namespace tenantmail::milter {
 // The settings must outlive the filter; the table may be replaced any time.
 void install_settings(const MilterSettings& settings);
 void install_table(std::shared_ptr<const SigningTable> table);
+// Where message records go (nullptr: none are kept). Install before serving.
+void install_record_writer(RecordWriter* writer);
 
 // The filter description for smfi_register.
 smfiDesc& filter_description();

@@ -1,5 +1,7 @@
 #include "milter/milter_settings.h"
 
+#include <algorithm>
+
 namespace tenantmail::milter {
 namespace {
 
@@ -76,7 +78,13 @@ void add_milter_options(po::options_description& desc, const std::string& defaul
         ("milter.platform_tenant", po::value<std::string>()->default_value("")->value_name("TENANT"),
          "tenant whose domain and key sign mail whose From was rewritten")
         ("milter.smtp_timeout", po::value<DurationOption>()->default_value({seconds(300)}, "300s")->value_name("TIME"),
-         "how long to wait for the MTA between milter commands");
+         "how long to wait for the MTA between milter commands")
+        ("milter.record_messages", po::value<bool>()->default_value(true, "yes")->value_name("yes|no"),
+         "keep a record of each tenant message in Redis (for delivery events and the message views)")
+        ("milter.record_ttl", po::value<DurationOption>()->default_value({seconds(7 * 24 * 3600)}, "7d")
+             ->value_name("TIME"), "how long a message record lives after its last change")
+        ("milter.record_queue_limit", po::value<unsigned>()->default_value(10000)->value_name("N"),
+         "records waiting for Redis at most; beyond it (Redis slow or down) new ones are dropped");
 }
 
 MilterSettings milter_settings(const LoadedConfig& config) {
@@ -97,6 +105,10 @@ MilterSettings milter_settings(const LoadedConfig& config) {
     settings.require_tenant = vm["milter.require_tenant"].as<bool>();
     settings.platform_tenant = vm["milter.platform_tenant"].as<std::string>();
     settings.smtp_timeout = to_seconds(vm["milter.smtp_timeout"].as<DurationOption>().value);
+    settings.record_messages = vm["milter.record_messages"].as<bool>();
+    // EXPIRE 0 would delete the record at once: "500ms" means at least 1s.
+    settings.record_ttl = std::max(std::chrono::seconds(1), to_seconds(vm["milter.record_ttl"].as<DurationOption>().value));
+    settings.record_queue_limit = vm["milter.record_queue_limit"].as<unsigned>();
     return settings;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 #include <boost/program_options.hpp>
@@ -29,6 +30,11 @@ struct MilterSettings {
     bool require_tenant = false;
     std::string platform_tenant;  // whose key signs mail with a rewritten From
     std::chrono::seconds smtp_timeout{300};
+    // Message records in Redis (common/message_store.h), written off the
+    // mail path by a background thread (record_writer.h).
+    bool record_messages = true;
+    std::chrono::seconds record_ttl{7 * 24 * 3600};
+    std::size_t record_queue_limit = 10000;  // records waiting for Redis; more are dropped
 };
 
 // Option values that validate themselves, so a bad one is reported at its

@@ -59,6 +59,24 @@ std::string random_hex(std::size_t bytes) {
     return hex;
 }
 
+// A header value as one line for a record: folds joined, ends trimmed.
+std::string unfolded(std::string_view value) {
+    constexpr std::size_t max_octets = 998;
+    std::string out;
+    for (char c : trim(value)) {
+        if (c == '\r' || c == '\n') continue;
+        if (out.size() == max_octets) break;
+        out.push_back(c);
+    }
+    return out;
+}
+
+std::string first_value(const std::vector<HeaderField>& headers, std::string_view name) {
+    std::size_t count = 0;
+    const HeaderField* field = find_only(headers, name, count);
+    return field == nullptr ? std::string() : unfolded(field->value());
+}
+
 HeaderField make_field(std::string_view name, std::string_view value) {
     auto field = parse_header_field(std::string(name) + ":" + std::string(value));
     return field ? std::move(field).value() : HeaderField{};
@@ -120,6 +138,7 @@ std::optional<SmtpReply> OutboundMessage::plan_identity(const HeaderField& from)
     auto mailbox = parse_single_mailbox(from.value());
     if (!mailbox) return refuse("From header field: " + mailbox.error());
     from_address_ = mailbox->address();
+    original_from_ = unfolded(from.value());
     const Tenant& tenant = *match_.tenant;
     const TenantKeys* keys = table_->keys(tenant);
     if (keys != nullptr && table_->registry().may_send_as(tenant, mailbox->domain)) {
@@ -150,6 +169,11 @@ std::optional<SmtpReply> OutboundMessage::plan_identity(const HeaderField& from)
         changes_.push_back({HeaderChange::Kind::append, "Reply-To", original_from_value, 1});
     }
     return std::nullopt;
+}
+
+OutboundMessage::Summary OutboundMessage::summary() const {
+    return Summary{first_value(headers_, "message-id"), original_from_, first_value(headers_, "to"),
+                   first_value(headers_, "subject")};
 }
 
 void OutboundMessage::plan_message_id(std::int64_t now) {

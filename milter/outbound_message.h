@@ -62,6 +62,17 @@ public:
     // was due and failed (the caller answers 451 4.3.0 or accepts unsigned).
     Result<MessageOutcome> end_of_message(std::string_view queue_id, std::int64_t now);
 
+    // What a message record keeps of the header (values unfolded, trimmed,
+    // at most 998 octets each): From as the client wrote it (before any
+    // rewrite), To, Subject, and the Message-ID present or added.
+    struct Summary {
+        std::string message_id;
+        std::string header_from;
+        std::string header_to;
+        std::string subject;
+    };
+    Summary summary() const;
+
     const Tenant& tenant() const { return *match_.tenant; }
     TrafficClass traffic_class() const { return match_.traffic_class; }
 
@@ -81,6 +92,7 @@ private:
     const Tenant* signer_tenant_ = nullptr;  // the tenant itself, or the platform for a rewrite
     std::string signing_domain_;
     std::string from_address_;
+    std::string original_from_;  // From value as received, unfolded
     std::unique_ptr<DkimSigner> signer_;
     std::size_t line_length_ = 0;  // octets since the last LF in the body
     bool line_ends_with_cr_ = false;

@@ -149,6 +149,9 @@ int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
 
     asio::io_context io(1);
+    // Before the AsyncRedis: its destructor fails what is still pending,
+    // which calls back into this.
+    BlockedEvents blocked_events;
     AsyncRedis redis(io, settings.common.redis, std::move(password).value());
     // Loaded on every (re)connection, so EVALSHA rarely meets NOSCRIPT.
     redis.add_startup_command({"SCRIPT", "LOAD", std::string(rate_script())});
@@ -158,6 +161,7 @@ int main(int argc, char** argv) {
     server_settings.max_connections = settings.max_connections;
     PolicyServer server(io, server_settings, redis,
                         std::make_shared<const TenantRegistry>(std::move(registry).value()));
+    server.set_blocked_events(&blocked_events);
     if (auto started = server.start(std::move(listener).value()); !started) return fatal(started.error());
     redis.start();
 

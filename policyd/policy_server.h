@@ -19,6 +19,7 @@
 #include "common/result.h"
 #include "common/tenants.h"
 #include "common/unique_fd.h"
+#include "policyd/blocked_events.h"
 #include "policyd/decision.h"
 #include "policyd/policy_protocol.h"
 
@@ -57,6 +58,9 @@ public:
     void stop();
 
     void set_registry(std::shared_ptr<const TenantRegistry> registry) { registry_ = std::move(registry); }
+    // Where suppression refusals are reported (nullptr: not reported).
+    void set_blocked_events(BlockedEvents* events) { blocked_events_ = events; }
+    BlockedEvents* blocked_events() { return blocked_events_; }
     const TenantRegistry& registry() const { return *registry_; }
     const ServerSettings& settings() const { return settings_; }
     AsyncRedis& redis() { return redis_; }
@@ -76,6 +80,7 @@ private:
     ServerSettings settings_;
     AsyncRedis& redis_;
     std::shared_ptr<const TenantRegistry> registry_;
+    BlockedEvents* blocked_events_ = nullptr;
     Acceptor acceptor_;
     boost::asio::steady_timer accept_retry_;
     bool inet_ = false;

@@ -140,7 +140,15 @@ void PolicySession::on_rate_outcome(const RateOutcome& outcome) {
         default: ++stats.fallback; break;
     }
     log_decision(outcome);
+    if (outcome.kind == RateOutcome::Kind::suppressed) report_blocked(outcome);
     if (was_checking) process();  // else handle() is still in process()'s loop
+}
+
+void PolicySession::report_blocked(const RateOutcome& outcome) {
+    BlockedEvents* events = server_.blocked_events();
+    if (events == nullptr) return;
+    const SuppressionEntry entry = decode_suppression(outcome.detail);
+    events->append(server_.redis(), BlockedRecipient{tenant_, recipient_, queue_id_, entry.reason, action_});
 }
 
 void PolicySession::log_decision(const RateOutcome& outcome) {

@@ -40,6 +40,7 @@ private:
     void arm_idle_timer(Clock::time_point when);
     void on_idle_timer();
     void log_decision(const RateOutcome& outcome);
+    void report_blocked(const RateOutcome& outcome);
 
     PolicyServer& server_;
     Socket socket_;

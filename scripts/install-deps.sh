@@ -8,7 +8,7 @@ PACKAGES="
   build-essential cmake pkg-config git
   libssl-dev openssl
   libboost-program-options-dev
-  libmilter-dev libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev
+  libmilter-dev libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev libgmime-3.0-dev
   libldns-dev nsd
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-dkim python3-nacl python3-dnspython

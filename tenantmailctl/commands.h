@@ -16,8 +16,12 @@ int run_check_config(const Args& args);
 int run_bounce_decode(const Args& args);
 int run_usage(const Args& args);
 int run_suppression(const Args& args);
+int run_messages(const Args& args);  // messages / outbox / message: the views of message records
+int run_outbox(const Args& args);
+int run_message(const Args& args);
 int run_dns(const Args& args);     // dns records / dns check; exit statuses in exit_status.h
 int run_rotate(const Args& args);
 int run_retire(const Args& args);
+int run_webhooks(const Args& args);  // webhooks dead list / replay
 
 }  // namespace tenantmail::ctl

@@ -23,6 +23,11 @@ constexpr const char* usage_text =
     "  usage TENANT [--json]             recipients counted in the current rate windows\n"
     "  suppression list|add|remove TENANT [ADDRESS] [--reason TEXT] [--json]\n"
     "                                    the tenant's suppression list in Redis\n"
+    "  messages [--tenant T] [--status sent|failed|deferred] [--since 2d|DATE] [--json]\n"
+    "                                    messages sent for tenants and what became of them\n"
+    "  outbox [--tenant T] [--json] [--postfix-config DIR]\n"
+    "                                    mail Postfix still holds, with each message's tenant\n"
+    "  message QUEUE_ID [--json]         one message and each recipient's history\n"
     "  dns records TENANT [--format table|zone|json]\n"
     "                                    the DNS records the tenant and the platform must publish\n"
     "  dns check TENANT [--json] [--resolver HOST:PORT]\n"
@@ -30,6 +35,10 @@ constexpr const char* usage_text =
     "  rotate TENANT [--selector S] [--activate|--cancel] [--ed25519]\n"
     "                                    new DKIM key under a new selector, active once published\n"
     "  retire TENANT [--ed25519]         delete the key a rotation replaced\n"
+    "  webhooks dead list TENANT [--json]\n"
+    "                                    event batches the webhook dispatcher gave up on\n"
+    "  webhooks dead replay TENANT ENTRY_ID|--all\n"
+    "                                    queue given-up events for delivery again\n"
     "  version                           print the version\n"
     "\n"
     "Run 'tenantmailctl COMMAND --help' for a command's options.\n";
@@ -50,9 +59,13 @@ int main(int argc, char** argv) {
     if (command == "bounce-decode") return run_bounce_decode(args);
     if (command == "usage") return run_usage(args);
     if (command == "suppression") return run_suppression(args);
+    if (command == "messages") return run_messages(args);
+    if (command == "outbox") return run_outbox(args);
+    if (command == "message") return run_message(args);
     if (command == "dns") return run_dns(args);
     if (command == "rotate") return run_rotate(args);
     if (command == "retire") return run_retire(args);
+    if (command == "webhooks") return run_webhooks(args);
     if (command == "version" || command == "--version") {
         std::puts("tenantmailctl " TM_VERSION);
         return 0;

@@ -38,6 +38,12 @@ never with tenantmail's own code:
       refused 550 5.7.1, tenant mail still signed
   12  --check-config: 0 on the good config; file:line on a broken tenants
       file; a 0644 key file named
+  13  message records in a real redis-server: the check 1 message's record
+      (queue id as Postfix logged it, Message-ID, tenant, class, envelope
+      sender, bounce address, From/To/Subject, recipient queued, the queue
+      id lookup, expiries); a two-recipient message; the Message-ID the
+      milter added; Redis stopped: mail still signed and delivered, one log
+      line, and the record is stored once Redis is back
 
 Postfix is told local_header_rewrite_clients = (empty): by default it adds
 From/Date/Message-ID for 127.0.0.1 clients before the milter sees the
@@ -56,6 +62,7 @@ import email
 import email.message
 import email.policy
 import email.utils
+import json
 import os
 import re
 import shutil
@@ -285,7 +292,10 @@ def check_config_checks(env: Env) -> None:
 def run(env: Env, milter_bin: str) -> None:
     check_config_checks(env)
 
-    with ms.SmtpSink(env.tmp) as sink:
+    with ms.SmtpSink(env.tmp) as sink, ms.RedisServer(env.tmp) as redis:
+        env.redis = redis
+        with open(env.config, "a") as fh:
+            fh.write(redis_section(redis))
         rx = Received(sink)
         milter = tp.Milter(milter_bin, env.config, env.tmp, port=env.milter_port)
         milter.start()
@@ -303,6 +313,114 @@ def run(env: Env, milter_bin: str) -> None:
                  f"submission={pf.submission_port} sink={sink.port} milter={env.milter_port} "
                  f"pid {milter.pid})")
             run_with_postfix(env, pf, sink, rx, milter)
+
+
+def redis_section(redis: ms.RedisServer) -> str:
+    """[redis] for a config written by TenantFiles (which ends in [milter]);
+    a generous timeout, as the machine may be busy with other tests."""
+    return f"\n[redis]\nhost = {ms.LOOPBACK}\nport = {redis.port}\ntimeout = 2s\n"
+
+
+def redis_hash(redis: ms.RedisServer, key: str) -> dict:
+    flat = redis.command("HGETALL", key) or []
+    return dict(zip(flat[0::2], flat[1::2]))
+
+
+def wait_record(redis: ms.RedisServer, tenant: str, qid: str, timeout: float = 10.0) -> dict:
+    """The message hash once the milter's writer has stored it ({} if never)."""
+    key = f"tm:{{{tenant}}}:msg:{qid}"
+    try:
+        ms.wait_until(lambda: redis.command("EXISTS", key) == 1, timeout, f"record {key}")
+    except ms.MailstackError:
+        return {}
+    return redis_hash(redis, key)
+
+
+def recipients_of(redis: ms.RedisServer, tenant: str, qid: str) -> dict:
+    return {r: json.loads(v) for r, v in redis_hash(redis, f"tm:{{{tenant}}}:msg:{qid}:rcpt").items()}
+
+
+def record_checks_first(env: Env, pf: ms.PrivatePostfix, m1: ms.SinkMessage, qid: str | None,
+                        from_value: str) -> None:
+    """13: the record of check 1's message."""
+    redis = env.redis
+    log = pf.log()
+    logged = re.search(rf"postfix/submission/smtpd\[\d+\]: {qid}: client=", log) if qid else None
+    record = wait_record(redis, "acme", qid) if qid else {}
+    mids = header(m1, "Message-ID")
+    want = {"queue_id": qid, "tenant": "acme", "class": "bulk", "mail_from": "alice@acme.example",
+            "bounce_address": m1.sender, "header_from": from_value, "header_to": "<c1@example.org>",
+            "subject": "check 1", "message_id": mids[0] if mids else None}
+    wrong = {k: (record.get(k), v) for k, v in want.items() if record.get(k) != v}
+    check("13 record tm:{acme}:msg:QID for check 1's message, QID as Postfix logged it: Message-ID, "
+          "tenant, class, envelope sender, bounce address, From, To, Subject",
+          logged and record and not wrong, f"logged {bool(logged)}; differing {wrong}; {record}")
+    check("13 record time is now (within 120 s)",
+          record and abs(int(record.get("time", 0)) - time.time()) < 120, record.get("time"))
+    rcpts = recipients_of(redis, "acme", qid) if qid else {}
+    state = rcpts.get("c1@example.org", {})
+    check("13 recipient c1@example.org is queued, with one history step",
+          list(rcpts) == ["c1@example.org"] and state.get("status") == "queued"
+          and [h.get("status") for h in state.get("history", [])] == ["queued"], rcpts)
+    lookup = redis.command("GET", f"tm:qid:{{{qid}}}") if qid else None
+    index = redis.command("ZSCORE", "tm:{acme}:messages", qid) if qid else None
+    check("13 tm:qid:{QID} names the tenant; the tenant's index holds QID at the record's time",
+          lookup == "acme" and index is not None and int(float(index)) == int(record.get("time", -1)),
+          f"lookup {lookup!r}, index score {index!r}")
+    ttls = [redis.command("TTL", k) for k in (f"tm:{{acme}}:msg:{qid}", f"tm:{{acme}}:msg:{qid}:rcpt",
+                                              f"tm:qid:{{{qid}}}", "tm:{acme}:messages")] if qid else []
+    check("13 every record key expires within record_ttl (7d)",
+          ttls and all(7 * 86400 - 300 < t <= 7 * 86400 for t in ttls), ttls)
+
+
+def record_checks_more(env: Env, pf: ms.PrivatePostfix, rx: "Received", milter: tp.Milter) -> None:
+    """13: two recipients, the milter's Message-ID, a Redis outage."""
+    redis = env.redis
+    msg = raw_message(std_headers("alice@acme.example", "c13a@example.org", "check 13 two",
+                                  message_id=False), "two recipients\r\n")
+    res = ms.send_with_swaks(pf.submission_port, "alice@acme.example",
+                             ["c13a@example.org", "C13b@Example.org"], auth_user="acme-bulk",
+                             auth_password=PASSWORD, data=msg)
+    qid = queued_as(res.transcript)
+    m = rx.wait_to("c13a@example.org")[0]
+    record = wait_record(redis, "acme", qid) if qid else {}
+    rcpts = recipients_of(redis, "acme", qid) if qid else {}
+    check("13 two recipients in one transaction: both in the record, queued (lower-cased)",
+          sorted(rcpts) == ["c13a@example.org", "c13b@example.org"]
+          and all(v.get("status") == "queued" for v in rcpts.values()), rcpts)
+    check("13 the Message-ID the milter added is the record's",
+          record and header(m, "Message-ID") == [record.get("message_id")],
+          f"{header(m, 'Message-ID')} vs {record.get('message_id')!r}")
+
+    redis.stop()
+    msg = raw_message(std_headers("alice@acme.example", "c13c@example.org", "check 13 outage"),
+                      "while Redis is down\r\n")
+    t0 = time.monotonic()
+    res = ms.send_with_swaks(pf.submission_port, "alice@acme.example", "c13c@example.org",
+                             auth_user="acme-bulk", auth_password=PASSWORD, data=msg)
+    elapsed = time.monotonic() - t0
+    qid = queued_as(res.transcript)
+    m = rx.wait_to("c13c@example.org")[0]
+    check("13 Redis stopped: the message is still accepted at once, signed, and delivered",
+          qid and elapsed < 5 and signed_ok(env.verify(m), "acme.example", env.acme_sigs),
+          f"{elapsed:.2f}s; {res.transcript[-400:]}")
+    try:
+        milter.wait_log(r"cannot store message records", timeout=10)
+        outage_logged = True
+    except ms.MailstackError:
+        outage_logged = False
+    redis.start()
+    record = wait_record(redis, "acme", qid, timeout=15) if qid else {}
+    check("13 the outage is logged once, and the record is stored once Redis is back",
+          outage_logged and record.get("subject") == "check 13 outage"
+          and len(re.findall(r"cannot store message records", milter.log())) == 1,
+          f"logged {outage_logged}; record {record}")
+    try:
+        milter.wait_log(r"storing message records in Redis at .* again", timeout=5)
+        recovered = True
+    except ms.MailstackError:
+        recovered = False
+    check("13 recovery is logged", recovered, milter.log()[-600:])
 
 
 def auth_send(pf, login: str, sender: str, rcpt: str, message: bytes):
@@ -367,6 +485,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
         status_d, out_d = env.ctl_decode(f"bounces+{token}@bounce.beta.example")
         check("2 same token on another tenant's bounce domain: bounce-decode exit 1",
               status_d == 1, f"exit {status_d}: {out_d}")
+    record_checks_first(env, pf, m1, qid, from_value)
 
     # 3. cross-tenant / foreign From ---------------------------------------
     before = len(rx.all())
@@ -595,6 +714,8 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     port2 = ms.free_port()
     conf2 = env.files.write_config(port2, name="require.conf", platform_tenant="platform",
                                    require_tenant="yes")
+    with open(conf2, "a") as fh:
+        fh.write(redis_section(env.redis))
     milter2 = tp.Milter(milter.binary, conf2, env.tmp, name="milter2", port=port2)
     milter2.start()
     pf.milter = port2
@@ -613,6 +734,8 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     check("11 require_tenant = yes: AUTH tenant mail still signed and verifies",
           signed_ok(r11, "acme.example", env.acme_sigs), describe(r11))
 
+    record_checks_more(env, pf, rx, milter2)
+
     # End: nothing from the refused attempts arrived; logs clean -----------
     pf.wait_queue_empty(20)
     everything = rx.all()
@@ -624,8 +747,8 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
           not leaked and not beta_sigs and not rx.to("c5@example.org")
           and not rx.to("c11@example.org"),
           f"leaked {[m.recipients for m in leaked]}, beta sigs {beta_sigs}")
-    # c1 c1s c3s c4 c6a c6b c7 c8 c8b, load, c10 c11ok
-    expected_count = 9 + n_load + 2
+    # c1 c1s c3s c4 c6a c6b c7 c8 c8b, load, c10 c11ok, c13a+c13b (one message), c13c
+    expected_count = 9 + n_load + 2 + 2
     check(f"sink holds exactly the {expected_count} expected messages",
           len(everything) == expected_count,
           f"{len(everything)}: {[m.recipients for m in everything]}")

@@ -33,7 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 import mailstack as ms  # noqa: E402
-from policyd_redis_test import COUNTING_TIMEOUT, Policyd  # noqa: E402
+from policyd_redis_test import COUNTING_TIMEOUT  # noqa: E402
+from tenantmail_procs import Policyd  # noqa: E402
 
 NAME = "policyd_postfix"
 PASSED = 0

@@ -14,7 +14,8 @@ foreground, stopped by PID) and checks, with Redis as the witness:
     no window of 6s ever holds more than 50, while the limiter still lets
     about 50 through per window;
   * suppression: a suppressed recipient (any case) gets REJECT 5.1.1 with
-    the reason and is not counted;
+    the reason and is not counted, and a `blocked` event (reason, reply,
+    queue id when the request has one) lands in tm:{acme}:events;
   * Redis faults: Redis frozen (SIGSTOP) and then stopped mid-run: every
     request is still answered, within redis.timeout (100ms) + slack, with
     redis_error_action (and with DUNNO by a second, fail-open policyd);
@@ -34,12 +35,12 @@ Run: /usr/bin/python3 tests/integration/policyd_redis_test.py PATH/TO/tenantmail
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -47,6 +48,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
+from tenantmail_procs import Policyd  # noqa: E402
 
 NAME = "policyd_redis"
 PASSED = 0
@@ -105,112 +107,6 @@ def check(name, ok, detail=""):
 
 # ---------------------------------------------------------------------------
 # policyd process and client
-
-class Policyd:
-    """tenantmail-policyd -f with its own config file; stopped by PID."""
-
-    def __init__(self, binary: str, directory: str, name: str, redis_port: int,
-                 tenants_file: str, listen: str | None = None, redis_timeout: str = "100ms",
-                 **policyd_options: str):
-        self.binary = binary
-        self.directory = directory
-        self.name = name
-        self.port = None
-        self.socket_path = None
-        if listen is None:
-            self.port = ms.free_port()
-            listen = f"inet:{self.port}@127.0.0.1"
-        elif listen.startswith("unix:"):
-            self.socket_path = listen[5:]
-        self.config = os.path.join(directory, f"{name}.conf")
-        self.log_path = os.path.join(directory, f"{name}.log")
-        options = {"listen": listen, "idle_timeout": "300s", **policyd_options}
-        with open(self.config, "w") as f:
-            f.write(f"tenants_file = {tenants_file}\nlog_level = info\n"
-                    f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = {redis_timeout}\n"
-                    "[policyd]\n" + "".join(f"{k} = {v}\n" for k, v in options.items()))
-        self.proc: subprocess.Popen | None = None
-        self._watchdog = None
-
-    def start(self) -> "Policyd":
-        log = open(self.log_path, "ab")
-        try:
-            self.proc = subprocess.Popen([self.binary, "-c", self.config, "-f"],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        finally:
-            log.close()
-        self._watchdog = ms._Watchdog(self.proc.pid)
-        ms._register(self)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise ms.MailstackError(f"{self.name} exited {self.proc.returncode}:\n{self.log()}")
-            if self.port:
-                return ms.port_open(self.port)
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.connect(self.socket_path)
-                return True
-            except OSError:
-                return False
-        ms.wait_until(ready, 10, f"{self.name} to listen")
-        ms.wait_until(lambda: "connected to Redis" in self.log(), 5, f"{self.name} to reach Redis")
-        return self
-
-    def stop(self) -> None:
-        ms._stop_child(self.proc)
-        if self._watchdog:
-            self._watchdog.disarm()
-            self._watchdog = None
-        ms._unregister(self)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def connect(self, timeout: float = 5.0) -> "PolicyClient":
-        if self.port:
-            sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-        else:
-            sock = socket.socket(socket.AF_UNIX)
-            sock.settimeout(timeout)
-            sock.connect(self.socket_path)
-        return PolicyClient(sock)
-
-
-class PolicyClient:
-    def __init__(self, sock: socket.socket):
-        self.sock = sock
-        self.buffer = b""
-
-    def ask(self, **attributes: str) -> str:
-        """One request; returns the action (without "action=")."""
-        request = {"request": "smtpd_access_policy", "protocol_state": "RCPT"}
-        request.update(attributes)
-        self.sock.sendall("".join(f"{k}={v}\n" for k, v in request.items()).encode() + b"\n")
-        while b"\n\n" not in self.buffer:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("policyd closed the connection")
-            self.buffer += data
-        reply, _, self.buffer = self.buffer.partition(b"\n\n")
-        text = reply.decode()
-        if not text.startswith("action="):
-            raise ValueError(f"bad reply {text!r}")
-        return text[len("action="):]
-
-    def close(self):
-        self.sock.close()
-
 
 def write_tenants(directory: str) -> str:
     path = os.path.join(directory, "tenants.conf")
@@ -385,6 +281,37 @@ def test_suppression(policyd: Policyd, redis: ms.RedisServer):
     check("other recipients of the tenant pass", other == "DUNNO", other)
     after = redis.command("ZCARD", "tm:{acme}:rate:transactional")
     check("a suppressed recipient is not counted", after == before + 1, f"{before} -> {after}")
+    check_blocked_event(policyd, redis, answer)
+
+
+def check_blocked_event(policyd: Policyd, redis: ms.RedisServer, answer: str):
+    """The refusal above left one `blocked` event in acme's stream; a second
+    refusal with a queue id carries it. Fire-and-forget, so poll briefly."""
+    def events():
+        entries = redis.command("XRANGE", "tm:{acme}:events", "-", "+") or []
+        return [json.loads(fields[1]) for _, fields in entries]
+    c = policyd.connect()
+    second = c.ask(sasl_username="acme-tx", recipient="gone@example.org", queue_id="4Q7XbZ1kPz")
+    c.close()
+    try:
+        ms.wait_until(lambda: len(events()) >= 2, 5, "two blocked events in tm:{acme}:events")
+    except ms.MailstackError:
+        pass
+    got = events()
+    first = got[0] if got else {}
+    check("suppression refusal appends a `blocked` event to tm:{acme}:events: recipient as sent, "
+          "tenant, details reason and the reply sent",
+          len(got) == 2 and first.get("kind") == "blocked" and first.get("tenant") == "acme"
+          and first.get("recipient") == "Gone@Example.ORG" and first.get("queue_id") == ""
+          and first.get("details") == {"reason": "hard bounce: 550 5.1.1 no such user",
+                                       "reply": answer}
+          and re.fullmatch(r"[0-9a-f]{32}", first.get("id", ""))
+          and abs(first.get("timestamp", 0) - time.time()) < 60, got)
+    check("the event of a request with a queue id carries it; ids differ",
+          len(got) == 2 and got[1].get("queue_id") == "4Q7XbZ1kPz"
+          and got[1]["details"].get("reply") == second and got[1]["id"] != first.get("id"), got)
+    check("permitted recipients append no event",
+          all(e.get("recipient", "").lower() == "gone@example.org" for e in got), got)
 
 
 def test_redis_outage(binary, directory, redis: ms.RedisServer, tenants_file):

@@ -27,13 +27,29 @@ process is SIGKILLed). Standard library only; use Debian's /usr/bin/python3.
   * run_check_config(binary, conf) -> (status, output of stdout+stderr).
   * dns_for(files)  a dkim_verify.DnsTable with the public half of every key
                    written by TenantFiles (needs dkim_verify importable).
+  * Policyd        tenantmail-policyd -f with a config of its own (listen,
+                   [redis], [policyd] options); .connect() -> PolicyClient,
+                   which speaks the policy protocol (.ask(**attributes)).
+  * Maillog        tenantmail-maillog -f -c CONFIG; start() waits until it
+                   says it is following its file.
+  * Webhookd       tenantmail-webhookd -f with a config of its own (short
+                   block, retry and claim times); start() waits until it
+                   has reached Redis.
+  * BouncePostfix  a PrivatePostfix whose master.cf has the tenantmail-bounce
+                   pipe transport and whose main.cf routes the bounce
+                   domains to it; readable_by(user, paths) gives the pipe's
+                   user the files it reads.
+  * events(redis, tenant)  the parsed events in tm:{TENANT}:events.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import pwd
 import re
 import signal
+import socket
 import subprocess
 import time
 from typing import Mapping
@@ -260,3 +276,292 @@ class Milter:
         with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------------------
+# The other daemons, each started in the foreground (-f) with its stderr (its
+# log) in a file, stopped by PID, with the same watchdog as Milter.
+
+class Policyd:
+    """tenantmail-policyd -f with its own config file; stopped by PID."""
+
+    def __init__(self, binary: str, directory: str, name: str, redis_port: int,
+                 tenants_file: str, listen: str | None = None, redis_timeout: str = "100ms",
+                 **policyd_options: str):
+        self.binary = binary
+        self.directory = directory
+        self.name = name
+        self.port = None
+        self.socket_path = None
+        if listen is None:
+            self.port = ms.free_port()
+            listen = f"inet:{self.port}@127.0.0.1"
+        elif listen.startswith("unix:"):
+            self.socket_path = listen[5:]
+        self.config = os.path.join(directory, f"{name}.conf")
+        self.log_path = os.path.join(directory, f"{name}.log")
+        options = {"listen": listen, "idle_timeout": "300s", **policyd_options}
+        with open(self.config, "w") as f:
+            f.write(f"tenants_file = {tenants_file}\nlog_level = info\n"
+                    f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = {redis_timeout}\n"
+                    "[policyd]\n" + "".join(f"{k} = {v}\n" for k, v in options.items()))
+        self.proc: subprocess.Popen | None = None
+        self._watchdog = None
+
+    def start(self) -> "Policyd":
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen([self.binary, "-c", self.config, "-f"],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        finally:
+            log.close()
+        self._watchdog = ms._Watchdog(self.proc.pid)
+        ms._register(self)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise ms.MailstackError(f"{self.name} exited {self.proc.returncode}:\n{self.log()}")
+            if self.port:
+                return ms.port_open(self.port)
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(self.socket_path)
+                return True
+            except OSError:
+                return False
+        ms.wait_until(ready, 10, f"{self.name} to listen")
+        ms.wait_until(lambda: "connected to Redis" in self.log(), 5, f"{self.name} to reach Redis")
+        return self
+
+    def stop(self) -> None:
+        ms._stop_child(self.proc)
+        if self._watchdog:
+            self._watchdog.disarm()
+            self._watchdog = None
+        ms._unregister(self)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def connect(self, timeout: float = 5.0) -> "PolicyClient":
+        if self.port:
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        else:
+            sock = socket.socket(socket.AF_UNIX)
+            sock.settimeout(timeout)
+            sock.connect(self.socket_path)
+        return PolicyClient(sock)
+
+
+class PolicyClient:
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buffer = b""
+
+    def ask(self, **attributes: str) -> str:
+        """One request; returns the action (without "action=")."""
+        request = {"request": "smtpd_access_policy", "protocol_state": "RCPT"}
+        request.update(attributes)
+        self.sock.sendall("".join(f"{k}={v}\n" for k, v in request.items()).encode() + b"\n")
+        while b"\n\n" not in self.buffer:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("policyd closed the connection")
+            self.buffer += data
+        reply, _, self.buffer = self.buffer.partition(b"\n\n")
+        text = reply.decode()
+        if not text.startswith("action="):
+            raise ValueError(f"bad reply {text!r}")
+        return text[len("action="):]
+
+    def close(self):
+        self.sock.close()
+
+
+class Maillog:
+    """tenantmail-maillog -f -c CONFIG; stderr (its log) to DIR/NAME.log."""
+
+    def __init__(self, binary: str, config: str, directory: str, name: str = "maillog"):
+        self.binary = binary
+        self.config = config
+        self.log_path = os.path.join(directory, f"{name}.log")
+        self.proc: subprocess.Popen | None = None
+        self._watchdog = None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout: float = 15.0) -> "Maillog":
+        before = self.count(r"info: following ")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=ms._clean_env())
+        self._watchdog = ms._Watchdog(self.proc.pid)
+        ms._register(self)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise ms.MailstackError(f"tenantmail-maillog exited with {self.proc.returncode}:\n{self.log()}")
+            return self.count(r"info: following ") > before
+        ms.wait_until(ready, timeout, "tenantmail-maillog to start")
+        return self
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM by PID; the exit status."""
+        ms._stop_child(self.proc, timeout)
+        if self._watchdog:
+            self._watchdog.disarm()
+            self._watchdog = None
+        ms._unregister(self)
+        return self.proc.returncode if self.proc else None
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def count(self, pattern: str) -> int:
+        rx = re.compile(pattern)
+        return sum(1 for line in self.log().splitlines() if rx.search(line))
+
+    def wait_log(self, pattern: str, count: int = 1, timeout: float = 15.0) -> None:
+        ms.wait_until(lambda: self.count(pattern) >= count, timeout, f"log line {pattern!r} x{count}")
+
+
+# Webhookd's defaults in tests: short waits, so failures and take-overs
+# happen within seconds.
+WEBHOOKD_MAX_BATCH = 100
+WEBHOOKD_CLAIM_AFTER = 4.0
+
+
+class Webhookd:
+    """tenantmail-webhookd -f -c CONFIG; stderr (its log) to DIR/NAME.log."""
+
+    def __init__(self, binary: str, directory: str, name: str, redis_port: int, tenants_file: str,
+                 **options: str):
+        self.binary = binary
+        self.name = name
+        self.config = os.path.join(directory, f"{name}.conf")
+        self.log_path = os.path.join(directory, f"{name}.log")
+        settings = {"max_batch": str(WEBHOOKD_MAX_BATCH), "block": "1s",
+                    "claim_after": f"{WEBHOOKD_CLAIM_AFTER:g}s",
+                    "retry_initial": "1s", "retry_max": "2s", "http_timeout": "3s",
+                    "connect_timeout": "1s", **options}
+        with open(self.config, "w") as f:
+            f.write(f"tenants_file = {tenants_file}\nlog_level = info\n"
+                    f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = 2s\n"
+                    "[webhookd]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()))
+        self.proc: subprocess.Popen | None = None
+        self._watchdog = None
+
+    def start(self, wait_connected: bool = True) -> "Webhookd":
+        n = self.log().count("connected to Redis")
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=ms._clean_env())
+        finally:
+            log.close()
+        self._watchdog = ms._Watchdog(self.proc.pid)
+        ms._register(self)
+        if wait_connected:
+            def ready():
+                if self.proc.poll() is not None:
+                    raise ms.MailstackError(f"{self.name} exited {self.proc.returncode}:\n{self.log()}")
+                return self.log().count("connected to Redis") > n
+            ms.wait_until(ready, 15, f"{self.name} to reach Redis")
+        return self
+
+    def stop(self) -> int | None:
+        ms._stop_child(self.proc, 15)
+        if self._watchdog:
+            self._watchdog.disarm()
+            self._watchdog = None
+        ms._unregister(self)
+        return self.proc.returncode if self.proc else None
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def count(self, pattern: str) -> int:
+        return len(re.findall(pattern, self.log()))
+
+    def wait_log(self, pattern: str, timeout: float = 10.0, count: int = 1) -> None:
+        ms.wait_until(lambda: self.count(pattern) >= count, timeout,
+                      f"{self.name} log line matching {pattern!r}", interval=0.05)
+
+
+PIPE_USER = "nobody"   # pipe(8) refuses root and the mail system owner
+
+
+class BouncePostfix(ms.PrivatePostfix):
+    """A private Postfix with the tenantmail-bounce pipe transport (master.cf)
+    and the bounce domains routed to it (main.cf), as conf/postfix-*.cf say.
+    binary may also be a wrapper that runs tenantmail-bounce; the pipe runs
+    it as pipe_user with "-c CONFIG -- ${original_recipient}". Other keyword
+    arguments (milter, policy, extra_main_cf, ...) go to PrivatePostfix."""
+
+    def __init__(self, directory: str, relay_port: int, binary: str, config: str,
+                 bounce_domains: tuple[str, ...] | list[str] = ("mta.acme.example",),
+                 pipe_user: str = PIPE_USER, **postfix_options):
+        self.binary = binary
+        self.bounce_config = config
+        self.pipe_user = pipe_user
+        domains = " ".join(bounce_domains)
+        routes = " ".join(f"{d}=tenantmail-bounce:" for d in bounce_domains)
+        extra = {"relay_domains": domains, "transport_maps": f"inline:{{ {routes} }}"}
+        extra.update(postfix_options.pop("extra_main_cf", None) or {})
+        super().__init__(directory, relay_port, extra_main_cf=extra, **postfix_options)
+
+    def master_cf(self) -> str:
+        return super().master_cf() + (
+            "tenantmail-bounce unix - n n - - pipe\n"
+            f"  flags=Rq user={self.pipe_user} argv={self.binary} -c {self.bounce_config} "
+            "-- ${original_recipient}\n")
+
+
+def readable_by(user: str, *paths: str) -> None:
+    """The pipe runs as user: give it the secret (0600, so it must own it)."""
+    pw = pwd.getpwnam(user)
+    for path in paths:
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+# ---------------------------------------------------------------------------
+# Redis as the witness
+
+def events(redis: ms.RedisServer, tenant: str) -> list[dict]:
+    """Every event in tm:{TENANT}:events, oldest first (the parsed JSON)."""
+    entries = redis.command("XRANGE", f"tm:{{{tenant}}}:events", "-", "+") or []
+    out = []
+    for _entry_id, fields in entries:
+        values = dict(zip(fields[0::2], fields[1::2]))
+        out.append(json.loads(values["event"]))
+    return out

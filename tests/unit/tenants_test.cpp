@@ -72,7 +72,8 @@ TEST(Tenants, ParsesEveryField) {
         "bulk_rate = 100/1m\n"
         "transactional_rate = 20/10s\n"
         "from_rewrite = uni-careers@Platform.Example\n"
-        "webhook_url = https://hooks.example/t?a=1#x\n");
+        "webhook_url = https://hooks.example/t?a=1#x\n"
+        "webhook_secret = /etc/tenantmail/webhooks/acme.secret\n");
     const Tenant* acme = registry.find("acme");
     ASSERT_NE(acme, nullptr);
     EXPECT_EQ(acme->line, 1u);
@@ -95,6 +96,7 @@ TEST(Tenants, ParsesEveryField) {
     EXPECT_EQ(to_string(acme->rate(TrafficClass::transactional)), "20/10s");
     EXPECT_EQ(acme->from_rewrite, "uni-careers@platform.example");
     EXPECT_EQ(acme->webhook_url, "https://hooks.example/t?a=1#x");
+    EXPECT_EQ(acme->webhook_secret, "/etc/tenantmail/webhooks/acme.secret");
 }
 
 TEST(Tenants, DefaultsApplyToOptionalFields) {
@@ -409,6 +411,15 @@ TEST(Tenants, WebhookMustBeHttpUrl) {
               "tenants.conf:8: tenant acme: webhook_url: webhook_url \"ftp://x.example/\" is not an http(s) URL");
     EXPECT_EQ(load_error(acme_with("webhook_url = https://x.example/a b")),
               "tenants.conf:8: tenant acme: webhook_url: space inside webhook_url");
+}
+
+TEST(Tenants, WebhookUrlAndSecretGoTogether) {
+    EXPECT_EQ(load_error(acme_with("webhook_url = https://x.example/hook")),
+              "tenants.conf:8: tenant acme: webhook_url needs webhook_secret (the file its POSTs are signed with)");
+    EXPECT_EQ(load_error(acme_with("webhook_secret = /etc/tenantmail/webhooks/acme.secret")),
+              "tenants.conf:8: tenant acme: webhook_secret without webhook_url");
+    EXPECT_EQ(load_error(acme_with("webhook_secret = acme.secret")),
+              "tenants.conf:8: tenant acme: webhook_secret: key path \"acme.secret\" is not absolute");
 }
 
 TEST(Tenants, OversizedLineRejectsTheFile) {

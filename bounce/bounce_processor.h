@@ -1,0 +1,42 @@
+// bounce_processor.h — one delivery to tenantmail-bounce, start to finish:
+// authenticate the bounce address, find the tenant, parse the report, record
+// each recipient's outcome (and suppress hard bounces and complaints), or
+// keep an unreadable report for inspection.
+//
+// Exit statuses, as Postfix's pipe(8) reads them (sysexits.h):
+//   0  (EX_OK)       done: recorded, already recorded, nothing to record,
+//                    kept as unparsed, or refused (forged, altered or
+//                    expired bounce address; no tenant) with a log line —
+//                    a retry could not change any of these;
+//   75 (EX_TEMPFAIL) Postfix keeps the report and retries: Redis down, slow
+//                    or answering with an error, or a problem the admin can
+//                    fix (unreadable config, tenants file or bounce secret,
+//                    wrong command line). Never 0 with a result lost.
+// Logs one line per decision (tenant, queue id, recipient, outcome) to the
+// mail facility; never the bounce secret.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "bounce/bounce_settings.h"
+
+namespace tenantmail::bounce {
+
+inline constexpr int kExitDone = 0;       // EX_OK
+inline constexpr int kExitTempfail = 75;  // EX_TEMPFAIL
+
+struct Delivery {
+    std::string recipient;         // the envelope recipient Postfix passed
+    std::string message;           // at most settings.message_size_limit bytes of it
+    std::size_t size = 0;          // the whole message's size
+    bool truncated() const { return size > message.size(); }
+};
+
+int process_bounce(const BounceSettings& settings, const Delivery& delivery);
+
+// `--check-config`: tenants file and bounce secret as a run would load
+// them. 0 when both load, 1 otherwise (with the reason on stderr).
+int check_bounce_config(const BounceSettings& settings);
+
+}  // namespace tenantmail::bounce

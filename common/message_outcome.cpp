@@ -1,0 +1,209 @@
+// message_outcome.cpp — record_outcome: one Lua script that updates a
+// recipient's status and appends its event atomically and idempotently, and
+// the queue id -> tenant lookup that log followers start from.
+#include "common/message_store.h"
+
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+
+#include "common/rate_limiter.h"
+
+namespace tenantmail {
+
+namespace {
+
+// Why one script: the status update, the "seen" mark and the event must
+// happen together or not at all. Two deliveries of the same fact (the bounce
+// pipe retried after a timeout, the log follower re-reading a line after a
+// restart) then find the event id in the seen set and change nothing; a
+// crash between steps cannot leave a status without its event or an event
+// twice.
+//
+// already_final: Postfix logs status=bounced and then sends the sender a
+// DSN for the same recipient, which comes back through the bounce pipe. The
+// second report of the same final status goes into the history (its text
+// is often more useful) but is not reported to the tenant twice.
+//
+// message_id: when the caller did not know it (log lines carry only the
+// queue id), the event JSON holds a marker in its place that the script
+// replaces with the record's Message-ID, JSON-quoted by cjson. The marker
+// contains the random event id, so no other text in the event can match it.
+//
+// The record may be missing (expired, or the milter's writer has not caught
+// up): a minimal one (queue id, tenant, time) is created so the outcome is
+// not lost and the views show it; the milter's later HSET fills in the rest.
+//
+// KEYS: msg, rcpt, seen, events stream, index (all in the tenant's slot).
+// ARGV: event id, recipient, status, reply, time (0: Redis TIME), history
+// cap, ttl seconds, stream cap, event JSON ("" for none), queue id, tenant,
+// message-id marker ("" when the event already has one).
+constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v1
+local msg_key, rcpt_key, seen_key, events_key, index_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local event_id, recipient, status, reply = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local time, history_cap, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local stream_cap, event, queue_id, tenant, marker = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+if redis.call('SADD', seen_key, event_id) == 0 then return {1, ''} end
+if time == 0 then time = tonumber(redis.call('TIME')[1]) end
+if redis.call('EXISTS', msg_key) == 0 then
+  redis.call('HSET', msg_key, 'queue_id', queue_id, 'tenant', tenant, 'time', time)
+  redis.call('ZADD', index_key, time, queue_id)
+  redis.call('EXPIRE', index_key, ttl)
+end
+local entry = nil
+local old = redis.call('HGET', rcpt_key, recipient)
+if old then
+  local ok, decoded = pcall(cjson.decode, old)
+  if ok and type(decoded) == 'table' then entry = decoded end
+end
+local previous = entry and entry.status
+if not entry then entry = {} end
+if type(entry.history) ~= 'table' then entry.history = {} end
+table.insert(entry.history, {status = status, reply = reply, time = time})
+while #entry.history > history_cap do table.remove(entry.history, 1) end
+entry.status, entry.reply, entry.time = status, reply, time
+redis.call('HSET', rcpt_key, recipient, cjson.encode(entry))
+local code, id = 0, ''
+if previous == status and (status == 'bounced' or status == 'complained') then
+  code = 2
+elseif event ~= '' then
+  if marker ~= '' then
+    local message_id = redis.call('HGET', msg_key, 'message_id') or ''
+    local first, last = string.find(event, marker, 1, true)
+    if first then
+      event = string.sub(event, 1, first - 1) .. cjson.encode(message_id) .. string.sub(event, last + 1)
+    end
+  end
+  id = redis.call('XADD', events_key, 'MAXLEN', '~', stream_cap, '*', 'event', event)
+end
+redis.call('EXPIRE', msg_key, ttl)
+redis.call('EXPIRE', rcpt_key, ttl)
+redis.call('EXPIRE', seen_key, ttl)
+return {code, id}
+)lua";
+
+std::string sha1_hex(std::string_view text) {
+    // SHA-1 only because EVALSHA names scripts by it; nothing is signed with it.
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha1(), nullptr);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+        out += kHex[digest[i] >> 4];
+        out += kHex[digest[i] & 0x0f];
+    }
+    return out;
+}
+
+// Valid UTF-8 for cjson and nlohmann alike: invalid bytes become U+FFFD.
+std::string utf8_clean(std::string_view text) {
+    const std::string quoted =
+        nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return nlohmann::json::parse(quoted).get<std::string>();
+}
+
+std::string marker_for(const Event& event) { return "@@tenantmail-message-id-" + event.id + "@@"; }
+
+std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The event as it goes into the stream, with the defaults record_outcome
+// documents filled in.
+Event completed_event(const Outcome& outcome) {
+    Event event = outcome.event;
+    if (event.id.empty()) event.id = make_event_id();
+    if (event.queue_id.empty()) event.queue_id = outcome.queue_id;
+    if (event.recipient.empty()) event.recipient = outcome.recipient;
+    if (event.timestamp == 0) event.timestamp = now_seconds();
+    return event;
+}
+
+}  // namespace
+
+std::string_view outcome_script() { return kOutcomeScript; }
+
+const std::string& outcome_script_sha1() {
+    static const std::string sha1 = sha1_hex(kOutcomeScript);
+    return sha1;
+}
+
+std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chrono::seconds ttl,
+                                               std::size_t stream_cap) {
+    Event event = completed_event(outcome);
+    const std::string& tenant = event.tenant;
+    const std::string& qid = outcome.queue_id;
+    std::string marker;
+    std::string event_json;
+    if (outcome.emit_event) {
+        const bool fill_message_id = event.message_id.empty();
+        if (fill_message_id) event.message_id = marker_for(event);
+        event_json = event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        // The marker as it appears in the JSON: quoted (it needs no escaping).
+        if (fill_message_id) marker = "\"" + event.message_id + "\"";
+    }
+    return {"EVALSHA",
+            outcome_script_sha1(),
+            "5",
+            message_key(tenant, qid),
+            message_recipients_key(tenant, qid),
+            message_seen_key(tenant, qid),
+            events_stream_key(tenant),
+            message_index_key(tenant),
+            event.id,
+            normalise_recipient(utf8_clean(outcome.recipient)),
+            std::string(recipient_status_name(outcome.status)),
+            utf8_clean(outcome.reply),
+            std::to_string(event.timestamp),
+            std::to_string(kMaxRecipientHistory),
+            std::to_string(ttl.count()),
+            std::to_string(stream_cap),
+            event_json,
+            qid,
+            tenant,
+            marker};
+}
+
+Result<OutcomeResult> record_outcome(RedisClient& redis, const Outcome& outcome, std::chrono::seconds ttl,
+                                     std::size_t stream_cap) {
+    const std::string& tenant = outcome.event.tenant;
+    if (tenant.empty() || outcome.queue_id.empty() || outcome.recipient.empty()) {
+        return make_error("cannot record an outcome without tenant, queue id and recipient");
+    }
+    std::vector<std::string> argv = build_outcome_evalsha(outcome, ttl, stream_cap);
+    auto reply = redis.command(argv);
+    if (!reply && reply.error().find("NOSCRIPT") != std::string::npos) {
+        argv[0] = "EVAL";
+        argv[1] = std::string(kOutcomeScript);
+        reply = redis.command(argv);
+    }
+    const std::string what = "tenant " + tenant + ": " + outcome.queue_id + ": cannot record " +
+                             std::string(recipient_status_name(outcome.status)) + " for " + outcome.recipient + ": ";
+    if (!reply) return make_error(what + reply.error());
+    const redisReply* r = reply->get();
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER) {
+        return make_error(what + "unexpected reply from the outcome script");
+    }
+    const long long code = r->element[0]->integer;
+    if (code == 1) return OutcomeResult::duplicate;
+    // Keep the queue id findable as long as the record lives. Another hash
+    // slot, so not inside the script; losing this refresh only shortens the
+    // lookup's life, so a failure here does not fail the outcome.
+    (void)redis.command({"SET", queue_id_key(outcome.queue_id), tenant, "EX", std::to_string(ttl.count())});
+    return code == 2 ? OutcomeResult::already_final : OutcomeResult::recorded;
+}
+
+Result<std::string> tenant_of_queue_id(RedisClient& redis, std::string_view queue_id) {
+    auto reply = redis.command({"GET", queue_id_key(queue_id)});
+    if (!reply) return Error{reply.error()};
+    const redisReply* r = reply->get();
+    if (r->type == REDIS_REPLY_NIL) return std::string();
+    if (r->type != REDIS_REPLY_STRING) return make_error("unexpected reply to GET " + queue_id_key(queue_id));
+    return std::string(r->str, r->len);
+}
+
+}  // namespace tenantmail

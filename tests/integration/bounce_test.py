@@ -1,0 +1,547 @@
+#!/usr/bin/python3
+"""tenantmail-bounce against a real redis-server, then behind a real Postfix.
+
+Part 1 pipes reports into the program as Postfix's pipe(8) would (message on
+stdin, recipient after "--") and checks, with Redis as the witness:
+  * a Postfix-style hard bounce: one bounce event in tm:{T}:events (kind,
+    recipient, message id, queue id, details), the recipient's status in the
+    message record, a suppression entry; the same report again: no second
+    event (deterministic ids), still exit 0;
+  * Exchange-style report with three recipients: two bounces, one soft
+    bounce; only the hard bounces are suppressed; a delay notice is a
+    soft_bounce; delivered recipients record nothing;
+  * ARF complaints: sent to the bounce address, and to another address of
+    the bounce domain (the token then comes from Original-Mail-From);
+  * tenant found by the message record's queue id, else by bounce domain;
+    when the record lists the message's recipients, others are refused;
+  * forged, altered, expired and foreign-domain tokens: exit 0, one log line
+    with the reason, nothing recorded anywhere;
+  * unreadable reports: kept in tm:{T}:unparsed (raw, reason, time), capped;
+  * Redis stopped, frozen, or answering with an error: exit 75 with the
+    reason on stderr; once Redis is back the same input records the result,
+    exactly once;
+  * a report over message_size_limit is read from its beginning;
+  * --check-config; a command line without recipient exits 75.
+Part 2 runs a private Postfix whose master.cf has the pipe transport and
+whose main.cf routes the bounce domain to it (as conf/postfix-*.cf say):
+  * a message relayed with MAIL FROM bounces+TOKEN@bounce-domain is refused
+    by the remote side (550 5.1.1); Postfix's own DSN goes back to the bounce
+    address, through the pipe, and becomes a bounce event;
+  * a feedback report sent by SMTP to the bounce address becomes a complaint;
+  * with Redis stopped, Postfix defers the report (our message in its log)
+    and delivers it once Redis is back.
+Prints "bounce: N passed, M failed"; exits non-zero on any failure.
+
+Run: /usr/bin/python3 tests/integration/bounce_test.py PATH/TO/tenantmail-bounce
+(TM_KEEP_TMP=1 keeps the temp dir.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import mailstack as ms  # noqa: E402
+import tenantmail_procs as tp  # noqa: E402
+from bounce_reports import arf, bounce_address, dsn  # noqa: E402
+
+NAME = "bounce"
+PASSED = 0
+FAILED = 0
+EX_TEMPFAIL = 75
+ACME_DOMAIN = "mta.acme.example"
+BETA_DOMAIN = "bounces.beta.example"
+PIPE_USER = tp.PIPE_USER
+
+
+def check(name, ok, detail=""):
+    global PASSED, FAILED
+    if ok:
+        PASSED += 1
+        print(f"ok   {name}", flush=True)
+    else:
+        FAILED += 1
+        print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
+    return ok
+
+
+PLAIN_BOUNCE = b"""From: MAILER-DAEMON@old.example
+Subject: failure notice
+
+Hi. This is the qmail-send program at old.example.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+
+<gone@old.example>:
+Sorry, no mailbox here by that name. (#5.1.1)
+"""
+
+
+# ---------------------------------------------------------------------------
+# Running the program and reading Redis
+
+class Env:
+    def __init__(self, binary: str, directory: str, redis: ms.RedisServer):
+        self.binary = binary
+        self.directory = directory
+        self.redis = redis
+        self.files = tp.TenantFiles(directory)
+        self.files.bounce_secret()
+        with open(self.files.secret_path, "rb") as f:
+            self.secret = f.read().strip()
+        self.tenants = self.files.write_tenants({
+            "acme": {"domains": "acme.example", "from_rewrite": "acme@platform.example",
+                     "bounce_domain": ACME_DOMAIN},
+            "beta": {"domains": "beta.example", "from_rewrite": "beta@platform.example",
+                     "bounce_domain": BETA_DOMAIN},
+        })
+        self.config = self.write_config("bounce.conf")
+
+    def write_config(self, name: str, redis_timeout: str = "1s", **bounce: str) -> str:
+        path = os.path.join(self.files.dir, name)
+        options = {"max_token_age": "30d", "unparsed_keep": "5", **bounce}
+        with open(path, "w") as f:
+            f.write(f"tenants_file = {self.tenants}\nbounce_secret_file = {self.files.secret_path}\n"
+                    f"log_level = info\n[redis]\nhost = 127.0.0.1\nport = {self.redis.port}\n"
+                    f"timeout = {redis_timeout}\n[bounce]\n"
+                    + "".join(f"{k} = {v}\n" for k, v in options.items()))
+        return path
+
+    def address(self, queue_id: str, domain: str = ACME_DOMAIN, sent_at: int | None = None) -> str:
+        return bounce_address(self.secret, queue_id, domain, sent_at)
+
+    def run(self, recipient: str | list[str] | None, message: bytes, config: str | None = None,
+            foreground: bool = True, timeout: float = 60.0) -> tuple[int, str]:
+        argv = [self.binary, "-c", config or self.config]
+        if foreground:
+            argv.append("-f")
+        if recipient is not None:
+            argv += ["--", *([recipient] if isinstance(recipient, str) else recipient)]
+        proc = subprocess.run(argv, input=message, capture_output=True, timeout=timeout, env=ms._clean_env())
+        return proc.returncode, (proc.stdout + proc.stderr).decode("utf-8", "replace")
+
+    # -- Redis ----------------------------------------------------------------
+
+    def events(self, tenant: str) -> list[dict]:
+        entries = self.redis.command("XRANGE", f"tm:{{{tenant}}}:events", "-", "+") or []
+        out = []
+        for _id, fields in entries:
+            pairs = dict(zip(fields[::2], fields[1::2]))
+            out.append(json.loads(pairs["event"]))
+        return out
+
+    def suppressed(self, tenant: str) -> dict:
+        flat = self.redis.command("HGETALL", f"tm:{{{tenant}}}:suppressed") or []
+        return {k: json.loads(v) for k, v in zip(flat[::2], flat[1::2])}
+
+    def unparsed(self, tenant: str) -> list[dict]:
+        entries = self.redis.command("XRANGE", f"tm:{{{tenant}}}:unparsed", "-", "+") or []
+        return [dict(zip(fields[::2], fields[1::2])) for _id, fields in entries]
+
+    def recipient_state(self, tenant: str, queue_id: str, recipient: str) -> dict | None:
+        value = self.redis.command("HGET", f"tm:{{{tenant}}}:msg:{queue_id}:rcpt", recipient)
+        return json.loads(value) if value else None
+
+    def snapshot(self) -> tuple:
+        """Everything the program could write, for "nothing recorded" checks."""
+        keys = sorted(self.redis.command("KEYS", "tm:*") or [])
+        sizes = []
+        for key in keys:
+            kind = self.redis.command("TYPE", key)
+            size = {"stream": "XLEN", "hash": "HLEN", "set": "SCARD", "zset": "ZCARD"}.get(kind)
+            sizes.append((key, self.redis.command(size, key) if size else self.redis.command("GET", key)))
+        return tuple(sizes)
+
+
+def events_for(events: list[dict], recipient: str) -> list[dict]:
+    return [e for e in events if e.get("recipient") == recipient]
+
+
+# ---------------------------------------------------------------------------
+# Part 1: the program on its own
+
+def test_hard_bounce_and_redelivery(env: Env) -> None:
+    # The message record the milter would have stored names the tenant.
+    env.redis.command("SET", "tm:qid:{QIDA1}", "acme")
+    env.redis.command("HSET", "tm:{acme}:msg:QIDA1", "queue_id", "QIDA1", "tenant", "acme",
+                      "message_id", "<app-1@acme.example>")
+    address = env.address("QIDA1")
+    report = dsn(address, [("Gone@Example.org", "failed", "5.1.1",
+                            "550 5.1.1 <gone@example.org>: Recipient address | rejected: User unknown")],
+                 "dsn-1@mx1.example.net", "app-1@acme.example", "gone@example.org")
+    status, log = env.run(address, report)
+    check("hard bounce: exit 0", status == 0, log)
+    events = env.events("acme")
+    check("hard bounce: one event in tm:{acme}:events", len(events) == 1, events)
+    if events:
+        e = events[0]
+        check("hard bounce: kind, recipient, queue id, message id",
+              (e["kind"], e["recipient"], e["queue_id"], e["message_id"], e["tenant"]) ==
+              ("bounce", "gone@example.org", "QIDA1", "<app-1@acme.example>", "acme"), e)
+        d = e.get("details", {})
+        check("hard bounce: details status, diagnostic (unfolded), remote MTA, action, source",
+              d.get("status") == "5.1.1" and d.get("action") == "failed" and d.get("source") == "dsn"
+              and d.get("remote_mta") == "mx.example.org"
+              and d.get("diagnostic") == "smtp; 550 5.1.1 <gone@example.org>: Recipient address "
+                                         "rejected: User unknown", d)
+        check("hard bounce: event id is 32 hex digits",
+              len(e["id"]) == 32 and all(c in "0123456789abcdef" for c in e["id"]), e["id"])
+    state = env.recipient_state("acme", "QIDA1", "gone@example.org")
+    check("hard bounce: recipient status bounced in the message record",
+          state is not None and state.get("status") == "bounced", state)
+    supp = env.suppressed("acme").get("gone@example.org")
+    check("hard bounce: recipient suppressed with reason and time",
+          supp is not None and supp["reason"].startswith("bounce 5.1.1 smtp; 550 5.1.1")
+          and abs(supp["time"] - time.time()) < 120, supp)
+    check("hard bounce: log line names tenant, queue id, recipient, outcome",
+          "tenant=acme queue_id=QIDA1" in log and "recipient=<gone@example.org> bounce 5.1.1: recorded" in log,
+          log)
+
+    status, log = env.run(address, report)
+    check("redelivered report: exit 0", status == 0, log)
+    check("redelivered report: no second event", len(env.events("acme")) == 1, env.events("acme"))
+    check("redelivered report: logged as already recorded", "already recorded" in log, log)
+
+
+def test_multi_recipient_and_delays(env: Env) -> None:
+    # No message record: the tenant comes from the bounce domain.
+    address = env.address("QIDB2", BETA_DOMAIN)
+    report = dsn(address, [
+        ("alice@contoso.example", "failed", "5.1.10",
+         "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient | alice@contoso.example not found"),
+        ("bob@contoso.example", "failed", "5.2.2", "554 5.2.2 mailbox full"),
+        ("carol@contoso.example", "delayed", "4.4.7", "451 4.4.7 Message delayed"),
+        ("dave@contoso.example", "delivered", "2.0.0", ""),
+    ], "exchange-ndr-1@outlook.example", "news-2@beta.example", status_encoding="base64")
+    status, log = env.run(address, report)
+    check("multi-recipient (base64 status part): exit 0", status == 0, log)
+    events = env.events("beta")
+    kinds = sorted((e["recipient"], e["kind"]) for e in events)
+    check("multi-recipient: two bounces and one soft bounce in beta's stream, by bounce domain",
+          kinds == [("alice@contoso.example", "bounce"), ("bob@contoso.example", "bounce"),
+                    ("carol@contoso.example", "soft_bounce")], kinds)
+    check("multi-recipient: folded Diagnostic-Code unfolded",
+          any(e["details"].get("diagnostic") == "smtp; 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient "
+              "alice@contoso.example not found" for e in events), [e["details"] for e in events])
+    supp = env.suppressed("beta")
+    check("multi-recipient: hard bounces suppressed, the delayed and delivered ones not",
+          sorted(supp) == ["alice@contoso.example", "bob@contoso.example"], sorted(supp))
+    check("multi-recipient: delivered recipient only logged", "dave@contoso.example delivered" in log, log)
+    state = env.recipient_state("beta", "QIDB2", "carol@contoso.example")
+    check("delayed recipient: status deferred", state is not None and state.get("status") == "deferred", state)
+
+    later = dsn(address, [("carol@contoso.example", "delayed", "4.4.7", "451 4.4.7 still delayed")],
+                "exchange-ndr-2@outlook.example", "news-2@beta.example")
+    status, log = env.run(address, later)
+    check("second delay notice (another report): a second soft_bounce",
+          status == 0 and len(events_for(env.events("beta"), "carol@contoso.example")) == 2, log)
+
+
+def test_known_recipients(env: Env) -> None:
+    # The record lists the message's recipients: a report about anyone else
+    # (anyone who saw the bounce address could send one) records nothing.
+    env.redis.command("SET", "tm:qid:{QIDK1}", "acme")
+    env.redis.command("HSET", "tm:{acme}:msg:QIDK1", "queue_id", "QIDK1", "tenant", "acme",
+                      "mail_from", "app@acme.example", "message_id", "<k1@acme.example>")
+    env.redis.command("HSET", "tm:{acme}:msg:QIDK1:rcpt", "real@example.org", '{"status":"queued"}',
+                      "other@example.org", '{"status":"queued"}')
+    address = env.address("QIDK1")
+    report = dsn(address, [("stranger@example.org", "failed", "5.1.1", "550 5.1.1 gone"),
+                           ("real@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "known-1@x", "o@x")
+    status, log = env.run(address, report)
+    check("known recipients: the message's recipient is recorded, a stranger is not",
+          status == 0 and len(events_for(env.events("acme"), "real@example.org")) == 1
+          and not events_for(env.events("acme"), "stranger@example.org")
+          and "stranger@example.org" not in env.suppressed("acme")
+          and "<stranger@example.org> is not a recipient of this message" in log, log)
+    # The record the outcome script made for a message nobody stored lists
+    # only what was reported: it must not refuse the next report's recipients.
+    env.redis.command("SET", "tm:qid:{QIDK2}", "acme")
+    address = env.address("QIDK2")
+    for i, who in enumerate(("first@example.org", "second@example.org")):
+        status, log = env.run(address, dsn(address, [(who, "failed", "5.1.1", "550 5.1.1 gone")], f"k2-{i}@x", "o@x"))
+        check(f"no stored record: separate reports for two recipients both recorded ({who})",
+              status == 0 and len(events_for(env.events("acme"), who)) == 1, log)
+
+
+def test_complaints(env: Env) -> None:
+    env.redis.command("SET", "tm:qid:{QIDC3}", "acme")
+    address = env.address("QIDC3")
+    report = arf(address, address, "Reader@ISP.example", "arf-1@arf.isp.example", "news-3@acme.example")
+    status, log = env.run(address, report)
+    check("complaint to the bounce address: exit 0", status == 0, log)
+    events = events_for(env.events("acme"), "reader@isp.example")
+    check("complaint: one complaint event with the ARF details",
+          len(events) == 1 and events[0]["kind"] == "complaint"
+          and events[0]["details"].get("feedback_type") == "abuse"
+          and events[0]["details"].get("user_agent") == "ISP-Feedback/2.0"
+          and events[0]["details"].get("source_ip") == "192.0.2.10"
+          and events[0]["message_id"] == "<news-3@acme.example>", events)
+    state = env.recipient_state("acme", "QIDC3", "reader@isp.example")
+    check("complaint: recipient status complained", state is not None and state.get("status") == "complained",
+          state)
+    supp = env.suppressed("acme").get("reader@isp.example")
+    check("complaint: complainant suppressed",
+          supp is not None and supp["reason"] == "complaint (abuse) from ISP-Feedback/2.0", supp)
+
+    # A feedback loop that reports to its own registered address: the token
+    # comes from Original-Mail-From; the complainant from the original's To.
+    env.redis.command("SET", "tm:qid:{QIDC4}", "acme")
+    address4 = env.address("QIDC4")
+    report = arf(address4, f"fbl@{ACME_DOMAIN}", None, "arf-2@arf.isp.example", "news-4@acme.example")
+    status, log = env.run(f"fbl@{ACME_DOMAIN}", report)
+    events = events_for(env.events("acme"), "reader@isp.example")
+    check("complaint to fbl@bounce-domain: token from Original-Mail-From, recipient from the original's To",
+          status == 0 and any(e["queue_id"] == "QIDC4" and e["kind"] == "complaint" for e in events), log)
+
+    before = env.snapshot()
+    report = arf(address4, address4, "reader2@isp.example", "arf-3@arf.isp.example", "news-4@acme.example",
+                 feedback_type="not-spam")
+    status, log = env.run(address4, report)
+    check("not-spam feedback: exit 0, nothing recorded, logged",
+          status == 0 and env.snapshot() == before and "feedback type not-spam" in log, log)
+
+
+def test_refused_tokens(env: Env) -> None:
+    good = env.address("QIDF5")
+    report = dsn(good, [("victim@example.org", "failed", "5.1.1", "550 5.1.1 no")], "forged@x", "o@x")
+    local, _, domain = good.partition("@")
+    cases = {
+        "forged (another secret)": bounce_address(b"0" * 64, "QIDF5", ACME_DOMAIN),
+        "altered (one character of the token)":
+            local[:-1] + ("a" if local[-1] != "a" else "b") + "@" + domain,
+        "moved to another tenant's bounce domain": local + "@" + BETA_DOMAIN,
+        "expired (31 days old)": env.address("QIDF5", sent_at=int(time.time()) - 31 * 86400),
+        "dated in the future": env.address("QIDF5", sent_at=int(time.time()) + 86400),
+        "no token at all": "postmaster@" + ACME_DOMAIN,
+    }
+    for what, address in cases.items():
+        before = env.snapshot()
+        # Without a token in the envelope the report's own Return-Path would
+        # be tried: give that one no token either.
+        body = report if "@" + ACME_DOMAIN not in address or address.startswith("bounces+") else \
+            report.replace(good.encode(), b"jobs@acme.example")
+        status, log = env.run(address, body)
+        refused = [line for line in log.splitlines() if "refused" in line or "carries no bounce address" in line]
+        check(f"{what}: exit 0, nothing recorded, one log line with the reason",
+              status == 0 and env.snapshot() == before and len(refused) == 1, f"status {status}\n{log}")
+    _status, log = env.run(cases["expired (31 days old)"], report)
+    check("expired token: the log says expired", "expired" in log, log)
+    _status, log = env.run(cases["forged (another secret)"], report)
+    check("forged token: the log says the signature does not match", "signature does not match" in log, log)
+    check("the bounce secret is never logged", env.secret.decode() not in log, log)
+
+
+def test_unparsed(env: Env) -> None:
+    address = env.address("QIDU6")
+    status, log = env.run(address, PLAIN_BOUNCE)
+    entries = env.unparsed("acme")
+    check("unparseable report: exit 0, kept in tm:{acme}:unparsed with raw, reason and time",
+          status == 0 and len(entries) == 1 and entries[0].get("raw", "").startswith("From: MAILER-DAEMON")
+          and "no multipart/report" in entries[0].get("reason", "")
+          and abs(int(entries[0].get("time", 0)) - time.time()) < 120, f"{entries}\n{log}")
+    check("unparseable report: logged", "unparsed: not a delivery status" in log, log)
+    garbage = dsn(address, [("x@example.org", "failed", "garbage", "")], "garbage-1@x", "o@x")
+    status, log = env.run(address, garbage)
+    entries = env.unparsed("acme")
+    check("garbage status only: kept as unparsed with the reason",
+          status == 0 and len(entries) == 2 and "could be classified" in entries[-1].get("reason", ""),
+          f"{entries}\n{log}")
+    for i in range(10):
+        env.run(address, PLAIN_BOUNCE + f"\n{i}\n".encode())
+    length = env.redis.command("XLEN", "tm:{acme}:unparsed")
+    check("unparsed stream is capped at unparsed_keep (5)", length == 5, length)
+    events_before = len(env.events("acme"))
+    status, log = env.run(address, os.urandom(50000))
+    check("binary junk: exit 0, unparsed, no event",
+          status == 0 and len(env.events("acme")) == events_before and "unparsed" in log, log)
+    status, log = env.run(address, b"")
+    check("empty input: exit 0, unparsed (empty message)", status == 0 and "empty message" in log, log)
+
+
+def test_size_limit(env: Env) -> None:
+    small = env.write_config("small.conf", message_size_limit="4096")
+    address = env.address("QIDS7")
+    report = dsn(address, [("big@example.org", "failed", "5.3.4", "552 5.3.4 message too big")],
+                 "big-1@x", "o@x")
+    report = report.replace(b"Subject: Your application\n",
+                            b"Subject: Your application\n" + (b"X-More: " + b"q" * 70 + b"\n") * 20000)
+    status, log = env.run(address, report, config=small)
+    check("report over message_size_limit: status part at its start still recorded",
+          status == 0 and len(events_for(env.events("acme"), "big@example.org")) == 1, log)
+    check("report over message_size_limit: the cut is logged", "read the first 4096" in log, log)
+
+
+def test_redis_failures(env: Env) -> None:
+    env.redis.command("SET", "tm:qid:{QIDR8}", "acme")
+    address = env.address("QIDR8")
+    report = dsn(address, [("later@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "redis-1@x", "o@x")
+
+    # An error reply half-way: the event is written, the suppression fails.
+    env.redis.command("SET", "tm:{acme}:suppressed", "not a hash")
+    status, log = env.run(address, report, foreground=False)
+    check("Redis error reply: exit 75, the error on stderr",
+          status == EX_TEMPFAIL and "tenantmail-bounce:" in log and "WRONGTYPE" in log, f"{status}\n{log}")
+    env.redis.command("DEL", "tm:{acme}:suppressed")
+    status, log = env.run(address, report)
+    check("retry after the error: exit 0, one event, suppression added",
+          status == 0 and len(events_for(env.events("acme"), "later@example.org")) == 1
+          and "later@example.org" in env.suppressed("acme"), log)
+
+    report2 = dsn(address, [("outage@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "redis-2@x", "o@x")
+    env.redis.stop()
+    try:
+        status, log = env.run(address, report2, foreground=False)
+        check("Redis stopped: exit 75 with the reason on stderr",
+              status == EX_TEMPFAIL and "tenantmail-bounce:" in log and "Redis" in log, f"{status}\n{log}")
+    finally:
+        env.redis.start()
+    env.redis.command("SET", "tm:qid:{QIDR8}", "acme")
+    status, log = env.run(address, report2)
+    check("Redis back: the same input records the event",
+          status == 0 and len(events_for(env.events("acme"), "outage@example.org")) == 1, log)
+
+    report3 = dsn(address, [("frozen@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "redis-3@x", "o@x")
+    quick = env.write_config("quick.conf", redis_timeout="300ms")
+    os.kill(env.redis.proc.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        status, log = env.run(address, report3, config=quick, foreground=False, timeout=30)
+        elapsed = time.monotonic() - started
+        check("Redis frozen: exit 75 within the Redis timeout (plus start-up)",
+              status == EX_TEMPFAIL and elapsed < 10, f"status {status} after {elapsed:.1f}s\n{log}")
+    finally:
+        os.kill(env.redis.proc.pid, signal.SIGCONT)
+    status, log = env.run(address, report3)
+    check("Redis thawed: recorded once",
+          status == 0 and len(events_for(env.events("acme"), "frozen@example.org")) == 1, log)
+
+
+def test_command_line(env: Env) -> None:
+    proc = subprocess.run([env.binary, "-c", env.config, "--check-config"], capture_output=True, timeout=30,
+                          env=ms._clean_env())
+    check("--check-config: exit 0 and a summary", proc.returncode == 0 and b"configuration OK: 2 tenants" in
+          proc.stdout, proc.stdout + proc.stderr)
+    status, log = env.run(None, b"")
+    check("no recipient: exit 75 and a hint", status == EX_TEMPFAIL and "${original_recipient}" in log, log)
+    # Postfix passes several recipients when one report went to several
+    # bounce addresses of the domain: each is handled on its own.
+    env.redis.command("SET", "tm:qid:{QIDM1}", "acme")
+    env.redis.command("SET", "tm:qid:{QIDM2}", "acme")
+    first, second = env.address("QIDM1"), env.address("QIDM2")
+    report = dsn(first, [("multi@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "multi-1@x", "o@x")
+    status, log = env.run([first, second, "bounces+forged@" + ACME_DOMAIN], report)
+    queue_ids = sorted(e["queue_id"] for e in events_for(env.events("acme"), "multi@example.org"))
+    check("several recipients in one run: each token's message gets its event, the forged one none",
+          status == 0 and queue_ids == ["QIDM1", "QIDM2"] and "refused" in log, f"{queue_ids}\n{log}")
+    broken = env.write_config("broken.conf", unparsed_keep="-3")
+    status, log = env.run(env.address("QIDX9"), PLAIN_BOUNCE, config=broken)
+    check("broken config: exit 75 (Postfix keeps the report) with file:line",
+          status == EX_TEMPFAIL and "broken.conf:" in log, log)
+
+
+# ---------------------------------------------------------------------------
+# Part 2: behind a real Postfix
+
+def wait_events(env: Env, tenant: str, recipient: str, n: int = 1, timeout: float = 30.0) -> list[dict]:
+    def enough():
+        found = events_for(env.events(tenant), recipient)
+        return found if len(found) >= n else None
+    return ms.wait_until(enough, timeout, f"{n} event(s) for {recipient}", interval=0.1)
+
+
+def test_postfix(env: Env) -> None:
+    tp.readable_by(PIPE_USER, env.files.secret_path)
+    pipe_config = env.write_config("pipe.conf", redis_timeout="2s")
+    remote = ms.ScriptedSmtpServer(os.path.join(env.directory, "remote"),
+                                   rcpt_replies={"gone@remote.example": "550 5.1.1 <gone@remote.example>: no such user"})
+    with remote, tp.BouncePostfix(os.path.join(env.directory, "postfix"), remote.port, env.binary,
+                                  pipe_config, bounce_domains=[ACME_DOMAIN]) as pf:
+        env.redis.command("SET", "tm:qid:{QIDP1}", "acme")
+        sender = env.address("QIDP1")
+        message = (f"From: jobs@acme.example\r\nTo: gone@remote.example\r\nSubject: Hello\r\n"
+                   f"Message-ID: <loop-1@acme.example>\r\n\r\nHi\r\n").encode()
+        refused = ms.send_smtp(pf.smtp_port, sender, "gone@remote.example", message)
+        check("Postfix accepted the outgoing message", refused == {}, refused)
+        try:
+            events = wait_events(env, "acme", "gone@remote.example")
+            e = events[0]
+            check("Postfix's own DSN went through the pipe and became a bounce event",
+                  e["kind"] == "bounce" and e["queue_id"] == "QIDP1" and e["details"].get("status") == "5.1.1"
+                  and e["message_id"] == "<loop-1@acme.example>"
+                  and e["details"].get("reporting_mta") == pf.myhostname, e)
+            check("Postfix logged the pipe delivery as sent",
+                  bool(pf.wait_log(r"status=sent \(delivered via tenantmail-bounce service\)", 10)))
+        except ms.MailstackError as exc:
+            check("Postfix's own DSN went through the pipe and became a bounce event", False,
+                  f"{exc}\n--- postfix.log ---\n{pf.log()[-4000:]}")
+
+        env.redis.command("SET", "tm:qid:{QIDP2}", "acme")
+        address = env.address("QIDP2")
+        report = arf(address, address, "fbl-reader@isp.example", "arf-smtp-1@isp.example", "news-9@acme.example")
+        ms.send_smtp(pf.smtp_port, "", address, report.replace(b"\n", b"\r\n"))
+        try:
+            events = wait_events(env, "acme", "fbl-reader@isp.example")
+            check("feedback report by SMTP to the bounce address: complaint recorded",
+                  events[0]["kind"] == "complaint" and events[0]["queue_id"] == "QIDP2", events)
+        except ms.MailstackError as exc:
+            check("feedback report by SMTP to the bounce address: complaint recorded", False,
+                  f"{exc}\n{pf.log()[-4000:]}")
+
+        report = dsn(address, [("deferred-by-us@example.org", "failed", "5.1.1", "550 5.1.1 gone")],
+                     "smtp-outage-1@x", "o@x")
+        env.redis.stop()
+        try:
+            ms.send_smtp(pf.smtp_port, "", address, report.replace(b"\n", b"\r\n"))
+            lines = pf.wait_log(r"status=deferred.*tenantmail-bounce", 30)
+            check("Redis stopped: Postfix defers the report with our reason in its log",
+                  any("Redis" in line for line in lines), lines)
+        except ms.MailstackError as exc:
+            check("Redis stopped: Postfix defers the report with our reason in its log", False,
+                  f"{exc}\n{pf.log()[-4000:]}")
+        finally:
+            env.redis.start()
+        env.redis.command("SET", "tm:qid:{QIDP2}", "acme")
+        pf.flush()
+        try:
+            wait_events(env, "acme", "deferred-by-us@example.org", timeout=60)
+            check("Redis back: Postfix retried and the bounce was recorded", True)
+        except ms.MailstackError as exc:
+            check("Redis back: Postfix retried and the bounce was recorded", False, f"{exc}\n{pf.log()[-4000:]}")
+        log = pf.log()
+        check("no sanitizer report in Postfix's log", "Sanitizer" not in log and "runtime error" not in log,
+              log[-3000:])
+
+
+def main() -> int:
+    if len(sys.argv) != 2:
+        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-bounce", file=sys.stderr)
+        return 2
+    binary = os.path.abspath(sys.argv[1])
+    started = time.monotonic()
+    try:
+        with ms.workdir("tm-bounce-") as directory:
+            with ms.RedisServer(directory) as redis:
+                env = Env(binary, directory, redis)
+                for test in (test_hard_bounce_and_redelivery, test_multi_recipient_and_delays,
+                             test_known_recipients, test_complaints,
+                             test_refused_tokens, test_unparsed, test_size_limit, test_redis_failures,
+                             test_command_line, test_postfix):
+                    try:
+                        test(env)
+                    except Exception:
+                        check(f"{test.__name__} ran without an exception", False, traceback.format_exc())
+    except Exception:
+        check("setup", False, traceback.format_exc())
+    print(f"     ({time.monotonic() - started:.1f}s)")
+    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,459 @@
+#!/usr/bin/python3
+"""Message records and outcomes in a real redis-server, and the tenantmailctl
+views that read them.
+
+Usage: message_store_test.py PATH/TO/message_store_tool PATH/TO/tenantmailctl
+
+message_store_tool (tests/tools) runs common/message_store's own code:
+  * a stored record has every field, each recipient queued, the queue id
+    lookup, the tenant's index and expiries on every key;
+  * record_outcome: recorded (status, reply, history, one event in
+    tm:{T}:events with the record's Message-ID filled in); the same event id
+    again: duplicate, nothing changes; a second bounce for a bounced
+    recipient: already_final (history grows, no event); an outcome for a
+    message without a record creates a minimal one; history is capped at
+    20 steps; the stream is capped (MAXLEN ~); after SCRIPT FLUSH the script
+    is sent again (NOSCRIPT); 8 processes recording the same fact at once
+    record it exactly once;
+then `tenantmailctl messages` (table, --json, --status sent|failed|deferred,
+--since, --tenant), `tenantmailctl message QID` (details and --json with
+history) and `tenantmailctl outbox` (a stand-in postqueue printing real
+`postqueue -j` lines, joined with the records; --tenant; --json), and
+`tenantmailctl check-config` on the [milter] record options.
+Prints "message_store: N passed, M failed"; exits non-zero on any failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import mailstack as ms  # noqa: E402
+
+NAME = "message_store"
+PASSED = 0
+FAILED = 0
+NOW = int(time.time())
+
+
+def check(name, ok, detail=""):
+    global PASSED, FAILED
+    if ok:
+        PASSED += 1
+        print(f"ok   {name}", flush=True)
+    else:
+        FAILED += 1
+        print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
+    return ok
+
+
+class Tool:
+    def __init__(self, binary: str, redis: ms.RedisServer):
+        self.binary = binary
+        self.redis = redis
+
+    def run(self, command: str, argument) -> tuple[int, str]:
+        arg = argument if isinstance(argument, str) else json.dumps(argument)
+        proc = subprocess.run([self.binary, str(self.redis.port), command, arg],
+                              capture_output=True, timeout=30)
+        return proc.returncode, (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+
+    def store(self, record: dict) -> None:
+        status, out = self.run("store", record)
+        if status != 0:
+            raise RuntimeError(f"store failed: {out}")
+
+    def outcome(self, queue_id, recipient, status, reply, event_id, kind, tenant="acme",
+                **extra) -> str:
+        event = {"id": event_id, "kind": kind, "tenant": tenant, "timestamp": extra.pop("time", NOW)}
+        event.update(extra.pop("event", {}))
+        rc, out = self.run("outcome", {"queue_id": queue_id, "recipient": recipient,
+                                       "status": status, "reply": reply, "event": event, **extra})
+        return out if rc == 0 else f"error {rc}: {out}"
+
+
+def events(redis, tenant="acme") -> list[dict]:
+    return [json.loads(fields[1]) for _, fields in
+            (redis.command("XRANGE", f"tm:{{{tenant}}}:events", "-", "+") or [])]
+
+
+def rcpt_states(redis, tenant, qid) -> dict:
+    flat = redis.command("HGETALL", f"tm:{{{tenant}}}:msg:{qid}:rcpt") or []
+    return {k: json.loads(v) for k, v in zip(flat[0::2], flat[1::2])}
+
+
+def hash_of(redis, key) -> dict:
+    flat = redis.command("HGETALL", key) or []
+    return dict(zip(flat[0::2], flat[1::2]))
+
+
+def record(qid, tenant="acme", subject="Hello", time_=NOW - 60, recipients=("a@example.org",),
+           **fields) -> dict:
+    base = {"queue_id": qid, "tenant": tenant, "message_id": f"<{qid.lower()}@{tenant}.example>",
+            "class": "bulk", "mail_from": f"app@{tenant}.example",
+            "bounce_address": f"bounces+x{qid.lower()}@mta.{tenant}.example",
+            "header_from": f"\"App\" <app@{tenant}.example>", "header_to": recipients[0],
+            "subject": subject, "time": time_, "recipients": list(recipients)}
+    base.update(fields)
+    return base
+
+
+# ---------------------------------------------------------------------------
+
+def test_store(tool: Tool, redis: ms.RedisServer):
+    tool.store(record("QSTORE1", recipients=("a@example.org", "b@example.org"), subject="Stored"))
+    fields = hash_of(redis, "tm:{acme}:msg:QSTORE1")
+    want = {"queue_id": "QSTORE1", "tenant": "acme", "message_id": "<qstore1@acme.example>",
+            "class": "bulk", "mail_from": "app@acme.example",
+            "bounce_address": "bounces+xqstore1@mta.acme.example",
+            "header_from": "\"App\" <app@acme.example>", "header_to": "a@example.org",
+            "subject": "Stored", "time": str(NOW - 60)}
+    check("store: message hash has every field", fields == want, fields)
+    states = rcpt_states(redis, "acme", "QSTORE1")
+    check("store: each recipient queued with one history step",
+          sorted(states) == ["a@example.org", "b@example.org"]
+          and all(s["status"] == "queued" and len(s["history"]) == 1 for s in states.values()),
+          states)
+    status, out = tool.run("tenant", "QSTORE1")
+    check("store: the queue id names its tenant (tenant_of_queue_id)", status == 0 and out == "acme",
+          out)
+    status, out = tool.run("tenant", "QNOTHERE")
+    check("store: an unknown queue id has no tenant", status == 0 and out == "", out)
+    ttls = [redis.command("TTL", k) for k in ("tm:{acme}:msg:QSTORE1", "tm:{acme}:msg:QSTORE1:rcpt",
+                                              "tm:qid:{QSTORE1}", "tm:{acme}:messages")]
+    check("store: every key expires (7d)", all(7 * 86400 - 60 < t <= 7 * 86400 for t in ttls), ttls)
+
+
+def test_outcomes(tool: Tool, redis: ms.RedisServer):
+    tool.store(record("QOUT1", recipients=("gone@example.org", "ok@example.org")))
+    before = len(events(redis))
+    r1 = tool.outcome("QOUT1", "Gone@Example.org", "bounced", "550 5.1.1 user unknown", "ev-b1",
+                      "bounce", event={"details": {"status": "5.1.1"}})
+    evs = events(redis)
+    states = rcpt_states(redis, "acme", "QOUT1")
+    gone = states.get("gone@example.org", {})
+    check("outcome: recorded; recipient bounced with reply and a second history step",
+          r1 == "recorded" and gone.get("status") == "bounced"
+          and gone.get("reply") == "550 5.1.1 user unknown"
+          and [h["status"] for h in gone.get("history", [])] == ["queued", "bounced"], (r1, gone))
+    ev = evs[-1] if evs else {}
+    check("outcome: one event in tm:{acme}:events, Message-ID filled in from the record, queue id "
+          "and recipient from the outcome, details kept",
+          len(evs) == before + 1 and ev.get("id") == "ev-b1" and ev.get("kind") == "bounce"
+          and ev.get("message_id") == "<qout1@acme.example>" and ev.get("queue_id") == "QOUT1"
+          and ev.get("recipient") == "Gone@Example.org" and ev.get("details") == {"status": "5.1.1"}
+          and ev.get("timestamp") == NOW, ev)
+
+    r2 = tool.outcome("QOUT1", "gone@example.org", "bounced", "550 5.1.1 user unknown", "ev-b1",
+                      "bounce")
+    check("outcome: the same event id again is a duplicate and changes nothing",
+          r2 == "duplicate" and len(events(redis)) == before + 1
+          and rcpt_states(redis, "acme", "QOUT1") == states, r2)
+
+    r3 = tool.outcome("QOUT1", "gone@example.org", "bounced", "DSN: 550 5.1.1 no such user",
+                      "ev-dsn1", "bounce", time=NOW + 5)
+    gone3 = rcpt_states(redis, "acme", "QOUT1").get("gone@example.org", {})
+    check("outcome: a second bounce for a bounced recipient is already_final: history grows, "
+          "no second event",
+          r3 == "already_final" and len(events(redis)) == before + 1
+          and len(gone3.get("history", [])) == 3 and gone3.get("reply") == "DSN: 550 5.1.1 no such user",
+          (r3, gone3))
+
+    r4 = tool.outcome("QOUT1", "ok@example.org", "delivered", "250 2.0.0 Ok", "ev-d1", "delivery",
+                      event={"message_id": "<given@x>"})
+    check("outcome: a known Message-ID in the event is kept",
+          r4 == "recorded" and events(redis)[-1].get("message_id") == "<given@x>", events(redis)[-1])
+
+    r5 = tool.outcome("QNOREC", "x@example.org", "deferred", "451 4.4.1 timeout", "ev-n1",
+                      "soft_bounce", time=NOW - 30)
+    fields = hash_of(redis, "tm:{acme}:msg:QNOREC")
+    check("outcome without a record: recorded, minimal record (queue id, tenant, time), indexed, "
+          "queue id lookup, empty Message-ID in the event",
+          r5 == "recorded" and fields == {"queue_id": "QNOREC", "tenant": "acme", "time": str(NOW - 30)}
+          and redis.command("ZSCORE", "tm:{acme}:messages", "QNOREC") is not None
+          and redis.command("GET", "tm:qid:{QNOREC}") == "acme"
+          and events(redis)[-1].get("message_id") == "", (r5, fields))
+    ttl = redis.command("TTL", "tm:{acme}:msg:QNOREC:seen")
+    check("outcome: the seen set expires with the record", 7 * 86400 - 60 < ttl <= 7 * 86400, ttl)
+    # A late milter record must not reset the recipient to queued.
+    tool.store(record("QNOREC", recipients=("x@example.org",), subject="Late"))
+    late = rcpt_states(redis, "acme", "QNOREC").get("x@example.org", {})
+    check("a record stored after an outcome keeps the recipient's status (HSETNX) and fills in "
+          "the fields", late.get("status") == "deferred"
+          and hash_of(redis, "tm:{acme}:msg:QNOREC").get("subject") == "Late", late)
+
+    for i in range(25):
+        tool.outcome("QOUT1", "ok@example.org", "deferred", f"451 try {i}", f"ev-cap{i}",
+                     "soft_bounce")
+    hist = rcpt_states(redis, "acme", "QOUT1").get("ok@example.org", {}).get("history", [])
+    check("history is capped at the 20 most recent steps",
+          len(hist) == 20 and hist[-1]["reply"] == "451 try 24" and hist[0]["reply"] == "451 try 5",
+          [h["reply"] for h in hist][:3])
+
+    redis.command("SCRIPT", "FLUSH")
+    r6 = tool.outcome("QOUT1", "ok@example.org", "delivered", "250 ok", "ev-after-flush", "delivery")
+    check("after SCRIPT FLUSH the outcome is still recorded (EVAL on NOSCRIPT)", r6 == "recorded", r6)
+
+    tool.store(record("QCAP", tenant="capped", recipients=("c@example.org",)))
+    for i in range(300):
+        tool.outcome("QCAP", "c@example.org", "deferred", "451", f"cap-{i}", "soft_bounce",
+                     tenant="capped", stream_cap=10)
+    length = redis.command("XLEN", "tm:{capped}:events")
+    check("the events stream is capped (MAXLEN ~ 10 after 300 events)", length < 300, length)
+
+
+def test_concurrent(tool: Tool, redis: ms.RedisServer):
+    tool.store(record("QRACE", recipients=("r@example.org",)))
+    results = []
+
+    def one():
+        results.append(tool.outcome("QRACE", "r@example.org", "delivered", "250 ok", "ev-race",
+                                    "delivery"))
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    race_events = [e for e in events(redis) if e.get("id") == "ev-race"]
+    check("8 processes recording the same fact at once: exactly one recorded, 7 duplicates, "
+          "one event", sorted(results) == ["duplicate"] * 7 + ["recorded"] and len(race_events) == 1,
+          (results, len(race_events)))
+
+
+# ---------------------------------------------------------------------------
+# tenantmailctl views
+
+class Ctl:
+    def __init__(self, binary: str, config: str):
+        self.binary = binary
+        self.config = config
+
+    def run(self, *args) -> tuple[int, str, str]:
+        proc = subprocess.run([self.binary, *args, "-c", self.config], capture_output=True,
+                              timeout=30)
+        return proc.returncode, proc.stdout.decode("utf-8", "replace"), \
+            proc.stderr.decode("utf-8", "replace")
+
+
+def write_files(directory: str, redis: ms.RedisServer) -> str:
+    keys = {}
+    for tenant in ("acme", "beta"):
+        keys[tenant] = os.path.join(directory, f"{tenant}.pem")
+        old = os.umask(0o077)
+        try:
+            subprocess.run([ms.OPENSSL, "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                            "rsa_keygen_bits:2048", "-out", keys[tenant]],
+                           check=True, capture_output=True, timeout=60)
+        finally:
+            os.umask(old)
+    tenants = os.path.join(directory, "tenants.conf")
+    with open(tenants, "w") as f:
+        for tenant in ("acme", "beta"):
+            f.write(f"[{tenant}]\ndomains = {tenant}.example\nselector = s1\nkey = {keys[tenant]}\n"
+                    f"bounce_domain = mta.{tenant}.example\n"
+                    f"sasl_users = {tenant}-app\n\n")
+    secret = os.path.join(directory, "bounce.secret")
+    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, os.urandom(32).hex().encode() + b"\n")
+    os.close(fd)
+    config = os.path.join(directory, "tenantmail.conf")
+    with open(config, "w") as f:
+        f.write(f"tenants_file = {tenants}\nbounce_secret_file = {secret}\n"
+                f"[redis]\nhost = 127.0.0.1\nport = {redis.port}\ntimeout = 2s\n"
+                "[milter]\nrecord_messages = yes\nrecord_ttl = 3d\nrecord_queue_limit = 500\n")
+    return config
+
+
+def seed_views(tool: Tool, redis: ms.RedisServer):
+    """acme: QSENT (delivered), QFAIL (one bounced, one delivered), QDEF (deferred),
+    QOLD (10 days old, delivered); beta: QBETA (queued)."""
+    for key in redis.command("KEYS", "tm:*") or []:
+        redis.command("DEL", key)
+    tool.store(record("QSENT", subject="All good", time_=NOW - 300, recipients=("s@example.org",)))
+    tool.store(record("QFAIL", subject="Some bad", time_=NOW - 200,
+                      recipients=("bad@example.org", "fine@example.org")))
+    tool.store(record("QDEF", subject="Waiting", time_=NOW - 100, recipients=("slow@example.org",)))
+    tool.store(record("QOLD", subject="Old one", time_=NOW - 10 * 86400, recipients=("o@example.org",),
+                      ttl=30 * 86400))
+    tool.store(record("QBETA", tenant="beta", subject="Beta news", time_=NOW - 50,
+                      recipients=("b@example.org",)))
+    tool.outcome("QSENT", "s@example.org", "delivered", "250 2.0.0 Ok", "v1", "delivery")
+    tool.outcome("QFAIL", "bad@example.org", "bounced", "550 5.1.1 <bad@example.org>: user unknown",
+                 "v2", "bounce")
+    tool.outcome("QFAIL", "fine@example.org", "delivered", "250 ok", "v3", "delivery")
+    tool.outcome("QDEF", "slow@example.org", "deferred", "451 4.7.1 greylisted", "v4", "soft_bounce")
+    tool.outcome("QOLD", "o@example.org", "delivered", "250 ok", "v5", "delivery", ttl=30 * 86400)
+
+
+def test_messages_view(ctl: Ctl):
+    status, out, err = ctl.run("messages")
+    lines = out.splitlines()
+    ids = [line.split()[2] for line in lines[1:]]
+    check("messages: table header, every tenant's messages oldest first",
+          status == 0 and lines and lines[0].split()[:4] == ["TIME", "(UTC)", "QUEUE", "ID"]
+          and ids == ["QOLD", "QSENT", "QFAIL", "QDEF", "QBETA"], out + err)
+    fail_line = next((line for line in lines if "QFAIL" in line), "")
+    check("messages: failed row shows tenant, From address, subject, status and the error",
+          all(t in fail_line for t in ("acme", "app@acme.example", "Some bad", "failed",
+                                       "bad@example.org: 550 5.1.1 <bad@example.org>: user unknown")),
+          fail_line)
+    status, out, err = ctl.run("messages", "--json")
+    doc = json.loads(out) if status == 0 else {}
+    by_id = {m["queue_id"]: m for m in doc.get("messages", [])}
+    check("messages --json: status per message, error, recipients",
+          by_id.get("QSENT", {}).get("status") == "sent"
+          and by_id.get("QFAIL", {}).get("status") == "failed"
+          and by_id.get("QDEF", {}).get("status") == "deferred"
+          and by_id.get("QBETA", {}).get("status") == "queued"
+          and by_id.get("QDEF", {}).get("error") == "slow@example.org: 451 4.7.1 greylisted"
+          and len(by_id.get("QFAIL", {}).get("recipients", [])) == 2, out + err)
+
+    def ids_for(*args):
+        s, o, e = ctl.run("messages", "--json", *args)
+        return [m["queue_id"] for m in json.loads(o)["messages"]] if s == 0 else f"exit {s}: {e}"
+    check("messages --status sent", ids_for("--status", "sent") == ["QOLD", "QSENT"],
+          ids_for("--status", "sent"))
+    check("messages --status failed", ids_for("--status", "failed") == ["QFAIL"],
+          ids_for("--status", "failed"))
+    check("messages --status deferred", ids_for("--status", "deferred") == ["QDEF"],
+          ids_for("--status", "deferred"))
+    check("messages --since 1d leaves out the 10-day-old message",
+          ids_for("--since", "1d") == ["QSENT", "QFAIL", "QDEF", "QBETA"], ids_for("--since", "1d"))
+    day = time.strftime("%Y-%m-%d", time.gmtime(NOW - 11 * 86400))
+    check("messages --since DATE (UTC)", ids_for("--since", day)[:1] == ["QOLD"], ids_for("--since", day))
+    check("messages --tenant beta", ids_for("--tenant", "beta") == ["QBETA"], ids_for("--tenant", "beta"))
+    status, out, err = ctl.run("messages", "--tenant", "nosuch")
+    check("messages --tenant with an unknown tenant: exit 1, says so",
+          status == 1 and "unknown tenant" in err, err)
+    status, out, err = ctl.run("messages", "--status", "lost")
+    check("messages --status lost: usage error (exit 2)", status == 2, err)
+
+
+def test_message_view(ctl: Ctl):
+    status, out, err = ctl.run("message", "QFAIL")
+    check("message QID: record fields and each recipient with its history",
+          status == 0 and "queue id:        QFAIL" in out and "tenant:          acme (bulk)" in out
+          and "subject:         Some bad" in out and "status:          failed" in out
+          and "  bad@example.org  bounced" in out and "550 5.1.1 <bad@example.org>: user unknown" in out
+          and out.count("  queued") >= 2, out + err)
+    status, out, err = ctl.run("message", "QFAIL", "--json")
+    doc = json.loads(out) if status == 0 else {}
+    bad = next((r for r in doc.get("recipients", []) if r["recipient"] == "bad@example.org"), {})
+    check("message QID --json: history per recipient",
+          doc.get("queue_id") == "QFAIL" and doc.get("message_id") == "<qfail@acme.example>"
+          and [h["status"] for h in bad.get("history", [])] == ["queued", "bounced"], out + err)
+    status, out, err = ctl.run("message", "QNONE")
+    check("message with an unknown queue id: exit 1, says there is no record",
+          status == 1 and "no record of queue id QNONE" in err, err)
+
+
+POSTQUEUE_LINES = [
+    {"queue_name": "deferred", "queue_id": "QDEF", "arrival_time": NOW - 100, "message_size": 2048,
+     "forced_expire": False, "sender": "bounces+xqdef@mta.acme.example",
+     "recipients": [{"address": "slow@example.org",
+                     "delay_reason": "host mx.example.org[192.0.2.7] said: 451 4.7.1 greylisted"}]},
+    {"queue_name": "active", "queue_id": "QBETA", "arrival_time": NOW - 50, "message_size": 900,
+     "forced_expire": False, "sender": "bounces+xqbeta@mta.beta.example",
+     "recipients": [{"address": "b@example.org"}]},
+    {"queue_name": "deferred", "queue_id": "QFOREIGN", "arrival_time": NOW - 20, "message_size": 500,
+     "forced_expire": False, "sender": "root@localhost",
+     "recipients": [{"address": "admin@example.org", "delay_reason": "connection timed out"}]},
+]
+
+
+def test_outbox_view(ctl: Ctl, directory: str):
+    fake = os.path.join(directory, "postqueue-fake")
+    data = os.path.join(directory, "postqueue.json")
+    with open(data, "w") as f:
+        f.write("".join(json.dumps(line) + "\n" for line in POSTQUEUE_LINES))
+    with open(fake, "w") as f:
+        f.write(f"#!/bin/sh\n# prints what `postqueue -j` printed\nexec cat {data}\n")
+    os.chmod(fake, 0o755)
+    status, out, err = ctl.run("outbox", "--postqueue", fake)
+    lines = out.splitlines()
+    rows = {line.split()[2]: line for line in lines[1:]}
+    check("outbox: every queued message, tenant and subject from the records, '-' for mail "
+          "without a record, the delay reason",
+          status == 0 and set(rows) == {"QDEF", "QBETA", "QFOREIGN"}
+          and "acme" in rows["QDEF"] and "Waiting" in rows["QDEF"] and "greylisted" in rows["QDEF"]
+          and "beta" in rows["QBETA"] and "Beta news" in rows["QBETA"]
+          and rows["QFOREIGN"].split()[4] == "-", out + err)
+    status, out, err = ctl.run("outbox", "--postqueue", fake, "--tenant", "acme", "--json")
+    doc = json.loads(out) if status == 0 else {}
+    check("outbox --tenant acme --json: only acme's message",
+          [e["queue_id"] for e in doc.get("outbox", [])] == ["QDEF"]
+          and doc["outbox"][0]["tenant"] == "acme" and doc["outbox"][0]["subject"] == "Waiting",
+          out + err)
+    status, out, err = ctl.run("outbox", "--postqueue", fake, "--json")
+    doc = json.loads(out) if status == 0 else {}
+    foreign = [e for e in doc.get("outbox", []) if e["queue_id"] == "QFOREIGN"]
+    check("outbox --json without --tenant: mail without a record has tenant null",
+          foreign and foreign[0]["tenant"] is None, out + err)
+    status, out, err = ctl.run("outbox", "--postqueue", "/bin/false")
+    check("outbox: a failing postqueue command is an error (exit 1) naming it",
+          status == 1 and "/bin/false" in err, err)
+    real = subprocess.run(["sh", "-c", "command -v postqueue"], capture_output=True)
+    if real.returncode == 0:
+        info_dir = os.path.join(directory, "no-such-postfix")
+        status, out, err = ctl.run("outbox", "--postfix-config", info_dir)
+        check("outbox --postfix-config with a missing directory: exit 1 (postqueue failed)",
+              status == 1 and "postqueue" in err, err)
+
+
+def test_check_config(ctl: Ctl, directory: str, config: str):
+    status, out, err = ctl.run("check-config")
+    check("check-config knows record_messages, record_ttl, record_queue_limit in [milter]",
+          status == 0, out + err)
+    bad = os.path.join(directory, "bad.conf")
+    with open(config) as f:
+        text = f.read()
+    with open(bad, "w") as f:
+        f.write(text.replace("record_ttl = 3d", "record_ttl = soon"))
+    line = text.splitlines().index("record_ttl = 3d") + 1
+    proc = subprocess.run([ctl.binary, "check-config", "-c", bad], capture_output=True, timeout=30)
+    err = proc.stderr.decode()
+    check("check-config: a bad record_ttl is refused with file:line",
+          proc.returncode == 1 and f"{bad}:{line}:" in err, err)
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(f"usage: {sys.argv[0]} MESSAGE_STORE_TOOL TENANTMAILCTL", file=sys.stderr)
+        return 2
+    tool_bin, ctl_bin = (os.path.abspath(a) for a in sys.argv[1:])
+    started = time.monotonic()
+    try:
+        with ms.workdir("tm-message-store-") as directory:
+            with ms.RedisServer(directory) as redis:
+                tool = Tool(tool_bin, redis)
+                config = write_files(directory, redis)
+                ctl = Ctl(ctl_bin, config)
+                for test in (lambda: test_store(tool, redis),
+                             lambda: test_outcomes(tool, redis),
+                             lambda: test_concurrent(tool, redis),
+                             lambda: seed_views(tool, redis),
+                             lambda: test_messages_view(ctl),
+                             lambda: test_message_view(ctl),
+                             lambda: test_outbox_view(ctl, directory),
+                             lambda: test_check_config(ctl, directory, config)):
+                    try:
+                        test()
+                    except Exception:
+                        check("test ran without an exception", False, traceback.format_exc())
+    except Exception:
+        check("setup", False, traceback.format_exc())
+    finally:
+        ms.stop_all()
+    print(f"     ({time.monotonic() - started:.1f}s)")
+    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+// bounce_settings_test.cpp — the [bounce] options (defaults, file values,
+// bad values at their file:line), conf/tenantmail.conf read as the bounce
+// processor reads it, and the bounce-domain tenant lookup it relies on.
+#include "bounce/bounce_settings.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/tenants.h"
+
+namespace tenantmail::bounce {
+namespace {
+
+namespace po = boost::program_options;
+
+class TempFile {
+public:
+    explicit TempFile(const std::string& text) {
+        path_ = std::filesystem::temp_directory_path() /
+                ("tm-bounce-settings-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".conf");
+        std::ofstream(path_) << text;
+    }
+    ~TempFile() { std::filesystem::remove(path_); }
+    std::string path() const { return path_.string(); }
+
+private:
+    static inline int counter_ = 0;
+    std::filesystem::path path_;
+};
+
+Result<LoadedConfig> load(const std::vector<std::string>& args) {
+    po::options_description desc;
+    add_bounce_options(desc, "/nonexistent/tenantmail.conf");
+    std::vector<const char*> argv{"tenantmail-bounce"};
+    for (const std::string& arg : args) argv.push_back(arg.c_str());
+    return load_config(static_cast<int>(argv.size()), argv.data(), desc);
+}
+
+TEST(BounceSettings, Defaults) {
+    const auto config = load({});
+    ASSERT_TRUE(config) << config.error();
+    const BounceSettings settings = bounce_settings(*config);
+    EXPECT_EQ(settings.max_token_age, std::chrono::hours(30 * 24));
+    EXPECT_EQ(settings.unparsed_keep, 1000u);
+    EXPECT_EQ(settings.message_size_limit, 10240000u);
+    EXPECT_FALSE(settings.foreground);
+}
+
+TEST(BounceSettings, FromFileAndCommandLine) {
+    const TempFile file("[bounce]\nmax_token_age = 7d\nunparsed_keep = 50\nmessage_size_limit = 2048\n");
+    const auto config = load({"-c", file.path(), "-f", "--bounce.unparsed_keep=60"});
+    ASSERT_TRUE(config) << config.error();
+    const BounceSettings settings = bounce_settings(*config);
+    EXPECT_EQ(settings.max_token_age, std::chrono::hours(7 * 24));
+    EXPECT_EQ(settings.unparsed_keep, 60u);
+    EXPECT_EQ(settings.message_size_limit, 2048u);
+    EXPECT_TRUE(settings.foreground);
+}
+
+TEST(BounceSettings, BadValuesAreReportedAtTheirLine) {
+    for (const char* bad : {"unparsed_keep = -1", "unparsed_keep = 10k", "unparsed_keep = 0",
+                            "message_size_limit = 99999999999", "max_token_age = soon"}) {
+        const TempFile file(std::string("[bounce]\n") + bad + "\n");
+        const auto config = load({"-c", file.path()});
+        ASSERT_FALSE(config) << bad;
+        EXPECT_NE(config.error().find(file.path() + ":2:"), std::string::npos) << config.error();
+    }
+    const TempFile unknown("[bounce]\nmax_age = 1d\n");
+    const auto config = load({"-c", unknown.path()});
+    ASSERT_FALSE(config);
+    EXPECT_NE(config.error().find("unknown option \"bounce.max_age\""), std::string::npos) << config.error();
+}
+
+TEST(BounceSettings, ShippedExampleConfigLoads) {
+    const std::filesystem::path conf =
+        std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "conf" / "tenantmail.conf";
+    const auto config = load({"-c", conf.string()});
+    ASSERT_TRUE(config) << config.error();
+    const BounceSettings settings = bounce_settings(*config);
+    EXPECT_EQ(settings.max_token_age, std::chrono::hours(30 * 24));
+    EXPECT_EQ(settings.unparsed_keep, 1000u);
+}
+
+TEST(BounceTenantLookup, ByBounceDomainExactAndUnambiguousOnly) {
+    const auto registry = TenantRegistry::parse(
+        "[acme]\ndomains = careers.uni.ac.uk\nselector = s\nkey = /k/acme.pem\nbounce_domain = mta.careers.uni.ac.uk\n"
+        "[uni]\ndomains = uni.ac.uk\nselector = s\nkey = /k/uni.pem\nbounce_domain = bounces.uni.ac.uk\n"
+        "[shop]\ndomains = shop.example\nfrom_rewrite = shop@platform.example\n"
+        "[twin1]\ndomains = twin1.example\nselector = s\nkey = /k/t1.pem\nbounce_domain = shared.example\n"
+        "[twin2]\ndomains = twin2.example\nselector = s\nkey = /k/t2.pem\nbounce_domain = shared.example\n",
+        "tenants.conf");
+    ASSERT_TRUE(registry) << registry.error();
+    ASSERT_NE(registry->bounce_domain_owner("mta.careers.uni.ac.uk"), nullptr);
+    EXPECT_EQ(registry->bounce_domain_owner("MTA.Careers.Uni.AC.uk.")->id, "acme");
+    EXPECT_EQ(registry->bounce_domain_owner("bounces.uni.ac.uk")->id, "uni");
+    // Not a parent or child match, and not the From domains.
+    EXPECT_EQ(registry->bounce_domain_owner("x.mta.careers.uni.ac.uk"), nullptr);
+    EXPECT_EQ(registry->bounce_domain_owner("careers.uni.ac.uk"), nullptr);
+    EXPECT_EQ(registry->bounce_domain_owner("shop.example"), nullptr);
+    // Shared by two tenants: ambiguous, so nobody.
+    EXPECT_EQ(registry->bounce_domain_owner("shared.example"), nullptr);
+    EXPECT_EQ(registry->bounce_domain_owner(""), nullptr);
+    EXPECT_EQ(registry->bounce_domain_owner("..."), nullptr);
+}
+
+}  // namespace
+}  // namespace tenantmail::bounce

@@ -15,6 +15,7 @@ PACKAGES="
   postfix sasl2-bin libsasl2-modules redis-server swaks libnet-ssleay-perl
   opendkim opendkim-tools postfwd policyd-rate-limit
   procps iproute2 ca-certificates
+  debhelper devscripts lintian help2man fakeroot dpkg-dev systemd util-linux
 "
 
 missing=""

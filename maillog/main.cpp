@@ -39,6 +39,12 @@ constexpr milliseconds kStateSaveInterval{1000};
 constexpr milliseconds kFirstRetry{100};
 constexpr milliseconds kLongestRetry{5000};
 constexpr int kLinesBetweenSignalChecks = 256;
+// How long after Redis is reachable again a line whose queue id has no
+// message record yet is looked up again before it is skipped as not ours:
+// longer than the milter's record writer needs to reconnect (at most 5s
+// between tries) and write what it held.
+constexpr std::chrono::seconds kRecordCatchUp{15};
+constexpr milliseconds kRecordPoll{500};
 
 unsigned long long ull(std::uint64_t value) { return static_cast<unsigned long long>(value); }
 
@@ -118,7 +124,7 @@ public:
         LOG_INFO("stopping at offset %llu of %s: %llu outcomes recorded, %llu already recorded, %llu already final, "
                  "%llu lines of other messages",
                  ull(follower_.offset()), settings_.file.c_str(), ull(stats.recorded), ull(stats.duplicates),
-                 ull(stats.already_final), ull(stats.not_ours));
+                 ull(stats.already_final), ull(not_ours_));
         return 0;
     }
 
@@ -172,10 +178,22 @@ private:
             LOG_INFO("Redis reachable again after %llds; continuing %s at offset %llu",
                      static_cast<long long>(seconds.count()), settings_.file.c_str(), ull(follower_.offset()));
             in_outage_ = false;
+            records_due_ = Clock::now() + kRecordCatchUp;
         }
-        if (auto recorded = recorder_.record(parsed.delivery, ::time(nullptr)); !recorded) {
+        auto recorded = recorder_.record(parsed.delivery, ::time(nullptr));
+        if (!recorded) {
             on_redis_failure(recorded.error());
             return false;
+        }
+        if (!*recorded) {
+            if (Clock::now() < records_due_) {
+                // The milter writes records in the background and holds them
+                // while Redis is away: after an outage give them time to
+                // arrive before calling a queue id not ours.
+                sleep(kRecordPoll);
+                return false;
+            }
+            ++not_ours_;
         }
         return true;
     }
@@ -230,6 +248,8 @@ private:
     Clock::time_point last_save_time_{};
     bool state_error_logged_ = false;
     bool in_outage_ = false;
+    Clock::time_point records_due_{};  // until then a queue id without a record is looked up again
+    std::uint64_t not_ours_ = 0;
     Clock::time_point outage_start_{};
     milliseconds retry_ = kFirstRetry;
 };

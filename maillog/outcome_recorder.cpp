@@ -112,16 +112,15 @@ Result<void> OutcomeRecorder::record_expiry(const DeliveryLine& line, std::strin
     return {};
 }
 
-Result<void> OutcomeRecorder::record(const DeliveryLine& line, std::time_t now) {
+Result<bool> OutcomeRecorder::record(const DeliveryLine& line, std::time_t now) {
     auto tenant = tenant_of(line.queue_id);
     if (!tenant) return Error{tenant.error()};
-    if (tenant->empty()) {
-        ++stats_.not_ours;
-        return {};
-    }
+    if (tenant->empty()) return false;
     const std::int64_t timestamp = line_time_to_unix(line.time, now).value_or(static_cast<std::int64_t>(now));
-    if (line.recipient.empty()) return record_expiry(line, *tenant, timestamp);
-    return record_one(line, *tenant, recorded_recipient(line), line.reply, timestamp);
+    auto recorded = line.recipient.empty() ? record_expiry(line, *tenant, timestamp)
+                                           : record_one(line, *tenant, recorded_recipient(line), line.reply, timestamp);
+    if (!recorded) return Error{recorded.error()};
+    return true;
 }
 
 }  // namespace tenantmail::maillog

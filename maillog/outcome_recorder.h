@@ -28,12 +28,12 @@ public:
         std::uint64_t recorded = 0;
         std::uint64_t duplicates = 0;
         std::uint64_t already_final = 0;
-        std::uint64_t not_ours = 0;
     };
 
     // now: for the year of syslog timestamps, and the time of lines whose
-    // stamp cannot be read.
-    Result<void> record(const DeliveryLine& line, std::time_t now);
+    // stamp cannot be read. False when the queue id has no message record:
+    // not a tenant's message, or its record is not written yet.
+    Result<bool> record(const DeliveryLine& line, std::time_t now);
     // A round trip, to tell whether Redis is back.
     Result<void> ping();
 

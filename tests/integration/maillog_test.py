@@ -391,6 +391,11 @@ def redis_outage(redis: ms.RedisServer, log_file: str, state_file: str, follower
     append(log_file, status(qid, "o2@dest.example", "bounced", "5.7.1", "550 5.7.1 rejected"))
     time.sleep(3.0)
     append(log_file, status(qid, "o3@dest.example", "deferred", "4.7.0", "451 4.7.0 greylisted"))
+    # Sent during the outage: the milter holds its record until it reaches
+    # Redis again, a little after the follower may.
+    late_qid = "4Xb2Jk0Qz1z9o2"
+    append(log_file, sent(late_qid, "o4@dest.example"))
+    append(log_file, sent("4Xb2Jk0Qz1z9oF", "stranger@dest.example"))  # no record, ever
     time.sleep(1.0)
     check(follower.alive(), "the follower keeps running while Redis is down")
     check(follower.count(r"until Redis is back") == 1, "the outage is logged once, not per retry",
@@ -398,14 +403,20 @@ def redis_outage(redis: ms.RedisServer, log_file: str, state_file: str, follower
     check((state_offset(state_file) or 0) < os.path.getsize(log_file), "the offset is held during the outage")
     redis.start()
     ms.wait_until(lambda: len(events(redis, "acme")) >= base + 3, 20, "events after the outage")
-    wait_caught_up(state_file, log_file)
+    time.sleep(3.0)
+    store_message(redis, "acme", late_qid, ["o4@dest.example"])
+    caught_up = wait_caught_up(state_file, log_file, timeout=40)
     time.sleep(0.5)
     evs = events(redis, "acme")
     got = kinds_by_recipient(evs, qid)
     check(got == {"o1@dest.example": ["delivery"], "o2@dest.example": ["bounce"],
                   "o3@dest.example": ["soft_bounce"]},
           "lines written while Redis was down are recorded once it is back, none skipped", got)
-    check(len(evs) == base + 3, "nothing recorded twice after the outage")
+    check(kinds_by_recipient(evs, late_qid) == {"o4@dest.example": ["delivery"]},
+          "a record the milter writes after the outage still gets its line's event",
+          kinds_by_recipient(evs, late_qid))
+    check(caught_up, "a line whose queue id never gets a record is skipped after the wait")
+    check(len(evs) == base + 4, "nothing recorded twice after the outage")
     check(follower.count(r"Redis reachable again after \d+s") == 1, "the recovery is logged")
 
 

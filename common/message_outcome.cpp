@@ -27,10 +27,12 @@ namespace {
 // second report of the same final status goes into the history (its text
 // is often more useful) but is not reported to the tenant twice.
 //
-// message_id: when the caller did not know it (log lines carry only the
-// queue id), the event JSON holds a marker in its place that the script
-// replaces with the record's Message-ID, JSON-quoted by cjson. The marker
-// contains the random event id, so no other text in the event can match it.
+// message_id: the event JSON holds a marker in its place that the script
+// replaces with the record's Message-ID, JSON-quoted by cjson: the milter
+// saw the message, while a log line knows only the queue id and a bounce
+// report merely claims one. Only when the record has none does the
+// caller's (the report's) stand in. The marker contains the event id, so no
+// other text in the event can match it.
 //
 // The record may be missing (expired, or the milter's writer has not caught
 // up): a minimal one (queue id, tenant, time) is created so the outcome is
@@ -39,12 +41,13 @@ namespace {
 // KEYS: msg, rcpt, seen, events stream, index (all in the tenant's slot).
 // ARGV: event id, recipient, status, reply, time (0: Redis TIME), history
 // cap, ttl seconds, stream cap, event JSON ("" for none), queue id, tenant,
-// message-id marker ("" when the event already has one).
-constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v1
+// message-id marker ("" without an event), the caller's Message-ID.
+constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v2
 local msg_key, rcpt_key, seen_key, events_key, index_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local event_id, recipient, status, reply = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local time, history_cap, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local stream_cap, event, queue_id, tenant, marker = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local claimed_message_id = ARGV[13]
 if redis.call('SADD', seen_key, event_id) == 0 then return {1, ''} end
 if time == 0 then time = tonumber(redis.call('TIME')[1]) end
 if redis.call('EXISTS', msg_key) == 0 then
@@ -71,6 +74,7 @@ if previous == status and (status == 'bounced' or status == 'complained') then
 elseif event ~= '' then
   if marker ~= '' then
     local message_id = redis.call('HGET', msg_key, 'message_id') or ''
+    if message_id == '' then message_id = claimed_message_id end
     local first, last = string.find(event, marker, 1, true)
     if first then
       event = string.sub(event, 1, first - 1) .. cjson.encode(message_id) .. string.sub(event, last + 1)
@@ -137,14 +141,14 @@ std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chro
     Event event = completed_event(outcome);
     const std::string& tenant = event.tenant;
     const std::string& qid = outcome.queue_id;
+    const std::string claimed_message_id = utf8_clean(event.message_id);
     std::string marker;
     std::string event_json;
     if (outcome.emit_event) {
-        const bool fill_message_id = event.message_id.empty();
-        if (fill_message_id) event.message_id = marker_for(event);
+        event.message_id = marker_for(event);
         event_json = event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         // The marker as it appears in the JSON: quoted (it needs no escaping).
-        if (fill_message_id) marker = "\"" + event.message_id + "\"";
+        marker = "\"" + event.message_id + "\"";
     }
     return {"EVALSHA",
             outcome_script_sha1(),
@@ -165,7 +169,8 @@ std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chro
             event_json,
             qid,
             tenant,
-            marker};
+            marker,
+            claimed_message_id};
 }
 
 Result<OutcomeResult> record_outcome(RedisClient& redis, const Outcome& outcome, std::chrono::seconds ttl,

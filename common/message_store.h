@@ -114,9 +114,11 @@ enum class OutcomeResult {
 // One EVALSHA (EVAL on NOSCRIPT) of the outcome script. An error means
 // nothing was recorded and the caller should retry (bounce pipe: exit 75).
 // The tenant is outcome.event.tenant. Filled in when empty: event.queue_id
-// and event.recipient from the outcome, event.timestamp with now, and
-// event.message_id with the record's Message-ID (by the script, so log
-// followers that know only the queue id still report it). An empty event.id
+// and event.recipient from the outcome, event.timestamp with now. The
+// event's message_id is the record's Message-ID (by the script, so log
+// followers that know only the queue id still report it, and a bounce
+// report cannot name another); event.message_id is used only when the
+// record has none (expired, or not written yet). An empty event.id
 // gets a random one (then a retry is not recognised as a duplicate).
 Result<OutcomeResult> record_outcome(RedisClient& redis, const Outcome& outcome,
                                      std::chrono::seconds ttl = kDefaultRecordTtl,

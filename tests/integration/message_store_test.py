@@ -166,9 +166,13 @@ def test_outcomes(tool: Tool, redis: ms.RedisServer):
           (r3, gone3))
 
     r4 = tool.outcome("QOUT1", "ok@example.org", "delivered", "250 2.0.0 Ok", "ev-d1", "delivery",
-                      event={"message_id": "<given@x>"})
-    check("outcome: a known Message-ID in the event is kept",
-          r4 == "recorded" and events(redis)[-1].get("message_id") == "<given@x>", events(redis)[-1])
+                      event={"message_id": "<claimed@x>"})
+    check("outcome: a Message-ID claimed by the caller (a bounce report) yields to the record's",
+          r4 == "recorded" and events(redis)[-1].get("message_id") == "<qout1@acme.example>", events(redis)[-1])
+    r4b = tool.outcome("QCLAIM", "ok@example.org", "delivered", "250 2.0.0 Ok", "ev-c1", "delivery",
+                       event={"message_id": "<claimed@x>"})
+    check("outcome: without a record the claimed Message-ID stands in",
+          r4b == "recorded" and events(redis)[-1].get("message_id") == "<claimed@x>", events(redis)[-1])
 
     r5 = tool.outcome("QNOREC", "x@example.org", "deferred", "451 4.4.1 timeout", "ev-n1",
                       "soft_bounce", time=NOW - 30)

@@ -187,7 +187,7 @@ TEST(MessageStore, RecordFromFieldsIgnoresUnknownFieldsAndBadTime) {
 
 TEST(MessageOutcome, EvalshaNamesTheTenantsKeysAndNormalisesTheRecipient) {
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000);
-    ASSERT_EQ(argv.size(), 20u);
+    ASSERT_EQ(argv.size(), 21u);
     EXPECT_EQ(argv[0], "EVALSHA");
     EXPECT_EQ(argv[1], outcome_script_sha1());
     EXPECT_EQ(argv[1].size(), 40u);
@@ -226,12 +226,15 @@ TEST(MessageOutcome, EventJsonGetsQueueIdRecipientAndAMessageIdMarker) {
     EXPECT_EQ(json["details"]["status"], "5.1.1");
 }
 
-TEST(MessageOutcome, KnownMessageIdNeedsNoMarker) {
+TEST(MessageOutcome, AClaimedMessageIdOnlyStandsInForTheRecords) {
     Outcome outcome = sample_outcome();
     outcome.event.message_id = "<m1@x>";
     const auto argv = build_outcome_evalsha(outcome, std::chrono::hours(24), 1000);
-    EXPECT_EQ(argv[19], "");
-    EXPECT_EQ(nlohmann::json::parse(argv[16])["message_id"], "<m1@x>");
+    // Still the marker: the script puts the record's Message-ID there and
+    // the claimed one only when the record has none.
+    EXPECT_NE(argv[19], "");
+    EXPECT_EQ(nlohmann::json::parse(argv[16])["message_id"], argv[19].substr(1, argv[19].size() - 2));
+    EXPECT_EQ(argv[20], "<m1@x>");
 }
 
 TEST(MessageOutcome, NoEventMeansAnEmptyEventArgument) {
@@ -260,7 +263,7 @@ TEST(MessageOutcome, InvalidUtf8InTheReplyIsReplaced) {
 
 TEST(MessageOutcome, ScriptIsVersionedAndRefreshesEveryExpiry) {
     const std::string_view script = outcome_script();
-    EXPECT_EQ(script.rfind("-- tenantmail outcome v1", 0), 0u);
+    EXPECT_EQ(script.rfind("-- tenantmail outcome v2", 0), 0u);
     for (const char* key : {"msg_key", "rcpt_key", "seen_key"}) {
         EXPECT_NE(script.find(std::string("redis.call('EXPIRE', ") + key), std::string_view::npos) << key;
     }

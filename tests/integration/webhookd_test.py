@@ -78,6 +78,16 @@ def check(name, ok, detail=""):
     return ok
 
 
+def check_waited(name, wait) -> bool:
+    """check() whether wait() (a wait_until-style call) saw its condition
+    before its timeout; the timeout's message is the detail."""
+    try:
+        wait()
+    except ms.MailstackError as exc:
+        return check(name, False, str(exc))
+    return check(name, True)
+
+
 # ---------------------------------------------------------------------------
 # Events, as common/events.cpp appends them
 
@@ -172,9 +182,9 @@ def test_delivery(env) -> None:
     by_id = {e["id"]: e for b in receiver.batches for e in b["events"]}
     check("events arrive exactly as appended (all eight fields)",
           all(by_id[e["id"]] == e for e in acme + beta), json.dumps(by_id.get(acme[0]["id"]))[:300])
-    ms.wait_until(lambda: pending_count(redis, "acme") == 0 and pending_count(redis, "beta") == 0, 5,
-                  "empty pending lists")
-    check("nothing left pending after the 2xx answers", True)
+    check_waited("nothing left pending after the 2xx answers",
+                 lambda: ms.wait_until(lambda: pending_count(redis, "acme") == 0
+                                       and pending_count(redis, "beta") == 0, 5, "empty pending lists"))
     check("one log line per batch with tenant, count and HTTP status",
           d.count(r"tenant acme: \d+ events delivered \(HTTP 200\)") >= 2, d.log()[-1000:])
 
@@ -186,16 +196,16 @@ def test_failures(env) -> None:
     acme = append(redis, "acme", 30, start=1000)
     ms.wait_until(lambda: len(receiver.failed) >= 2, 15, "two failed attempts for acme")
     beta = append(redis, "beta", 20, start=1000)
-    receiver.wait_ids(ids_of(beta), 10, "beta's events while acme's receiver fails")
-    check("another tenant is served while one receiver fails", True)
+    check_waited("another tenant is served while one receiver fails",
+                 lambda: receiver.wait_ids(ids_of(beta), 10, "beta's events while acme's receiver fails"))
     check("the failure is logged with status, attempt and next retry",
           re.search(r"tenant acme: \d+ events not delivered \(HTTP 500: receiver says no\?\), attempt \d+; "
                     r"next attempt in \d+s", d.log()) is not None, d.log()[-1500:])
     # Now nobody answers at all.
     receiver.stop()
     more = append(redis, "acme", 10, start=2000) + append(redis, "beta", 10, start=2000)
-    d.wait_log(r"not delivered \(.*[Cc]onnect", timeout=15)
-    check("connection refused is logged as a failed attempt", True)
+    check_waited("connection refused is logged as a failed attempt",
+                 lambda: d.wait_log(r"not delivered \(.*[Cc]onnect", timeout=15))
     time.sleep(2)
     receiver.mode["acme"] = "ok"
     receiver.start()
@@ -230,10 +240,10 @@ def test_sigkill(env, directory, tenants_file) -> None:
     killed_at = time.monotonic()
     with Webhookd(env["binary"], directory, "restarted", redis.port, tenants_file) as second:
         n_before = len(receiver.delivered_ids())
-        ms.wait_until(lambda: set(ids_of(events)) <= set(receiver.delivered_ids()[n_before:]), 20,
-                      "the batch to be delivered again")
+        check_waited("after a restart the batch is delivered again, same event ids",
+                     lambda: ms.wait_until(lambda: set(ids_of(events)) <= set(receiver.delivered_ids()[n_before:]),
+                                           20, "the batch to be delivered again"))
         delay = time.monotonic() - killed_at
-        check("after a restart the batch is delivered again, same event ids", True)
         check(f"taken over once claim_after ({CLAIM_AFTER:g}s) had passed, not before ({delay:.1f}s)",
               delay >= CLAIM_AFTER - 1.0, f"{delay:.1f}s")
         check("the take-over is logged", second.count(r"tenant acme: took over 12 events") == 1, second.log()[-800:])
@@ -384,8 +394,8 @@ def test_redis_outage(env) -> None:
           d.count(r"error: .*; events wait in Redis until it is back") == errors_before + 1, d.log()[-1500:])
     # The restarted Redis is empty: groups come back with the next events.
     events = append(redis, "beta", 15, start=6000)
-    receiver.wait_ids(ids_of(events), 15, "events appended after Redis came back")
-    check("events appended after the outage are delivered", True)
+    check_waited("events appended after the outage are delivered",
+                 lambda: receiver.wait_ids(ids_of(events), 15, "events appended after Redis came back"))
 
 
 def test_reload(env, directory, tenants_file) -> None:
@@ -399,14 +409,14 @@ def test_reload(env, directory, tenants_file) -> None:
     d.proc.send_signal(signal.SIGHUP)
     d.wait_log(r"info: reloaded: 3 tenants with a webhook", count=n + 1)
     events = append(redis, "gamma", 7)
-    receiver.wait_ids(ids_of(events), 15, "the new tenant's events")
-    check("SIGHUP: a new tenant is served", True)
+    check_waited("SIGHUP: a new tenant is served",
+                 lambda: receiver.wait_ids(ids_of(events), 15, "the new tenant's events"))
     write_tenants(tenants_file, receiver, tenants, extra="[broken\n")
     d.proc.send_signal(signal.SIGHUP)
     d.wait_log(r"error: reload refused, still serving the previous tenants: .*tenants.conf:\d+")
     events = append(redis, "gamma", 3, start=100)
-    receiver.wait_ids(ids_of(events), 15, "events after the refused reload")
-    check("SIGHUP with a broken file: refused, the old table keeps serving", True)
+    check_waited("SIGHUP with a broken file: refused, the old table keeps serving",
+                 lambda: receiver.wait_ids(ids_of(events), 15, "events after the refused reload"))
     write_tenants(tenants_file, receiver, env["tenants"])
 
 

@@ -6,7 +6,9 @@
 #include "common/config.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <system_error>
 
@@ -248,6 +250,27 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv, const po::op
     } catch (const std::exception& e) {
         return make_error(std::string("configuration: ") + e.what());
     }
+}
+
+std::optional<LoadedConfig> load_program_config(const char* program, int argc, const char* const* argv,
+                                                po::options_description& desc, int& exit_status) {
+    desc.add_options()("version", "print the version and exit");
+    auto config = load_config(argc, argv, desc);
+    exit_status = 0;
+    if (!config) {
+        std::fprintf(stderr, "%s: %s\n", program, config.error().c_str());
+        exit_status = 2;
+        return std::nullopt;
+    }
+    if (config->options.count("help")) {
+        std::cout << desc << '\n';
+        return std::nullopt;
+    }
+    if (config->options.count("version")) {
+        std::printf("%s %s\n", program, TM_VERSION);
+        return std::nullopt;
+    }
+    return std::move(config).value();
 }
 
 CommonSettings common_settings(const po::variables_map& options) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <string_view>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,14 @@ struct LoadedConfig {
 // are stored through Boost, so types, defaults and notifiers are Boost's.
 Result<LoadedConfig> load_config(int argc, const char* const* argv,
                                  const boost::program_options::options_description& desc);
+
+// load_config for a daemon's main(), with what each does first: adds
+// --version; --help prints desc, --version "PROGRAM VERSION"; a bad command
+// line or file is said on stderr. Without a configuration, exit_status is
+// what main returns: 0 after --help or --version, 2 after an error.
+std::optional<LoadedConfig> load_program_config(const char* program, int argc, const char* const* argv,
+                                                boost::program_options::options_description& desc,
+                                                int& exit_status);
 
 // The common options, typed, for code that should not know option names.
 struct RedisSettings {

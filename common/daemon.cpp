@@ -12,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/log.h"
+
 namespace tenantmail {
 
 Result<void> detach_from_terminal() {
@@ -63,6 +65,26 @@ Result<void> drop_privileges(const std::string& user) {
     }
     if (::setuid(0) == 0) return make_error("could regain root after switching to " + user + "; refusing to run");
     return {};
+}
+
+Result<void> become_daemon(const std::string& user, bool foreground, const std::string& pidfile) {
+    if (!user.empty()) {
+        if (auto dropped = drop_privileges(user); !dropped) return dropped;
+    }
+    if (!foreground) {
+        if (auto detached = detach_from_terminal(); !detached) return detached;
+    }
+    if (!pidfile.empty()) {
+        if (auto written = write_pidfile(pidfile); !written) return written;
+    }
+    ::signal(SIGPIPE, SIG_IGN);
+    return {};
+}
+
+int cannot_start(const char* program, bool foreground, const std::string& message) {
+    LOG_ERROR("cannot start: %s", message.c_str());
+    if (!foreground) std::fprintf(stderr, "%s: cannot start: %s\n", program, message.c_str());
+    return 1;
 }
 
 }  // namespace tenantmail

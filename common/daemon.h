@@ -1,7 +1,8 @@
-// daemon.h — the process chores both daemons share: detach into the
+// daemon.h — the process chores the daemons share: detach into the
 // background, write and remove a pid file, and give up root for an
 // unprivileged user once keys are read and sockets are open.
-// Each returns a Result naming what failed; none of them logs.
+// Each returns a Result naming what failed; none of them logs, except
+// cannot_start, whose job that is.
 #pragma once
 
 #include <string>
@@ -21,5 +22,17 @@ void remove_pidfile(const std::string& path);
 // setgid/initgroups/setuid to user (no-op when already that user). Refuses
 // to go on when any step fails, so the daemon never runs half-privileged.
 Result<void> drop_privileges(const std::string& user);
+
+// What every daemon does once its privileged work is done (keys and
+// secrets read, sockets open), in this order: give up root for user (when
+// set), detach (unless foreground), write pidfile (when set). Also ignores
+// SIGPIPE: hiredis and the sockets write with write(), and a peer that went
+// away must be an error on that connection, not the death of the daemon.
+Result<void> become_daemon(const std::string& user, bool foreground, const std::string& pidfile);
+
+// Logs "cannot start: MESSAGE" and, unless in the foreground (where the log
+// is stderr already), says it on stderr too, for whoever started the daemon.
+// Returns 1, the exit status.
+int cannot_start(const char* program, bool foreground, const std::string& message);
 
 }  // namespace tenantmail

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 #include <memory>
 #include <thread>
 
@@ -119,20 +118,9 @@ int main(int argc, char** argv) {
     namespace po = boost::program_options;
     po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
     add_milter_options(desc, kDefaultConfigFile);
-    desc.add_options()("version", "print the version and exit");
-    auto config = load_config(argc, argv, desc);
-    if (!config) {
-        std::fprintf(stderr, "%s: %s\n", program, config.error().c_str());
-        return 2;
-    }
-    if (config->options.count("help")) {
-        std::cout << desc << '\n';
-        return 0;
-    }
-    if (config->options.count("version")) {
-        std::printf("%s %s\n", program, TM_VERSION);
-        return 0;
-    }
+    int exit_status = 0;
+    auto config = load_program_config(program, argc, argv, desc, exit_status);
+    if (!config) return exit_status;
     static const MilterSettings settings = milter_settings(*config);
     if (settings.common.check_config) return check_config(settings);
 
@@ -140,12 +128,11 @@ int main(int argc, char** argv) {
     parse_log_level(settings.common.log_level, level);
     log_open(program, settings.foreground, level);
 
+    const auto fatal = [&](const std::string& message) {
+        return cannot_start(program, settings.foreground, message);
+    };
     auto table = SigningTable::load(settings);
-    if (!table) {
-        LOG_ERROR("cannot start: %s", table.error().c_str());
-        if (!settings.foreground) std::fprintf(stderr, "%s: cannot start: %s\n", program, table.error().c_str());
-        return 1;
-    }
+    if (!table) return fatal(table.error());
     install_settings(settings);
     install_table(std::move(table).value());
 
@@ -153,32 +140,14 @@ int main(int argc, char** argv) {
     std::unique_ptr<RecordWriter> records;
     if (settings.record_messages) {
         auto password = read_redis_password(settings.common.redis);
-        if (!password) {
-            LOG_ERROR("cannot start: %s", password.error().c_str());
-            return 1;
-        }
+        if (!password) return fatal(password.error());
         records = std::make_unique<RecordWriter>(settings.common.redis, *password, settings.record_ttl,
                                                  settings.record_queue_limit);
     }
 
     if (open_socket(settings) != 0) return 1;
-    if (!settings.user.empty()) {
-        if (auto dropped = drop_privileges(settings.user); !dropped) {
-            LOG_ERROR("%s", dropped.error().c_str());
-            return 1;
-        }
-    }
-    if (!settings.foreground) {
-        if (auto detached = detach_from_terminal(); !detached) {
-            LOG_ERROR("%s", detached.error().c_str());
-            return 1;
-        }
-    }
-    if (!settings.pidfile.empty()) {
-        if (auto written = write_pidfile(settings.pidfile); !written) {
-            LOG_ERROR("%s", written.error().c_str());
-            return 1;
-        }
+    if (auto daemon = become_daemon(settings.user, settings.foreground, settings.pidfile); !daemon) {
+        return fatal(daemon.error());
     }
 
     // Blocked here, so every thread (libmilter's included) inherits the mask

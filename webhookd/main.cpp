@@ -10,7 +10,6 @@
 
 #include <climits>
 #include <cstdio>
-#include <iostream>
 
 #include "common/daemon.h"
 #include "common/duration.h"
@@ -54,20 +53,9 @@ int main(int argc, char** argv) {
     namespace po = boost::program_options;
     po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
     add_webhookd_options(desc, kDefaultConfigFile);
-    desc.add_options()("version", "print the version and exit");
-    auto config = load_config(argc, argv, desc);
-    if (!config) {
-        std::fprintf(stderr, "%s: %s\n", program, config.error().c_str());
-        return 2;
-    }
-    if (config->options.count("help")) {
-        std::cout << desc << '\n';
-        return 0;
-    }
-    if (config->options.count("version")) {
-        std::printf("%s %s\n", program, TM_VERSION);
-        return 0;
-    }
+    int exit_status = 0;
+    auto config = load_program_config(program, argc, argv, desc, exit_status);
+    if (!config) return exit_status;
     auto loaded_settings = webhook_settings(*config);
     if (!loaded_settings) {
         std::fprintf(stderr, "%s: %s%s\n", program, config->file.empty() ? "" : (config->file + ": ").c_str(),
@@ -81,9 +69,7 @@ int main(int argc, char** argv) {
     parse_log_level(settings.common.log_level, level);
     log_open(program, settings.foreground, level);
     const auto fatal = [&](const std::string& message) {
-        LOG_ERROR("cannot start: %s", message.c_str());
-        if (!settings.foreground) std::fprintf(stderr, "%s: cannot start: %s\n", program, message.c_str());
-        return 1;
+        return cannot_start(program, settings.foreground, message);
     };
 
     auto tenants = load_webhook_tenants(settings.common.tenants_file);
@@ -91,18 +77,9 @@ int main(int argc, char** argv) {
     auto password = read_redis_password(settings.common.redis);
     if (!password) return fatal(password.error());
 
-    if (!settings.user.empty()) {
-        if (auto dropped = drop_privileges(settings.user); !dropped) return fatal(dropped.error());
+    if (auto daemon = become_daemon(settings.user, settings.foreground, settings.pidfile); !daemon) {
+        return fatal(daemon.error());
     }
-    if (!settings.foreground) {
-        if (auto detached = detach_from_terminal(); !detached) return fatal(detached.error());
-    }
-    if (!settings.pidfile.empty()) {
-        if (auto written = write_pidfile(settings.pidfile); !written) return fatal(written.error());
-    }
-    // hiredis writes with write(): a Redis that went away must be an error
-    // on that connection, not the death of the daemon.
-    ::signal(SIGPIPE, SIG_IGN);
     // Signals arrive through a descriptor polled with the transfers; blocked
     // before libcurl may start resolver threads, which inherit the mask.
     sigset_t signals;

@@ -160,7 +160,54 @@ def run_check_config(binary: str, config: str, timeout: float = 30.0) -> tuple[i
     return proc.returncode, (proc.stdout + proc.stderr).decode("utf-8", "replace")
 
 
-class Milter:
+class ForegroundDaemon:
+    """One of our daemons run with -f: its stderr (its log) appended to
+    log_path, the PID watched by mailstack's watchdog, stopped by PID
+    (SIGTERM, SIGKILL after stop_timeout). Subclasses say how to start
+    it and when it is ready."""
+
+    stop_timeout = 10.0
+
+    def __init__(self, binary: str, log_path: str):
+        self.binary = binary
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self._watchdog = None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _spawn(self, argv: list[str]) -> None:
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([self.binary, *argv], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         env=ms._clean_env())
+        self._watchdog = ms._Watchdog(self.proc.pid)
+        ms._register(self)
+
+    def stop(self, timeout: float | None = None) -> int | None:
+        """SIGTERM by PID (SIGKILL after timeout); returns the exit status."""
+        ms._stop_child(self.proc, self.stop_timeout if timeout is None else timeout)
+        if self._watchdog:
+            self._watchdog.disarm()
+            self._watchdog = None
+        ms._unregister(self)
+        return self.proc.returncode if self.proc else None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+class Milter(ForegroundDaemon):
     """tenantmail-milter -f -c CONFIG, stderr (its log) to DIR/NAME.log."""
 
     RELOADED = r"tenantmail-milter: info: reloaded: \d+ tenants"
@@ -168,12 +215,9 @@ class Milter:
 
     def __init__(self, binary: str, config: str, directory: str, name: str = "milter",
                  port: int | None = None):
-        self.binary = binary
+        super().__init__(binary, os.path.join(os.path.abspath(directory), f"{name}.log"))
         self.config = config
         self.port = port
-        self.log_path = os.path.join(os.path.abspath(directory), f"{name}.log")
-        self.proc: subprocess.Popen | None = None
-        self._watchdog = None
 
     def __repr__(self):
         return f"Milter({self.config}, pid={self.pid})"
@@ -182,21 +226,10 @@ class Milter:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def start(self, timeout: float = 15.0) -> "Milter":
         if self.alive():
             return self
-        log = open(self.log_path, "ab")
-        try:
-            self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         env=ms._clean_env())
-        finally:
-            log.close()
-        self._watchdog = ms._Watchdog(self.proc.pid)
-        ms._register(self)
+        self._spawn(["-f", "-c", self.config])
 
         def ready():
             if self.proc.poll() is not None:
@@ -217,28 +250,6 @@ class Milter:
         several milters stop faster when all are signalled first."""
         if self.alive():
             self.proc.send_signal(signal.SIGTERM)
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM by PID (SIGKILL after timeout); returns the exit status."""
-        ms._stop_child(self.proc, timeout)
-        if self._watchdog:
-            self._watchdog.disarm()
-            self._watchdog = None
-        ms._unregister(self)
-        return self.proc.returncode if self.proc else None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
     def count_log(self, pattern: str) -> int:
         rx = re.compile(pattern)
@@ -282,13 +293,13 @@ class Milter:
 # The other daemons, each started in the foreground (-f) with its stderr (its
 # log) in a file, stopped by PID, with the same watchdog as Milter.
 
-class Policyd:
+class Policyd(ForegroundDaemon):
     """tenantmail-policyd -f with its own config file; stopped by PID."""
 
     def __init__(self, binary: str, directory: str, name: str, redis_port: int,
                  tenants_file: str, listen: str | None = None, redis_timeout: str = "100ms",
                  **policyd_options: str):
-        self.binary = binary
+        super().__init__(binary, os.path.join(directory, f"{name}.log"))
         self.directory = directory
         self.name = name
         self.port = None
@@ -299,24 +310,14 @@ class Policyd:
         elif listen.startswith("unix:"):
             self.socket_path = listen[5:]
         self.config = os.path.join(directory, f"{name}.conf")
-        self.log_path = os.path.join(directory, f"{name}.log")
         options = {"listen": listen, "idle_timeout": "300s", **policyd_options}
         with open(self.config, "w") as f:
             f.write(f"tenants_file = {tenants_file}\nlog_level = info\n"
                     f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = {redis_timeout}\n"
                     "[policyd]\n" + "".join(f"{k} = {v}\n" for k, v in options.items()))
-        self.proc: subprocess.Popen | None = None
-        self._watchdog = None
 
     def start(self) -> "Policyd":
-        log = open(self.log_path, "ab")
-        try:
-            self.proc = subprocess.Popen([self.binary, "-c", self.config, "-f"],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        finally:
-            log.close()
-        self._watchdog = ms._Watchdog(self.proc.pid)
-        ms._register(self)
+        self._spawn(["-c", self.config, "-f"])
 
         def ready():
             if self.proc.poll() is not None:
@@ -332,26 +333,6 @@ class Policyd:
         ms.wait_until(ready, 10, f"{self.name} to listen")
         ms.wait_until(lambda: "connected to Redis" in self.log(), 5, f"{self.name} to reach Redis")
         return self
-
-    def stop(self) -> None:
-        ms._stop_child(self.proc)
-        if self._watchdog:
-            self._watchdog.disarm()
-            self._watchdog = None
-        ms._unregister(self)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
     def connect(self, timeout: float = 5.0) -> "PolicyClient":
         if self.port:
@@ -388,26 +369,16 @@ class PolicyClient:
         self.sock.close()
 
 
-class Maillog:
+class Maillog(ForegroundDaemon):
     """tenantmail-maillog -f -c CONFIG; stderr (its log) to DIR/NAME.log."""
 
     def __init__(self, binary: str, config: str, directory: str, name: str = "maillog"):
-        self.binary = binary
+        super().__init__(binary, os.path.join(directory, f"{name}.log"))
         self.config = config
-        self.log_path = os.path.join(directory, f"{name}.log")
-        self.proc: subprocess.Popen | None = None
-        self._watchdog = None
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def start(self, timeout: float = 15.0) -> "Maillog":
         before = self.count(r"info: following ")
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config], stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log, env=ms._clean_env())
-        self._watchdog = ms._Watchdog(self.proc.pid)
-        ms._register(self)
+        self._spawn(["-f", "-c", self.config])
 
         def ready():
             if self.proc.poll() is not None:
@@ -415,22 +386,6 @@ class Maillog:
             return self.count(r"info: following ") > before
         ms.wait_until(ready, timeout, "tenantmail-maillog to start")
         return self
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM by PID; the exit status."""
-        ms._stop_child(self.proc, timeout)
-        if self._watchdog:
-            self._watchdog.disarm()
-            self._watchdog = None
-        ms._unregister(self)
-        return self.proc.returncode if self.proc else None
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
     def count(self, pattern: str) -> int:
         rx = re.compile(pattern)
@@ -446,15 +401,16 @@ WEBHOOKD_MAX_BATCH = 100
 WEBHOOKD_CLAIM_AFTER = 4.0
 
 
-class Webhookd:
+class Webhookd(ForegroundDaemon):
     """tenantmail-webhookd -f -c CONFIG; stderr (its log) to DIR/NAME.log."""
+
+    stop_timeout = 15.0
 
     def __init__(self, binary: str, directory: str, name: str, redis_port: int, tenants_file: str,
                  **options: str):
-        self.binary = binary
+        super().__init__(binary, os.path.join(directory, f"{name}.log"))
         self.name = name
         self.config = os.path.join(directory, f"{name}.conf")
-        self.log_path = os.path.join(directory, f"{name}.log")
         settings = {"max_batch": str(WEBHOOKD_MAX_BATCH), "block": "1s",
                     "claim_after": f"{WEBHOOKD_CLAIM_AFTER:g}s",
                     "retry_initial": "1s", "retry_max": "2s", "http_timeout": "3s",
@@ -463,19 +419,10 @@ class Webhookd:
             f.write(f"tenants_file = {tenants_file}\nlog_level = info\n"
                     f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = 2s\n"
                     "[webhookd]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()))
-        self.proc: subprocess.Popen | None = None
-        self._watchdog = None
 
     def start(self, wait_connected: bool = True) -> "Webhookd":
         n = self.log().count("connected to Redis")
-        log = open(self.log_path, "ab")
-        try:
-            self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config], stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log, env=ms._clean_env())
-        finally:
-            log.close()
-        self._watchdog = ms._Watchdog(self.proc.pid)
-        ms._register(self)
+        self._spawn(["-f", "-c", self.config])
         if wait_connected:
             def ready():
                 if self.proc.poll() is not None:
@@ -484,31 +431,10 @@ class Webhookd:
             ms.wait_until(ready, 15, f"{self.name} to reach Redis")
         return self
 
-    def stop(self) -> int | None:
-        ms._stop_child(self.proc, 15)
-        if self._watchdog:
-            self._watchdog.disarm()
-            self._watchdog = None
-        ms._unregister(self)
-        return self.proc.returncode if self.proc else None
-
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
     def count(self, pattern: str) -> int:
         return len(re.findall(pattern, self.log()))

@@ -23,6 +23,7 @@
 
 #include "bounce/bounce_processor.h"
 #include "bounce/bounce_settings.h"
+#include "common/daemon.h"
 #include "common/log.h"
 
 namespace {
@@ -74,6 +75,7 @@ bool read_stdin(Delivery& delivery, std::size_t limit, std::string& error) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    tenantmail::keep_secrets_out_of_core_dumps();
     namespace po = boost::program_options;
     po::options_description desc(std::string("usage: ") + kProgram +
                                  " [options] -- RECIPIENT... < message\n\n"

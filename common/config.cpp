@@ -5,6 +5,8 @@
 // Boost's exceptions stop here; callers see Result.
 #include "common/config.h"
 
+#include "common/private_file.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -183,6 +185,18 @@ void validate(boost::any& out, const std::vector<std::string>& values, LogLevelO
     out = LogLevelOption{text};
 }
 
+void validate(boost::any& out, const std::vector<std::string>& values, FileModeOption*, int) {
+    const std::string& text = single_value(out, values);
+    unsigned mode = 0;
+    bool octal = !text.empty() && text.size() <= 4;
+    for (const char c : text) {
+        octal = octal && c >= '0' && c <= '7';
+        if (octal) mode = mode * 8 + static_cast<unsigned>(c - '0');
+    }
+    if (!octal || mode > 0777) throw po::error(in_quotes(text) + " is not an octal file mode such as 0660");
+    out = FileModeOption{mode};
+}
+
 void add_common_options(po::options_description& desc, const std::string& default_config) {
     using std::chrono::milliseconds;
     // One option per paragraph reads better than the packed chain.
@@ -236,6 +250,14 @@ Result<LoadedConfig> load_config_unguarded(int argc, const char* const* argv, co
         po::notify(loaded.options);
     } catch (const std::exception& e) {
         return make_error(std::string("configuration: ") + e.what());
+    }
+    // A daemon started as root reads its keys before switching to its
+    // `user`: files that user owns are its own (see private_file.h).
+    for (const auto& [name, value] : loaded.options) {
+        if (!name.ends_with(".user")) continue;
+        if (const auto* user = boost::any_cast<std::string>(&value.value()); user != nullptr && !user->empty()) {
+            trust_private_file_owner(*user);
+        }
     }
     return loaded;
 }

@@ -38,12 +38,16 @@ struct PortOption {
 struct LogLevelOption {
     std::string value;  // error, warning, info or debug
 };
+struct FileModeOption {
+    unsigned value = 0660;  // octal, at most 0777: the mode of a unix listening socket
+};
 
 // Found by Boost through argument-dependent lookup; they throw
 // boost::program_options errors, which load_config turns into Result errors.
 void validate(boost::any& out, const std::vector<std::string>& values, DurationOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, PortOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, LogLevelOption*, int);
+void validate(boost::any& out, const std::vector<std::string>& values, FileModeOption*, int);
 
 // help (-h), config (-c), check-config, tenants_file, bounce_secret_file,
 // log_level, redis.host, redis.port, redis.socket, redis.timeout,

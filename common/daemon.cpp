@@ -4,6 +4,8 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,12 @@
 #include "common/log.h"
 
 namespace tenantmail {
+
+void keep_secrets_out_of_core_dumps() {
+    const rlimit none{0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 Result<void> detach_from_terminal() {
     const pid_t pid = ::fork();

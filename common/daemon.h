@@ -11,6 +11,12 @@
 
 namespace tenantmail {
 
+// The first thing every program does: no core dump (a milter's core holds
+// every tenant's private key) and no ptrace or /proc/PID/mem by other
+// processes of the same user (PR_SET_DUMPABLE 0). Cannot fail in a way
+// worth stopping for: a kernel without prctl still gets RLIMIT_CORE 0.
+void keep_secrets_out_of_core_dumps();
+
 // fork, setsid, chdir("/"), stdin/stdout/stderr to /dev/null. Only the child
 // returns. Call before any thread is started.
 Result<void> detach_from_terminal();

@@ -1,16 +1,37 @@
 #include "common/private_file.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <mutex>
+#include <vector>
 
 #include "common/unique_fd.h"
 
 namespace tenantmail {
 namespace {
+
+constexpr const char* kPackageAccount = "tenantmail";
+
+std::mutex trusted_mutex;
+std::vector<uid_t> trusted_owners;  // besides root and the effective user
+
+std::optional<uid_t> account_uid(const std::string& user) {
+    const passwd* entry = ::getpwnam(user.c_str());
+    if (entry == nullptr) return std::nullopt;
+    return entry->pw_uid;
+}
+
+std::string owner_name(uid_t owner) {
+    const passwd* entry = ::getpwuid(owner);
+    return entry != nullptr ? std::string(entry->pw_name) : "uid " + std::to_string(owner);
+}
 
 std::string octal_mode(mode_t mode) {
     char text[8];
@@ -25,6 +46,10 @@ Result<void> check_file(const struct stat& st, const std::string& name, const Pr
         return make_error(name + " is " + how + " by group or others (mode " + octal_mode(st.st_mode) +
                           "); chmod 600 it");
     }
+    if (rules.check_permissions && !is_trusted_private_file_owner(st.st_uid)) {
+        return make_error(name + " is owned by " + owner_name(st.st_uid) +
+                          ", not by root or the daemons' account; chown it");
+    }
     if (static_cast<std::size_t>(st.st_size) > rules.max_size) {
         return make_error(name + " is " + std::to_string(st.st_size) + " bytes; at most " +
                           std::to_string(rules.max_size) + " are accepted");
@@ -33,6 +58,24 @@ Result<void> check_file(const struct stat& st, const std::string& name, const Pr
 }
 
 }  // namespace
+
+void trust_private_file_owner(const std::string& user) {
+    const auto uid = account_uid(user);
+    if (!uid) return;  // an unknown user is reported where it is switched to
+    const std::lock_guard<std::mutex> lock(trusted_mutex);
+    trusted_owners.push_back(*uid);
+}
+
+bool is_trusted_private_file_owner(uid_t owner) {
+    if (owner == 0 || owner == ::geteuid()) return true;
+    static const std::optional<uid_t> package_account = account_uid(kPackageAccount);
+    if (package_account && owner == *package_account) return true;
+    const std::lock_guard<std::mutex> lock(trusted_mutex);
+    for (const uid_t trusted : trusted_owners) {
+        if (trusted == owner) return true;
+    }
+    return false;
+}
 
 Result<std::string> read_private_file(const std::string& path, std::string_view what, const PrivateFileRules& rules) {
     const std::string name = std::string(what) + " " + path;

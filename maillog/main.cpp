@@ -256,6 +256,7 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
+    tenantmail::keep_secrets_out_of_core_dumps();
     namespace po = boost::program_options;
     po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
     add_maillog_options(desc, kDefaultConfigFile);

@@ -10,17 +10,22 @@
 #include <libmilter/mfapi.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <thread>
 
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/redis.h"
+#include "common/socket_exposure.h"
 #include "milter/milter_callbacks.h"
 #include "milter/milter_settings.h"
 #include "milter/signing_table.h"
@@ -61,22 +66,51 @@ int check_config(const MilterSettings& settings) {
     return 0;
 }
 
-int open_socket(const MilterSettings& settings) {
-    if (smfi_register(filter_description()) == MI_FAILURE) {
-        LOG_ERROR("smfi_register failed");
-        return 1;
+// The path of a unix: or local: socket; "" for a network socket.
+std::string unix_socket_path(const std::string& spec) {
+    if (is_network_socket(spec)) return {};
+    return spec.front() == '/' ? spec : spec.substr(spec.find(':') + 1);
+}
+
+// libmilter creates the socket under our umask: create it owner-only, then
+// open it to socket_mode (and give it to the unprivileged user, keeping the
+// group it inherits from a set-group-id directory such as the package's).
+Result<void> open_unix_socket(const std::string& path, const MilterSettings& settings) {
+    const std::string directory = path.substr(0, path.rfind('/') + 1);
+    struct stat st {};
+    if (!directory.empty() && ::stat(directory.c_str(), &st) != 0) {
+        return make_error("cannot listen on unix:" + path + ": directory " + directory + ": " + std::strerror(errno) +
+                          " (the Debian package creates /var/spool/postfix/tenantmail for it)");
     }
+    const mode_t previous = ::umask(0177);
+    const bool opened = smfi_opensocket(true) != MI_FAILURE;  // true: remove a stale socket
+    ::umask(previous);
+    if (!opened) return make_error("cannot listen on unix:" + path);
+    if (::chmod(path.c_str(), static_cast<mode_t>(settings.socket_mode)) != 0) {
+        return make_error("cannot chmod " + path + ": " + std::strerror(errno));
+    }
+    if (!settings.user.empty()) {
+        const passwd* entry = ::getpwnam(settings.user.c_str());
+        if (entry != nullptr && ::chown(path.c_str(), entry->pw_uid, static_cast<gid_t>(-1)) != 0) {
+            return make_error("cannot chown " + path + " to " + settings.user + ": " + std::strerror(errno));
+        }
+    }
+    return {};
+}
+
+Result<void> open_socket(const MilterSettings& settings) {
+    if (smfi_register(filter_description()) == MI_FAILURE) return make_error("smfi_register failed");
     if (smfi_setconn(const_cast<char*>(settings.socket.c_str())) == MI_FAILURE) {
-        LOG_ERROR("invalid milter socket %s", settings.socket.c_str());
-        return 1;
+        return make_error("invalid milter socket " + settings.socket);
     }
     smfi_settimeout(static_cast<int>(settings.smtp_timeout.count()));
-    if (smfi_opensocket(true) == MI_FAILURE) {  // true: remove a stale unix socket
-        LOG_ERROR("cannot listen on %s", settings.socket.c_str());
-        return 1;
+    if (const std::string path = unix_socket_path(settings.socket); !path.empty()) {
+        return open_unix_socket(path, settings);
     }
+    LOG_WARNING("%s", network_socket_warning("milter socket", settings.socket).c_str());
+    if (smfi_opensocket(true) == MI_FAILURE) return make_error("cannot listen on " + settings.socket);
     disable_nagle_on_listener();
-    return 0;
+    return {};
 }
 
 void reload(const MilterSettings& settings) {
@@ -115,6 +149,7 @@ int serve(const MilterSettings& settings, const sigset_t& signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    tenantmail::keep_secrets_out_of_core_dumps();
     namespace po = boost::program_options;
     po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
     add_milter_options(desc, kDefaultConfigFile);
@@ -145,7 +180,7 @@ int main(int argc, char** argv) {
                                                  settings.record_queue_limit);
     }
 
-    if (open_socket(settings) != 0) return 1;
+    if (auto opened = open_socket(settings); !opened) return fatal(opened.error());
     if (auto daemon = become_daemon(settings.user, settings.foreground, settings.pidfile); !daemon) {
         return fatal(daemon.error());
     }

@@ -59,8 +59,11 @@ void add_milter_options(po::options_description& desc, const std::string& defaul
     add_common_options(desc, default_config);
     using std::chrono::seconds;
     desc.add_options()
-        ("milter.socket,p", po::value<SocketOption>()->default_value({"inet:8894@127.0.0.1"}, "inet:8894@127.0.0.1")
-             ->value_name("SOCKET"), "where to listen: inet:PORT@HOST, inet6:PORT@HOST or unix:/path")
+        ("milter.socket,p", po::value<SocketOption>()->default_value({kDefaultSocket}, kDefaultSocket)
+             ->value_name("SOCKET"), "where to listen: unix:/path, or (any local process can then connect) "
+                                     "inet:PORT@HOST, inet6:PORT@HOST")
+        ("milter.socket_mode", po::value<FileModeOption>()->default_value({0660}, "0660")->value_name("MODE"),
+         "file mode of a unix listening socket (who may connect)")
         ("milter.pidfile", po::value<std::string>()->default_value("")->value_name("FILE"),
          "write the process id here")
         ("milter.user,u", po::value<std::string>()->default_value("")->value_name("USER"),
@@ -92,6 +95,7 @@ MilterSettings milter_settings(const LoadedConfig& config) {
     MilterSettings settings;
     settings.common = common_settings(vm);
     settings.socket = vm["milter.socket"].as<SocketOption>().value;
+    settings.socket_mode = vm["milter.socket_mode"].as<FileModeOption>().value;
     settings.pidfile = vm["milter.pidfile"].as<std::string>();
     settings.user = vm["milter.user"].as<std::string>();
     settings.foreground = vm["foreground"].as<bool>();

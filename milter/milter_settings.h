@@ -17,9 +17,16 @@ namespace tenantmail::milter {
 
 enum class ErrorAction { tempfail, accept };
 
+// In the directory the Debian package makes for both daemons' sockets: inside
+// Postfix's queue directory (reachable from a chrooted smtpd as
+// unix:tenantmail/milter.sock), owned by tenantmail, group postfix, mode
+// 2750, so only Postfix and the daemons' user can connect.
+inline constexpr const char* kDefaultSocket = "unix:/var/spool/postfix/tenantmail/milter.sock";
+
 struct MilterSettings {
     CommonSettings common;
     std::string socket;   // OpenDKIM/Sendmail syntax: inet:PORT@HOST, inet6:PORT@HOST, unix:/path
+    unsigned socket_mode = 0660;  // unix sockets: set once libmilter has created it
     std::string pidfile;  // "" for none
     std::string user;     // drop to this user after reading keys; "" keeps the current one
     bool foreground = false;

@@ -89,7 +89,11 @@ Result<UniqueFd> open_listener(const ListenAddress& address, const ListenerOptio
         const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun);
         const int bind_error = errno;
         ::umask(old_mask);
-        if (bound != 0) return make_error("cannot bind " + where + ": " + errno_text(bind_error));
+        if (bound != 0) {
+            const char* hint = bind_error == ENOENT ? " (its directory must exist: the Debian package creates "
+                                                      "/var/spool/postfix/tenantmail)" : "";
+            return make_error("cannot bind " + where + ": " + errno_text(bind_error) + hint);
+        }
         if (options.owner != static_cast<uid_t>(-1) || options.group != static_cast<gid_t>(-1)) {
             if (::chown(address.path.c_str(), options.owner, options.group) != 0) {
                 return make_error("cannot chown " + address.path + ": " + errno_text(errno));

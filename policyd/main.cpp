@@ -19,6 +19,7 @@
 #include "common/rate_limiter.h"
 #include "common/redis.h"
 #include "common/tenants.h"
+#include "common/socket_exposure.h"
 #include "policyd/listen_address.h"
 #include "policyd/policy_server.h"
 #include "policyd/policy_settings.h"
@@ -46,14 +47,15 @@ int check_config(const PolicySettings& settings) {
 }
 
 // A unix socket is handed to the unprivileged user, so that it can still be
-// removed at exit and the mode (socket_mode) decides who may connect.
+// removed at exit and the mode (socket_mode) decides who may connect. Its
+// group is left as created: in a set-group-id directory (the package's
+// /var/spool/postfix/tenantmail, group postfix) that is the MTA's group.
 ListenerOptions listener_options(const PolicySettings& settings) {
     ListenerOptions options;
     options.socket_mode = settings.socket_mode;
     if (!settings.user.empty() && settings.listen.kind == ListenAddress::Kind::unix_path) {
         if (const passwd* entry = ::getpwnam(settings.user.c_str()); entry != nullptr) {
             options.owner = entry->pw_uid;
-            options.group = entry->pw_gid;
         }
     }
     return options;
@@ -98,6 +100,7 @@ void wait_for_signals(asio::signal_set& signals, PolicyServer& server, AsyncRedi
 }  // namespace
 
 int main(int argc, char** argv) {
+    tenantmail::keep_secrets_out_of_core_dumps();
     namespace po = boost::program_options;
     po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
     add_policyd_options(desc, kDefaultConfigFile);
@@ -118,6 +121,9 @@ int main(int argc, char** argv) {
     if (!registry) return fatal(registry.error());
     auto password = read_redis_password(settings.common.redis);
     if (!password) return fatal(password.error());
+    if (settings.listen.is_inet()) {
+        LOG_WARNING("%s", network_socket_warning("policy socket", settings.listen.to_string()).c_str());
+    }
     auto listener = open_listener(settings.listen, listener_options(settings));
     if (!listener) return fatal(listener.error());
 

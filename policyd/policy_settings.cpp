@@ -27,18 +27,6 @@ void validate(boost::any& out, const std::vector<std::string>& values, ActionOpt
     out = ActionOption{text};
 }
 
-void validate(boost::any& out, const std::vector<std::string>& values, SocketModeOption*, int) {
-    const std::string& text = single_value(out, values);
-    unsigned mode = 0;
-    bool octal = !text.empty() && text.size() <= 4;
-    for (const char c : text) {
-        octal = octal && c >= '0' && c <= '7';
-        if (octal) mode = mode * 8 + static_cast<unsigned>(c - '0');
-    }
-    if (!octal || mode > 0777) throw po::error("\"" + text + "\" is not an octal file mode such as 0660");
-    out = SocketModeOption{mode};
-}
-
 void validate(boost::any& out, const std::vector<std::string>& values, ConnectionLimitOption*, int) {
     const std::string& text = single_value(out, values);
     std::size_t count = 0;
@@ -74,8 +62,8 @@ void add_policyd_section_options(po::options_description& desc) {
          "close a client connection idle this long")
         ("policyd.max_connections", po::value<ConnectionLimitOption>()->default_value({1000}, "1000")->value_name("N"),
          "most client connections at once; more are closed at once")
-        ("policyd.socket_mode", po::value<SocketModeOption>()->default_value({0660}, "0660")->value_name("MODE"),
-         "file mode of a unix listening socket");
+        ("policyd.socket_mode", po::value<FileModeOption>()->default_value({0660}, "0660")->value_name("MODE"),
+         "file mode of a unix listening socket (who may connect)");
     // clang-format on
 }
 
@@ -97,7 +85,7 @@ PolicySettings policy_settings(const LoadedConfig& config) {
     settings.decision.redis_error_action = vm["policyd.redis_error_action"].as<ActionOption>().value;
     settings.idle_timeout = vm["policyd.idle_timeout"].as<DurationOption>().value;
     settings.max_connections = vm["policyd.max_connections"].as<ConnectionLimitOption>().value;
-    settings.socket_mode = vm["policyd.socket_mode"].as<SocketModeOption>().value;
+    settings.socket_mode = vm["policyd.socket_mode"].as<FileModeOption>().value;
     return settings;
 }
 

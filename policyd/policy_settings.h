@@ -17,7 +17,11 @@
 
 namespace tenantmail::policyd {
 
-inline constexpr const char* kDefaultListen = "inet:8895@127.0.0.1";
+// In the directory the Debian package makes for both daemons' sockets: inside
+// Postfix's queue directory (reachable from a chrooted smtpd as
+// unix:tenantmail/policy.sock), owned by tenantmail, group postfix, mode
+// 2750, so only Postfix and the daemons' user can connect.
+inline constexpr const char* kDefaultListen = "unix:/var/spool/postfix/tenantmail/policy.sock";
 
 struct PolicySettings {
     CommonSettings common;
@@ -39,15 +43,11 @@ struct ListenOption {
 struct ActionOption {
     std::string value;
 };
-struct SocketModeOption {
-    unsigned value = 0660;
-};
 struct ConnectionLimitOption {
     std::size_t value = 1000;  // 1..100000
 };
 void validate(boost::any& out, const std::vector<std::string>& values, ListenOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, ActionOption*, int);
-void validate(boost::any& out, const std::vector<std::string>& values, SocketModeOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, ConnectionLimitOption*, int);
 
 // Only the policyd.* options: for tools that read every section of the file

@@ -5,6 +5,7 @@
 #include "bounce/bounce_settings.h"
 #include "maillog/maillog_settings.h"
 #include "milter/milter_settings.h"
+#include "policyd/policy_settings.h"
 #include "tenantmailctl/dns_settings.h"
 #include "webhookd/webhook_settings.h"
 
@@ -15,6 +16,7 @@ namespace po = boost::program_options;
 Result<LoadedConfig> load_all_options(const std::string& path, bool optional) {
     po::options_description desc;
     milter::add_milter_options(desc, path);
+    policyd::add_policyd_section_options(desc);
     add_dns_options(desc);
     webhookd::add_webhookd_section_options(desc);
     bounce::add_bounce_section_options(desc);

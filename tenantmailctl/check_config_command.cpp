@@ -1,8 +1,15 @@
 // check_config_command.cpp — `tenantmailctl check-config`: validate
 // tenantmail.conf (every program's sections), the tenants file, every
 // tenant's DKIM key and the bounce secret, exactly as the daemons load them.
-// Prints "file:line: reason" for the first problem and exits 1.
+// Prints "file:line: reason" for the first problem and exits 1. A milter or
+// policy socket on TCP is flagged with a warning (exit status unchanged),
+// naming the login accounts that could reach it.
 #include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/socket_exposure.h"
+#include "policyd/policy_settings.h"
 
 #include "milter/signing_table.h"
 #include "tenantmailctl/all_options.h"
@@ -13,6 +20,26 @@
 namespace tenantmail::ctl {
 
 namespace po = boost::program_options;
+
+// Both sockets carry unauthenticated claims of a SASL login (see
+// common/socket_exposure.h); say so for each one on TCP.
+void warn_about_network_sockets(const LoadedConfig& config) {
+    const std::string milter_socket = config.options["milter.socket"].as<milter::SocketOption>().value;
+    const std::string policy_socket =
+        config.options["policyd.listen"].as<policyd::ListenOption>().value.to_string();
+    std::vector<std::string> warnings;
+    if (is_network_socket(milter_socket)) warnings.push_back(network_socket_warning("milter socket", milter_socket));
+    if (is_network_socket(policy_socket)) warnings.push_back(network_socket_warning("policy socket", policy_socket));
+    if (warnings.empty()) return;
+    for (const std::string& warning : warnings) std::fprintf(stderr, "%s\n", warning.c_str());
+    const std::vector<std::string> accounts = login_accounts();
+    if (accounts.empty()) return;
+    std::string names;
+    for (std::size_t i = 0; i < accounts.size() && i < 5; ++i) names += (i ? ", " : "") + accounts[i];
+    if (accounts.size() > 5) names += ", ...";
+    std::fprintf(stderr, "warning: this host has %zu login accounts (%s): each of them can reach a TCP socket\n",
+                 accounts.size(), names.c_str());
+}
 
 int run_check_config(const Args& args) {
     po::options_description desc("tenantmailctl check-config: validate the configuration, tenants and keys");
@@ -34,6 +61,7 @@ int run_check_config(const Args& args) {
         std::fprintf(stderr, "%s\n", table.error().c_str());
         return 1;
     }
+    warn_about_network_sockets(*config);
     std::size_t keys = 0;
     for (const Tenant& tenant : (*table)->registry().tenants()) {
         if (tenant.signs()) ++keys;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/daemon.h"
 #include "tenantmailctl/commands.h"
 
 namespace {
@@ -46,6 +47,7 @@ constexpr const char* usage_text =
 }  // namespace
 
 int main(int argc, char** argv) {
+    tenantmail::keep_secrets_out_of_core_dumps();
     using namespace tenantmail::ctl;
     if (argc < 2) {
         std::fputs(usage_text, stderr);

@@ -50,6 +50,7 @@ int check_config(const WebhookSettings& settings) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    tenantmail::keep_secrets_out_of_core_dumps();
     namespace po = boost::program_options;
     po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
     add_webhookd_options(desc, kDefaultConfigFile);

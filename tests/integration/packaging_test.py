@@ -12,12 +12,13 @@ Usage: packaging_test.py   (as root, on Debian 12; ctest label "packaging")
      version; --check-config passes on the packaged example files (as root
      and as the daemon user); /etc/tenantmail, both conffiles, the key and
      webhook secret directories (0700), the bounce secret (0600) and
-     /var/lib/tenantmail (0750) have the right owners and modes; the
-     tenantmail system user and group exist
+     /var/lib/tenantmail (0750) and the socket directory
+     /var/spool/postfix/tenantmail (2750 tenantmail:postfix) have the right
+     owners and modes; the tenantmail system user and group exist
   4  systemd units of the four daemons: installed, enabled by
      dh_installsystemd, hardened (NoNewPrivileges, ProtectSystem=strict,
      ProtectHome, PrivateTmp, Restart=on-failure, User=tenantmail, writing
-     only to its RuntimeDirectory or StateDirectory, no ReadWritePaths),
+     only to the socket directory or its StateDirectory, no core dumps),
      and `systemd-analyze verify` accepts them
   5  man pages: one per program (8) and config file (5), no warnings from
      man, and every option of --help / every key of conf/*.conf is in them
@@ -26,9 +27,10 @@ Usage: packaging_test.py   (as root, on Debian 12; ctest label "packaging")
   7  the installed daemons serve: a tenant is added to the packaged
      tenants.conf, its key made by the installed `tenantmailctl keygen` as
      user tenantmail; milter and policyd are started as the units start
-     them (ExecStart, as User=, in the foreground, no new privileges) with
-     only their ports overridden, behind a private Postfix configured with
-     the packaged main.cf snippet, Redis and smtp-sink. One message sent
+     them (ExecStart, as User=, in the foreground, no new privileges) on
+     their default unix sockets (0660, group postfix; another local user
+     cannot connect), behind a private Postfix configured with the packaged
+     main.cf snippet, Redis and smtp-sink. One message sent
      with swaks (STARTTLS + AUTH) arrives signed (dkimpy verifies), with a
      bounce address the installed tenantmailctl authenticates with the
      postinst's secret, and policyd counted it in Redis
@@ -75,9 +77,10 @@ CHECK_CONFIG = {"tenantmail-milter": "configuration OK: 0 tenants",
                 "tenantmail-maillog": "configuration OK: following /var/log/postfix.log",
                 "tenantmail-webhookd": "configuration OK: 0 tenants with a webhook"}
 # The systemd units, and the directory each may write to besides nothing:
-# RuntimeDirectory (sockets) or StateDirectory (maillog's place in the log).
-UNITS = {"tenantmail-milter": ("RuntimeDirectory", "tenantmail-milter"),
-         "tenantmail-policyd": ("RuntimeDirectory", "tenantmail-policyd"),
+# the socket directory or StateDirectory (maillog's place in the log).
+SOCKET_DIR = "/var/spool/postfix/tenantmail"
+UNITS = {"tenantmail-milter": ("ReadWritePaths", f"-{SOCKET_DIR}"),
+         "tenantmail-policyd": ("ReadWritePaths", f"-{SOCKET_DIR}"),
          "tenantmail-maillog": ("StateDirectory", "tenantmail"),
          "tenantmail-webhookd": (None, None)}
 UNIT_DIR = "/lib/systemd/system"
@@ -91,7 +94,7 @@ MAN_PAGES = {**{f"/usr/share/man/man8/{p}.8.gz": p for p in PROGRAMS},
 IGNORED = {"/run/systemd/systemd-units-load"}
 WATCHED = ("/etc", "/lib/systemd/system", "/usr/lib/systemd", "/usr/sbin", "/usr/share/tenantmail",
            "/usr/share/doc", "/usr/share/man", "/usr/share/lintian/overrides", "/var/lib/systemd",
-           "/run")
+           "/run", "/var/spool/postfix")
 PASSWORD = "pw-" + os.urandom(6).hex()
 
 PASSED = 0
@@ -209,7 +212,8 @@ class Daemon:
         self.proc: subprocess.Popen | None = None
         self._watchdog = None
 
-    def start(self, port: int, timeout: float = 15.0) -> "Daemon":
+    def start(self, where: int | str, timeout: float = 15.0) -> "Daemon":
+        """where: the TCP port or the unix socket path it will listen on."""
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          cwd="/", env=ms._clean_env())
@@ -220,8 +224,10 @@ class Daemon:
             if self.proc.poll() is not None:
                 raise ms.MailstackError(f"{self.name} exited with status {self.proc.returncode}:\n"
                                         + self.log())
-            return ms.port_open(port)
-        ms.wait_until(ready, timeout, f"{self.name} to listen on {port}")
+            if isinstance(where, int):
+                return ms.port_open(where)
+            return os.path.exists(where) and stat.S_ISSOCK(os.lstat(where).st_mode)
+        ms.wait_until(ready, timeout, f"{self.name} to listen on {where}")
         return self
 
     def stop(self) -> int | None:
@@ -305,8 +311,8 @@ def installed_files(version: str) -> None:
             check(f"3 {prog} --check-config on the packaged files (as {who}): {says}",
                   status == 0 and says in out, f"status {status}: {out}")
         status, out = run(wrap(["/usr/sbin/tenantmailctl", "check-config", "-c", conf]))
-        check(f"3 tenantmailctl check-config on the packaged files (as {who})", status == 0,
-              f"status {status}: {out}")
+        check(f"3 tenantmailctl check-config on the packaged files (as {who}): no TCP socket warning",
+              status == 0 and "TCP socket" not in out, f"status {status}: {out}")
 
     expected = {CONF: ("0o755", "root", "root"),
                 f"{CONF}/tenantmail.conf": ("0o644", "root", "root"),
@@ -314,7 +320,8 @@ def installed_files(version: str) -> None:
                 f"{CONF}/keys": ("0o700", USER, USER),
                 f"{CONF}/webhooks": ("0o700", USER, USER),
                 f"{CONF}/bounce.secret": ("0o600", USER, USER),
-                STATE: ("0o750", USER, USER)}
+                STATE: ("0o750", USER, USER),
+                SOCKET_DIR: ("0o2750", USER, "postfix")}
     for path, want in expected.items():
         got = mode_owner(path) if os.path.lexists(path) else "missing"
         check(f"3 {path}: mode {want[0][2:]}, {want[1]}:{want[2]}", got == want, got)
@@ -349,14 +356,14 @@ def units() -> None:
             continue
         s = unit_settings(path)
         want = {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
-                "PrivateTmp": "yes", "Restart": "on-failure", "User": USER, "Group": USER}
+                "PrivateTmp": "yes", "Restart": "on-failure", "User": USER, "Group": USER, "LimitCORE": "0"}
         if writable:
             want[writable] = directory
         wrong = {k: s.get(k) for k, v in want.items() if s.get(k) != [v]}
         check(f"4 {name}.service hardening: " + ", ".join(f"{k}={v}" for k, v in want.items()),
               not wrong, wrong)
         others = [k for k in ("ReadWritePaths", "RuntimeDirectory", "StateDirectory") if k in s and k != writable]
-        check(f"4 {name}.service: writes only to {writable or 'nothing'} (no ReadWritePaths)",
+        check(f"4 {name}.service: writes only to {writable or 'nothing'}",
               not others, {k: s[k] for k in others})
         exec_start = shlex.split(s.get("ExecStart", [""])[0])
         check(f"4 {name}.service runs /usr/sbin/{name} -f -c {CONF}/tenantmail.conf",
@@ -453,20 +460,31 @@ def serve(tmp: str) -> None:
 
     dns = dkim_verify.DnsTable()
     dns.add_key_file(domain, selector, key)
-    milter_port, policy_port = ms.free_port(), ms.free_port()
+    milter_socket, policy_socket = f"{SOCKET_DIR}/milter.sock", f"{SOCKET_DIR}/policy.sock"
     with ms.RedisServer(tmp) as redis, ms.SmtpSink(tmp) as sink:
-        milter = Daemon("tenantmail-milter", ["-p", f"inet:{milter_port}@127.0.0.1"], tmp)
-        policyd = Daemon("tenantmail-policyd", ["-l", f"inet:{policy_port}@127.0.0.1",
-                                                f"--redis.port={redis.port}"], tmp)
+        milter = Daemon("tenantmail-milter", [], tmp)
+        policyd = Daemon("tenantmail-policyd", [f"--redis.port={redis.port}"], tmp)
         try:
-            milter.start(milter_port)
-            policyd.start(policy_port)
-            info(f"milter pid {milter.proc.pid} on {milter_port}, policyd pid {policyd.proc.pid} on "
-                 f"{policy_port}, redis {redis.port}, sink {sink.port}")
-            # The packaged main.cf snippet, as an administrator pastes it,
-            # with this test's ports; the file-bound lines stay out.
-            extra = {k: v.replace("127.0.0.1:8894", f"127.0.0.1:{milter_port}")
-                      .replace("127.0.0.1:8895", f"127.0.0.1:{policy_port}")
+            milter.start(milter_socket)
+            policyd.start(policy_socket)
+            info(f"milter pid {milter.proc.pid}, policyd pid {policyd.proc.pid} on their default sockets, "
+                 f"redis {redis.port}, sink {sink.port}")
+            for path in (milter_socket, policy_socket):
+                check(f"7 {path}: mode 0660, tenantmail:postfix (group from the set-group-id directory)",
+                      mode_owner(path) == ("0o660", USER, "postfix"), mode_owner(path))
+                status, out = run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
+                                   sys.executable, "-c",
+                                   "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])",
+                                   path])
+                check(f"7 another local user (nobody) cannot connect to {path}",
+                      status != 0 and "Permission denied" in out, f"status {status}: {out[-300:]}")
+            check("7 no TCP warning from either daemon",
+                  "TCP socket" not in milter.log() + policyd.log(), milter.log() + policyd.log())
+            # The packaged main.cf snippet, as an administrator pastes it; the
+            # sockets it names relative to Postfix's queue directory are the
+            # package's, absolute here since this Postfix has its own queue
+            # directory. The file-bound lines stay out.
+            extra = {k: v.replace("unix:tenantmail/", f"unix:{SOCKET_DIR}/")
                      for k, v in snippet_settings(f"{SHARE}/postfix-main.cf").items()
                      if k not in ("maillog_file", "relay_domains", "transport_maps")}
             pf = ms.PrivatePostfix(tmp, sink.port, extra_main_cf=extra)

@@ -128,16 +128,17 @@ class TenantFiles:
         return path
 
     def write_config(self, port: int, *, name: str = "tenantmail.conf",
-                     tenants_file: str | None = None, **milter: str) -> str:
-        """tenantmail.conf with socket inet:PORT@127.0.0.1 and the given
-        [milter] options (e.g. platform_tenant="platform", require_tenant="yes")."""
+                     tenants_file: str | None = None, socket: str | None = None, **milter: str) -> str:
+        """tenantmail.conf with socket inet:PORT@127.0.0.1 (or socket, e.g.
+        "unix:/path") and the given [milter] options (e.g.
+        platform_tenant="platform", require_tenant="yes")."""
         path = os.path.join(self.dir, name)
         lines = [f"tenants_file = {tenants_file or self.tenants_path}",
                  f"bounce_secret_file = {self.secret_path}",
                  "log_level = info",
                  "",
                  "[milter]",
-                 f"socket = inet:{port}@{ms.LOOPBACK}"]
+                 f"socket = {socket or f'inet:{port}@{ms.LOOPBACK}'}"]
         lines += [f"{k} = {v}" for k, v in milter.items()]
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")

@@ -59,5 +59,24 @@ TEST_F(PrivateFileTest, RefusesDirectoriesMissingAndOversizedFiles) {
     EXPECT_TRUE(read_private_file(write("exec", "x", 0710), "key").ok());  // execute bits leak nothing
 }
 
+// Root may chown; elsewhere the test cannot make a file of another owner.
+TEST_F(PrivateFileTest, RefusesFilesOwnedByAnotherAccountNamingTheOwner) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+    const std::string path = write("k", "secret", 0600);
+    ASSERT_EQ(::chown(path.c_str(), 65534, static_cast<gid_t>(-1)), 0);
+    const auto refused = read_private_file(path, "key");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().find("key " + path + " is owned by "), std::string::npos) << refused.error();
+    EXPECT_FALSE(is_trusted_private_file_owner(65534));
+
+    ASSERT_EQ(::chown(path.c_str(), 0, static_cast<gid_t>(-1)), 0);
+    EXPECT_TRUE(read_private_file(path, "key").ok());
+}
+
+TEST_F(PrivateFileTest, TrustsRootAndTheEffectiveUser) {
+    EXPECT_TRUE(is_trusted_private_file_owner(0));
+    EXPECT_TRUE(is_trusted_private_file_owner(::geteuid()));
+}
+
 }  // namespace
 }  // namespace tenantmail

@@ -6,11 +6,14 @@
 #include <atomic>
 #include <ctime>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
 #include "common/rate_limiter.h"
+#include "common/text.h"
+#include "milter/foreign_sender.h"
 #include "milter/outbound_message.h"
 
 namespace tenantmail::milter {
@@ -25,6 +28,11 @@ struct Connection {
     bool leading_space = false;  // the MTA passes header values with their leading space
     std::string queue_id;
     std::unique_ptr<OutboundMessage> message;
+    // Mail of no tenant, passed untouched unless it uses a tenant's identity:
+    // the table its From fields are checked against, and the first claim.
+    std::shared_ptr<const SigningTable> non_tenant;
+    std::optional<IdentityClaim> from_claim;
+    std::string login;
     // For the message record: the envelope as the client gave it.
     std::string envelope_from;
     std::vector<std::string> recipients;
@@ -96,6 +104,18 @@ bool apply(SMFICTX* ctx, const Connection& conn, const MessageOutcome& outcome) 
         if (smfi_chgfrom(ctx, const_cast<char*>(sender.c_str()), nullptr) != MI_SUCCESS) return false;
     }
     return true;
+}
+
+// Mail of no tenant in a tenant's domain: logged, then refused unless
+// foreign_sender_action = accept lets it pass untouched.
+sfsistat foreign_sender(SMFICTX* ctx, const Connection& conn, const IdentityClaim& claim, const char* what) {
+    const bool accept = g_settings->foreign_sender_action == ForeignSenderAction::accept;
+    LOG_INFO("%s: client=[%s] login=%s: no tenant, %s in tenant %s's %s %s: %s", log_id(conn),
+             conn.client_address.c_str(), conn.login.empty() ? "-" : conn.login.c_str(), what, claim.tenant.c_str(),
+             claim.bounce_domain ? "bounce domain" : "domain", claim.domain.c_str(),
+             accept ? "accepted (foreign_sender_action = accept)" : "refused: 550 5.7.1");
+    if (accept) return SMFIS_ACCEPT;
+    return reply(ctx, foreign_sender_refusal(claim, what), SMFIS_REJECT);
 }
 
 std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
@@ -182,15 +202,27 @@ sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
     return guarded(ctx, "MAIL", [&] {
         Connection& conn = *connection(ctx);
         conn.message.reset();
+        conn.non_tenant.reset();
+        conn.from_claim.reset();
         conn.recipients.clear();
         conn.queue_id = macro(ctx, "i");
         std::shared_ptr<const SigningTable> table = g_table.load();
         const std::string login = macro(ctx, "{auth_authen}");
+        conn.login = login;
         std::optional<TenantMatch> match;
         if (!login.empty()) match = table->registry().by_sasl_user(login);
         if (!match && !conn.client_address.empty()) match = table->registry().by_client_address(conn.client_address);
+        if (!match && !g_settings->require_tenant) {
+            // Not ours: untouched, unless it claims a tenant's identity. The
+            // envelope sender is known now; the From fields at end of headers.
+            const std::string sender = bare_address(arguments[0]);
+            if (auto claim = envelope_sender_claim(table->identities(), sender)) {
+                return foreign_sender(ctx, conn, *claim, "envelope sender");
+            }
+            conn.non_tenant = std::move(table);
+            return SMFIS_CONTINUE;
+        }
         if (!match) {
-            if (!g_settings->require_tenant) return SMFIS_ACCEPT;  // not ours: pass untouched
             LOG_INFO("%s: client=[%s] login=%s: refused: no tenant", log_id(conn), conn.client_address.c_str(),
                      login.empty() ? "-" : login.c_str());
             return reply(ctx, SmtpReply{"550", "5.7.1", "sender is not a known tenant"}, SMFIS_REJECT);
@@ -217,6 +249,9 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
     return guarded(ctx, "header", [&] {
         Connection& conn = *connection(ctx);
         if (conn.message) conn.message->add_header(raw_field(name, value, conn.leading_space));
+        if (conn.non_tenant && !conn.from_claim && iequals(name, "from")) {
+            conn.from_claim = from_field_claim(conn.non_tenant->identities(), value);
+        }
         return SMFIS_CONTINUE;
     });
 }
@@ -224,6 +259,12 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
 sfsistat on_eoh(SMFICTX* ctx) {
     return guarded(ctx, "end of headers", [&] {
         Connection& conn = *connection(ctx);
+        if (conn.non_tenant) {
+            conn.non_tenant.reset();
+            if (!conn.from_claim) return SMFIS_ACCEPT;  // the body is none of our business
+            if (conn.queue_id.empty()) conn.queue_id = macro(ctx, "i");
+            return foreign_sender(ctx, conn, *conn.from_claim, "From");
+        }
         if (!conn.message) return SMFIS_CONTINUE;
         if (auto refusal = conn.message->end_of_headers(now_seconds())) {
             if (conn.queue_id.empty()) conn.queue_id = macro(ctx, "i");
@@ -279,6 +320,8 @@ sfsistat on_eom(SMFICTX* ctx) {
 sfsistat on_abort(SMFICTX* ctx) {
     if (Connection* conn = connection(ctx)) {
         conn->message.reset();
+        conn->non_tenant.reset();
+        conn->from_claim.reset();
         conn->recipients.clear();
     }
     return SMFIS_CONTINUE;

@@ -1,8 +1,10 @@
 // milter_callbacks.h — the libmilter side of tenantmail-milter: the smfiDesc
 // callbacks, the per-connection state they share, and the current signing
-// table that SIGHUP replaces. All decisions are in outbound_message; this
-// file translates between libmilter and it, applies the result and logs one
-// line per message. No C++ exception crosses into libmilter.
+// table that SIGHUP replaces. All decisions are in outbound_message and
+// foreign_sender (mail of no tenant: checked for tenant identities only,
+// otherwise passed untouched, its body unseen); this file translates between
+// libmilter and them, applies the result and logs one line per message. No
+// C++ exception crosses into libmilter.
 #pragma once
 
 #include <libmilter/mfapi.h>

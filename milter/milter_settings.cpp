@@ -44,6 +44,13 @@ void validate(boost::any& out, const std::vector<std::string>& values, ErrorActi
     else throw po::error("\"" + text + "\" is not tempfail or accept");
 }
 
+void validate(boost::any& out, const std::vector<std::string>& values, ForeignSenderActionOption*, int) {
+    const std::string& text = single_value(out, values);
+    if (text == "reject") out = ForeignSenderActionOption{ForeignSenderAction::reject};
+    else if (text == "accept") out = ForeignSenderActionOption{ForeignSenderAction::accept};
+    else throw po::error("\"" + text + "\" is not reject or accept");
+}
+
 void validate(boost::any& out, const std::vector<std::string>& values, SocketOption*, int) {
     const std::string& text = single_value(out, values);
     const auto colon = text.find(':');
@@ -78,6 +85,10 @@ void add_milter_options(po::options_description& desc, const std::string& defaul
          "when signing is due but fails: tempfail (451 4.3.0) or accept (deliver unsigned)")
         ("milter.require_tenant", po::value<bool>()->default_value(false, "no")->value_name("yes|no"),
          "refuse mail from clients that are no tenant")
+        ("milter.foreign_sender_action",
+         po::value<ForeignSenderActionOption>()->default_value({}, "reject")->value_name("ACTION"),
+         "mail of no tenant whose envelope sender or From is in a tenant's domain or bounce domain: "
+         "reject (550 5.7.1) or accept (pass untouched, logged)")
         ("milter.platform_tenant", po::value<std::string>()->default_value("")->value_name("TENANT"),
          "tenant whose domain and key sign mail whose From was rewritten")
         ("milter.smtp_timeout", po::value<DurationOption>()->default_value({seconds(300)}, "300s")->value_name("TIME"),
@@ -107,6 +118,7 @@ MilterSettings milter_settings(const LoadedConfig& config) {
     }
     settings.on_error = vm["milter.on_error"].as<ErrorActionOption>().value;
     settings.require_tenant = vm["milter.require_tenant"].as<bool>();
+    settings.foreign_sender_action = vm["milter.foreign_sender_action"].as<ForeignSenderActionOption>().value;
     settings.platform_tenant = vm["milter.platform_tenant"].as<std::string>();
     settings.smtp_timeout = to_seconds(vm["milter.smtp_timeout"].as<DurationOption>().value);
     settings.record_messages = vm["milter.record_messages"].as<bool>();

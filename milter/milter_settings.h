@@ -16,6 +16,8 @@
 namespace tenantmail::milter {
 
 enum class ErrorAction { tempfail, accept };
+// Mail of no tenant that uses a tenant's domain (foreign_sender.h).
+enum class ForeignSenderAction { reject, accept };
 
 // In the directory the Debian package makes for both daemons' sockets: inside
 // Postfix's queue directory (reachable from a chrooted smtpd as
@@ -35,6 +37,7 @@ struct MilterSettings {
     std::chrono::seconds signature_ttl{0};  // x= this long after t=; 0: no x=
     ErrorAction on_error = ErrorAction::tempfail;
     bool require_tenant = false;
+    ForeignSenderAction foreign_sender_action = ForeignSenderAction::reject;
     std::string platform_tenant;  // whose key signs mail with a rewritten From
     std::chrono::seconds smtp_timeout{300};
     // Message records in Redis (common/message_store.h), written off the
@@ -53,11 +56,15 @@ struct CanonicalizationOption {
 struct ErrorActionOption {
     ErrorAction value = ErrorAction::tempfail;
 };
+struct ForeignSenderActionOption {
+    ForeignSenderAction value = ForeignSenderAction::reject;
+};
 struct SocketOption {
     std::string value;
 };
 void validate(boost::any& out, const std::vector<std::string>& values, CanonicalizationOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, ErrorActionOption*, int);
+void validate(boost::any& out, const std::vector<std::string>& values, ForeignSenderActionOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, SocketOption*, int);
 
 // Adds the common options and the [milter] ones.

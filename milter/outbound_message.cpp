@@ -4,13 +4,15 @@
 
 #include <cstdio>
 
+#include "common/header_fold.h"
 #include "common/mailbox.h"
+#include "common/phrase.h"
 #include "common/text.h"
 
 namespace tenantmail::milter {
 namespace {
 
-constexpr std::size_t max_line_octets = 998;
+constexpr std::size_t max_line_octets = max_header_line_octets;  // the same rule for body lines
 
 SmtpReply refuse(std::string text) { return SmtpReply{"550", "5.7.1", std::move(text)}; }
 
@@ -31,17 +33,9 @@ bool has_header(const std::vector<HeaderField>& headers, std::string_view name) 
     return find_only(headers, name, count) != nullptr;
 }
 
-// The text between quotes of a quoted-string: backslash and quote escaped.
-std::string quote_phrase(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        if (c == '\r' || c == '\n') continue;
-        out.push_back(c);
-    }
-    out.push_back('"');
-    return out;
-}
+// Of a display name, only this much goes into a rewritten From: enough for
+// any real name, and the field stays a few folded lines.
+constexpr std::size_t max_display_name_octets = 200;
 
 std::string random_hex(std::size_t bytes) {
     std::string raw(bytes, '\0');
@@ -86,12 +80,20 @@ HeaderField make_field(std::string_view name, std::string_view value) {
 
 std::string rewritten_from_value(std::string_view original_display_name, std::string_view original_address,
                                  std::string_view tenant_name, std::string_view platform_address) {
-    const std::string_view who = original_display_name.empty() ? original_address : original_display_name;
-    std::string phrase = std::string(who) + " via " + std::string(tenant_name);
-    // An RFC 2047 encoded word must not sit inside quotes (RFC 2047 5(3)):
-    // keep it as a bare phrase, which encoded words and atoms make valid.
-    const bool encoded = who.find("=?") != std::string_view::npos && who.find('"') == std::string_view::npos;
-    return " " + (encoded ? phrase : quote_phrase(phrase)) + " <" + std::string(platform_address) + ">";
+    const std::string_view who = utf8_prefix(original_display_name.empty() ? original_address : original_display_name,
+                                             max_display_name_octets);
+    const std::string phrase = make_phrase(std::string(who) + " via " + std::string(tenant_name));
+    const std::string field = fold_field("From: " + phrase + " <" + std::string(platform_address) + ">");
+    // Checked again as any From is: one mailbox, the platform address, lines
+    // that survive transit. Should the phrase ever fail that, the bare
+    // address is still a valid From; an invalid one would be refused or, if
+    // let through unsigned, read differently by each receiver.
+    const std::string value = field.substr(std::string_view("From:").size());
+    const auto mailbox = parse_single_mailbox(value);
+    if (mailbox && iequals(mailbox->address(), platform_address) && longest_line(field) <= max_header_line_octets) {
+        return value;
+    }
+    return " " + std::string(platform_address);
 }
 
 std::string covering_domain(const Tenant& tenant, std::string_view domain) {
@@ -116,11 +118,22 @@ void OutboundMessage::add_header(std::string raw_field) {
         if (header_error_.empty()) header_error_ = field.error();
         return;
     }
+    // Each physical line counts: Postfix's SMTP client splits one over 998
+    // octets (smtp_line_length_limit) as it does body lines.
+    if (const std::size_t longest = longest_line(field->raw); longest > max_header_line_octets && overlong_header_.empty()) {
+        overlong_header_ = "header field " + std::string(field->name()) + " has a line of " + std::to_string(longest) +
+                           " octets";
+    }
     headers_.push_back(std::move(field).value());
 }
 
 std::optional<SmtpReply> OutboundMessage::end_of_headers(std::int64_t now) {
     if (!header_error_.empty()) return refuse("malformed header field: " + header_error_);
+    if (!overlong_header_.empty()) {
+        return SmtpReply{"550", "5.6.0",
+                         overlong_header_ + ", over the 998 of RFC 5322 2.1.1, which would break its DKIM signature "
+                         "in transit; fold it at whitespace or encode it (RFC 2047)"};
+    }
     std::size_t from_count = 0;
     const HeaderField* from = find_only(headers_, "from", from_count);
     if (from_count != 1) {
@@ -158,8 +171,12 @@ std::optional<SmtpReply> OutboundMessage::plan_identity(const HeaderField& from)
     const std::string new_from =
         rewritten_from_value(mailbox->display_name, mailbox->address(), tenant.id, tenant.from_rewrite);
     // Replies still reach the author, unless the author chose a Reply-To.
-    const bool add_reply_to = !has_header(headers_, "reply-to");
-    const std::string original_from_value(from.value());
+    // The From value is copied as it came, folded again where the longer
+    // name would push a line past the width (and left out in the one case
+    // no folding saves: a line of one unbroken word of nearly 998 octets).
+    const std::string reply_to = fold_field("Reply-To:" + std::string(from.value()));
+    const bool add_reply_to = !has_header(headers_, "reply-to") && longest_line(reply_to) <= max_header_line_octets;
+    const std::string original_from_value = reply_to.substr(std::string_view("Reply-To:").size());
     for (HeaderField& field : headers_) {
         if (iequals(field.name(), "from")) field = make_field(field.name(), new_from);
     }

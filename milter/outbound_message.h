@@ -3,6 +3,9 @@
 // against the tenant's domains and plan a From rewrite, Reply-To and
 // Message-ID; stream the body into the DKIM signer; at end of message produce
 // the header changes, DKIM-Signature fields and new envelope sender to apply.
+// Header and body lines over 998 octets are refused (550 5.6.0): MTAs split
+// them in transit, which breaks the signature; every field added here is
+// folded within 78 where whitespace allows, and never past 998.
 // Refusals come back as SMTP replies; nothing here logs or does I/O.
 #pragma once
 
@@ -18,14 +21,9 @@
 #include "common/tenants.h"
 #include "milter/milter_settings.h"
 #include "milter/signing_table.h"
+#include "milter/smtp_reply.h"
 
 namespace tenantmail::milter {
-
-struct SmtpReply {
-    std::string rcode;  // "550"
-    std::string xcode;  // "5.7.1"
-    std::string text;
-};
 
 struct HeaderChange {
     enum class Kind { replace, append, insert_at_top };
@@ -88,6 +86,7 @@ private:
     bool null_sender_ = false;
     std::vector<HeaderField> headers_;
     std::string header_error_;         // first field that did not parse
+    std::string overlong_header_;      // first field with a line over 998 octets
     std::vector<HeaderChange> changes_;  // planned at end of headers
     const Tenant* signer_tenant_ = nullptr;  // the tenant itself, or the platform for a rewrite
     std::string signing_domain_;
@@ -100,7 +99,10 @@ private:
 };
 
 // The rewritten From for a tenant without a signable domain:
-// "Jane Doe via acme" <uni-careers@platform.example>, quoted as RFC 5322 needs.
+// "Jane Doe via acme" <uni-careers@platform.example>: the display name made a
+// phrase (common/phrase.h: quoted, or RFC 2047 encoded, never raw), cut to
+// 200 octets, folded at 78. The result is checked with the From parser; if it
+// were not exactly one mailbox, the platform address alone is returned.
 std::string rewritten_from_value(std::string_view original_display_name, std::string_view original_address,
                                  std::string_view tenant_name, std::string_view platform_address);
 

@@ -34,6 +34,7 @@ Result<std::shared_ptr<const SigningTable>> SigningTable::load(const MilterSetti
     auto registry = TenantRegistry::load_file(settings.common.tenants_file);
     if (!registry) return Error{registry.error()};
     table->registry_ = std::move(registry).value();
+    table->identities_ = TenantIdentities(table->registry_);
 
     auto codec = load_bounce_codec(settings.common.bounce_secret_file);
     if (!codec) return Error{codec.error()};

@@ -1,6 +1,6 @@
 // signing_table.h — everything the milter decides with, loaded as one
 // immutable snapshot: the tenant registry, every tenant's parsed DKIM keys
-// and the bounce-address codec. A reload builds a new snapshot and swaps it
+// the bounce-address codec and the index of tenant identities. A reload builds a new snapshot and swaps it
 // in whole; messages in flight keep the one they started with (shared_ptr).
 // Loading fails as a whole, naming the file and reason, so a broken tenants
 // file or an unreadable key never replaces a working table.
@@ -14,6 +14,7 @@
 #include "common/bounce_address.h"
 #include "common/dkim_key.h"
 #include "common/tenants.h"
+#include "milter/foreign_sender.h"
 #include "milter/milter_settings.h"
 
 namespace tenantmail::milter {
@@ -28,6 +29,8 @@ public:
     static Result<std::shared_ptr<const SigningTable>> load(const MilterSettings& settings);
 
     const TenantRegistry& registry() const { return registry_; }
+    // Every tenant's domains and bounce domains, for mail of no tenant.
+    const TenantIdentities& identities() const { return identities_; }
     const BounceAddressCodec& bounce_codec() const { return *bounce_codec_; }
     // nullptr for tenants that do not sign.
     const TenantKeys* keys(const Tenant& tenant) const;
@@ -38,6 +41,7 @@ private:
     SigningTable() = default;
 
     TenantRegistry registry_;
+    TenantIdentities identities_;
     std::optional<BounceAddressCodec> bounce_codec_;
     std::map<std::string, TenantKeys, std::less<>> keys_;
     const Tenant* platform_ = nullptr;

@@ -25,11 +25,16 @@ never with tenantmail's own code:
       (and the token on another domain) is refused
    3  cross-tenant From and a foreign From: 550 5.7.1, nothing delivered,
       no signature with the other tenant's d=
-   4  unauthenticated mail from a non-tenant client passes byte-for-byte
-   5  two From fields / two From addresses / no From: 550 5.7.1
+   4  unauthenticated mail from a non-tenant client passes byte-for-byte;
+      mail of no tenant (plain port, or a SASL login in no tenant) with From
+      in a tenant's domain, or the envelope sender in a bounce domain:
+      550 5.7.1, logged with the tenant's name
+   5  two From fields / two From addresses / no From: 550 5.7.1; a Subject
+      line of 1,509 octets: 550 5.6.0
    6  a >=200 KB base64 attachment and an 8-bit UTF-8 body verify
    7  missing Message-ID: the milter adds one, signs it, it verifies
-   8  from_rewrite (tenant without key; tenant with key outside its domains)
+   8  from_rewrite (tenant without key; tenant with key outside its domains;
+      a display name of an encoded word, an address and a comma: one mailbox)
    9  SIGHUP adds networks = 127.0.0.1/32; 20 concurrent smtp-source sessions;
       every message verifies
   10  SIGHUP with a broken tenants file: refused with file:line, old table
@@ -81,6 +86,7 @@ import tenantmail_procs as tp  # noqa: E402
 PASSED = 0
 FAILED = 0
 PASSWORD = "pw-" + os.urandom(6).hex()
+STRANGER = "stranger"   # a SASL login that is in no tenant (check 4)
 
 
 def check(name: str, ok, detail="") -> bool:
@@ -305,7 +311,7 @@ def run(env: Env, milter_bin: str) -> None:
         # application on another host would send it (checks 5 and 7).
         pf = ms.PrivatePostfix(env.tmp, sink.port, milter=env.milter_port,
                                extra_main_cf={"local_header_rewrite_clients": ""})
-        for login in ("acme-bulk", "beta-app", "shop-app", "gamma-app"):
+        for login in ("acme-bulk", "beta-app", "shop-app", "gamma-app", STRANGER):
             pf.add_sasl_user(login, PASSWORD)
         t0 = time.monotonic()
         with pf:
@@ -532,6 +538,32 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
           and m4.data[:len(m4.data) - len(plain)].startswith(b"Received: "),
           f"sender {m4.sender!r}; data {m4.data[:400]!r}")
 
+    # 4. mail of no tenant using a tenant's identity --------------------------
+    foreign = [
+        ("c4b@example.org", "CEO <ceo@beta.example>", "nobody@nobody.example", None,
+         "plain port, From in tenant beta's domain", r"From in tenant beta's domain beta\.example"),
+        ("c4c@example.org", "Nobody <nobody@nobody.example>", "bounces+x@mta.acme.example", None,
+         "plain port, envelope sender in tenant acme's bounce domain",
+         r"envelope sender in tenant acme's bounce domain mta\.acme\.example"),
+        ("c4d@example.org", "Ops <ops@platform.example>", "ops@platform.example", STRANGER,
+         "SASL login in no tenant, From and sender in the platform's domain",
+         r"login=stranger: no tenant, envelope sender in tenant platform's domain platform\.example"),
+    ]
+    for rcpt, frm, sender, login, what, logged in foreign:
+        msg = raw_message(std_headers(frm, rcpt, "check 4 foreign"), "not a tenant\r\n")
+        if login:
+            code, text = refusal_of(lambda: auth_send(pf, login, sender, rcpt, msg))
+        else:
+            code, text = refusal_of(lambda: ms.send_smtp(pf.smtp_port, sender, rcpt, msg))
+        try:
+            milter.wait_log(logged + ": refused: 550 5.7.1", timeout=5)
+            seen = True
+        except ms.MailstackError:
+            seen = False
+        check(f"4 no tenant, {what}: 550 5.7.1, logged", code == 550 and text.startswith("5.7.1")
+              and seen, f"{code} {text}; logged {seen}")
+        cross[rcpt] = what
+
     # 5. From field count / address count -----------------------------------
     cases = [
         ("two From header fields",
@@ -548,6 +580,13 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
                                                   "c5@example.org", msg))
         check(f"5 {what}: 550 5.7.1", code == 550 and text.startswith("5.7.1"),
               f"{code} {text}")
+    # Postfix's SMTP client would split a header line over 998 octets on the
+    # way out, and the signature would fail at the receiver.
+    msg = raw_message(std_headers("alice@acme.example", "c5@example.org", "x" * 1500))
+    code, text = refusal_of(lambda: auth_send(pf, "acme-bulk", "alice@acme.example",
+                                              "c5@example.org", msg))
+    check("5 Subject line of 1,509 octets (no whitespace to fold at): 550 5.6.0",
+          code == 550 and text.startswith("5.6.0") and "1509 octets" in text, f"{code} {text}")
 
     # 6. big attachment and 8-bit body -------------------------------------
     big = email.message.EmailMessage()
@@ -618,6 +657,23 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
           signed_ok(r8, "platform.example", {"rsa-sha256": "plat1"})
           and all({"from", "reply-to"} <= set(r.signed_headers) for r in r8), describe(r8))
     info(f"8 envelope sender of the no-key tenant's mail: <{m8.sender}>")
+
+    # A display name that, copied bare, gave a From of two mailboxes (the
+    # bank's first) or an invalid one.
+    hostile = '"=?utf-8?q?Support?= <security@bank.example>, x" <jane@someuni.example>'
+    msg8h = raw_message(std_headers(hostile, "c8h@example.org", "check 8 hostile name"),
+                        "display name with an encoded word, an address and a comma\r\n")
+    code, text = refusal_of(lambda: auth_send(pf, "shop-app", "jane@someuni.example",
+                                              "c8h@example.org", msg8h))
+    m8h = rx.wait_to("c8h@example.org")[0] if code == 250 else None
+    froms = header(m8h, "From") if m8h else []
+    addresses = email.utils.getaddresses(froms)
+    check("8 hostile display name: accepted, From is one mailbox <x@platform.example>, "
+          "signed d=platform.example, verifies",
+          m8h is not None and len(froms) == 1 and [a for _, a in addresses] == ["x@platform.example"]
+          and signed_ok(env.verify(m8h), "platform.example", {"rsa-sha256": "plat1"}),
+          f"{code} {text}; From {froms}; parsed {addresses}; "
+          f"{describe(env.verify(m8h)) if m8h else ''}")
 
     msg8b = raw_message(std_headers("carol@elsewhere.example", "c8b@example.org",
                                     "check 8b"), "keyed tenant, foreign From\r\n")
@@ -747,8 +803,8 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
           not leaked and not beta_sigs and not rx.to("c5@example.org")
           and not rx.to("c11@example.org"),
           f"leaked {[m.recipients for m in leaked]}, beta sigs {beta_sigs}")
-    # c1 c1s c3s c4 c6a c6b c7 c8 c8b, load, c10 c11ok, c13a+c13b (one message), c13c
-    expected_count = 9 + n_load + 2 + 2
+    # c1 c1s c3s c4 c6a c6b c7 c8 c8h c8b, load, c10 c11ok, c13a+c13b (one message), c13c
+    expected_count = 10 + n_load + 2 + 2
     check(f"sink holds exactly the {expected_count} expected messages",
           len(everything) == expected_count,
           f"{len(everything)}: {[m.recipients for m in everything]}")

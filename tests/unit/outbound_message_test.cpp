@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/header_fold.h"
+#include "common/mailbox.h"
+
 namespace tenantmail::milter {
 namespace {
 
@@ -227,7 +230,105 @@ TEST(RewrittenFrom, QuotesDisplayNamesAndKeepsEncodedWordsBare) {
     EXPECT_EQ(rewritten_from_value("Jane \"JD\" Doe", "j@x", "acme", "p@platform.example"),
               " \"Jane \\\"JD\\\" Doe via acme\" <p@platform.example>");
     EXPECT_EQ(rewritten_from_value("=?utf-8?q?J=C3=A9r=C3=B4me?=", "j@x", "acme", "p@platform.example"),
-              " =?utf-8?q?J=C3=A9r=C3=B4me?= via acme <p@platform.example>");
+              " =?utf-8?q?J=C3=A9r=C3=B4me?= \"via acme\" <p@platform.example>");
+}
+
+// The rewritten From must be exactly one mailbox, the platform address, in
+// lines that survive transit, whatever the author's display name holds.
+::testing::AssertionResult is_platform_from(const std::string& value) {
+    auto mailbox = parse_single_mailbox(value);
+    if (!mailbox) return ::testing::AssertionFailure() << "'" << value << "': " << mailbox.error();
+    if (mailbox->address() != "p@platform.example") {
+        return ::testing::AssertionFailure() << "'" << value << "' is " << mailbox->address();
+    }
+    if (longest_line("From:" + value) > 998) return ::testing::AssertionFailure() << "'" << value << "' too long";
+    return ::testing::AssertionSuccess();
+}
+
+TEST(RewrittenFrom, EncodedWordsBesideSpecialsGiveOneValidMailbox) {
+    const std::string jorg =
+        rewritten_from_value("=?utf-8?q?J=C3=B6rg?= Schmidt, ACME Sales", "j@x", "acme", "p@platform.example");
+    EXPECT_TRUE(is_platform_from(jorg));
+    EXPECT_EQ(parse_single_mailbox(jorg)->display_name, "=?utf-8?q?J=C3=B6rg?= Schmidt, ACME Sales via acme");
+    const std::string bank = rewritten_from_value("=?utf-8?q?Support?= <security@bank.example>, x", "j@x", "acme",
+                                                  "p@platform.example");
+    EXPECT_TRUE(is_platform_from(bank));
+    EXPECT_EQ(bank, " =?utf-8?q?Support?= \"<security@bank.example>, x via acme\"\r\n <p@platform.example>");
+}
+
+TEST(RewrittenFrom, HostileDisplayNamesGiveOneMailboxWithinTheLineLimits) {
+    std::string many_words;
+    for (int i = 0; i < 100; ++i) many_words += "word" + std::to_string(i) + " ";
+    for (const std::string& name : std::initializer_list<std::string>{
+             "Jane \"The Boss\" Doe", "back\\slash\\", "Doe, Jane", "<evil@x.example>", "a>b<c",
+             "line\r\nBcc: victim@x.example", "tab\there", "Jürgen Groß", "日本語のテキスト", many_words,
+             std::string(3000, 'x'), "=?utf-8?q?x?=" + std::string(500, 'y'), "=?bogus", "\"", "\\"}) {
+        const std::string value = rewritten_from_value(name, "j@x", "acme", "p@platform.example");
+        EXPECT_TRUE(is_platform_from(value)) << name.substr(0, 60);
+        EXPECT_EQ(value.find("\r\n\r\n"), std::string::npos);
+    }
+    const std::string folded = rewritten_from_value(many_words, "j@x", "acme", "p@platform.example");
+    EXPECT_LE(longest_line("From:" + folded), 78u) << folded;
+    EXPECT_LT(folded.size(), 400u);  // the name is cut at 200 octets
+    EXPECT_TRUE(is_platform_from(rewritten_from_value("", "\"jane doe\"@x.example", "acme", "p@platform.example")));
+}
+
+TEST_F(OutboundMessageTest, RewriteOfAHostileDisplayNameStillSignsOneMailbox) {
+    auto m = message("rw");
+    add_headers(m, {"From: \"=?utf-8?q?Support?= <security@bank.example>, x\" <jane@someuni.example>",
+                    "Message-ID: <1@x>"});
+    ASSERT_FALSE(m.end_of_headers(now).has_value());
+    auto outcome = m.end_of_message("Q1", now);
+    ASSERT_TRUE(outcome.ok()) << outcome.error();
+    EXPECT_TRUE(outcome->signed_ok);
+    const HeaderChange* from = find_change(*outcome, "From");
+    ASSERT_NE(from, nullptr);
+    auto mailbox = parse_single_mailbox(from->value);
+    ASSERT_TRUE(mailbox.ok()) << from->value << ": " << mailbox.error();
+    EXPECT_EQ(mailbox->address(), "someuni@platform.example");
+}
+
+TEST_F(OutboundMessageTest, EveryAddedFieldFitsInLinesOfSeventyEightOctets) {
+    std::string name;
+    for (int i = 0; i < 12; ++i) name += "Name" + std::to_string(i) + " ";
+    // One line of 108 octets: the rewritten From, and the Reply-To copying
+    // it, are folded; the DKIM-Signature is folded by the signer.
+    const std::string original = "From: \"" + name + "Doe\" <jane@someuni.example>";
+    auto m = message("rw");
+    add_headers(m, {original, "Subject: hi"});
+    ASSERT_FALSE(m.end_of_headers(now).has_value());
+    auto outcome = m.end_of_message("Q1", now);
+    ASSERT_TRUE(outcome.ok()) << outcome.error();
+    ASSERT_NE(find_change(*outcome, "Reply-To"), nullptr);
+    for (const HeaderChange& change : outcome->changes) {
+        EXPECT_LE(longest_line(change.name + ":" + change.value), 78u) << change.name << ":" << change.value;
+    }
+    auto reply_to = parse_single_mailbox(find_change(*outcome, "Reply-To")->value);
+    ASSERT_TRUE(reply_to.ok());
+    EXPECT_EQ(reply_to->address(), "jane@someuni.example");
+}
+
+TEST_F(OutboundMessageTest, HeaderLinesOverNineHundredNinetyEightOctetsAreRefused) {
+    for (const std::string& field : std::initializer_list<std::string>{
+             "Subject: " + std::string(1500, 'x'), "X-Long: a\r\n " + std::string(999, 'y'),
+             "Subject: " + std::string(990, 'x')}) {
+        auto m = message("acme-bulk");
+        add_headers(m, {"From: jane@careers.uni.example", field});
+        const auto refusal = m.end_of_headers(now);
+        ASSERT_TRUE(refusal.has_value()) << field.substr(0, 20);
+        EXPECT_EQ(refusal->rcode + " " + refusal->xcode, "550 5.6.0");
+        EXPECT_NE(refusal->text.find(field.substr(0, field.find(':'))), std::string::npos) << refusal->text;
+    }
+    auto m = message("acme-bulk");
+    add_headers(m, {"From: jane@careers.uni.example", "Subject: " + std::string(1500, 'x')});
+    EXPECT_NE(m.end_of_headers(now)->text.find("1509 octets"), std::string::npos);
+}
+
+TEST_F(OutboundMessageTest, FoldedHeaderLinesEachWithinTheLimitPass) {
+    auto m = message("acme-bulk");
+    add_headers(m, {"From: jane@careers.uni.example", "Subject: " + std::string(989, 'x'),
+                    "X-Folded: " + std::string(900, 'a') + "\r\n " + std::string(997, 'b')});
+    EXPECT_FALSE(m.end_of_headers(now).has_value());
 }
 
 TEST(CoveringDomain, PicksLongestConfiguredParent) {

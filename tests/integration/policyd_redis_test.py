@@ -15,7 +15,9 @@ foreground, stopped by PID) and checks, with Redis as the witness:
     about 50 through per window;
   * suppression: a suppressed recipient (any case) gets REJECT 5.1.1 with
     the reason and is not counted, and a `blocked` event (reason, reply,
-    queue id when the request has one) lands in tm:{acme}:events;
+    queue id when the request has one) lands in tm:{acme}:events; so do the
+    spellings Postfix delivers to the same mailbox (trailing dot of the
+    domain, quoted local part, source route);
   * Redis faults: Redis frozen (SIGSTOP) and then stopped mid-run: every
     request is still answered, within redis.timeout (100ms) + slack, with
     redis_error_action (and with DUNNO by a second, fail-open policyd);
@@ -284,6 +286,23 @@ def test_suppression(policyd: Policyd, redis: ms.RedisServer):
     check_blocked_event(policyd, redis, answer)
 
 
+def test_suppression_spellings(policyd: Policyd, redis: ms.RedisServer):
+    """gone@example.org is suppressed (test_suppression): every spelling the
+    MTA delivers to that mailbox is refused too, and none is counted."""
+    before = redis.command("ZCARD", "tm:{acme}:rate:transactional")
+    c = policyd.connect()
+    for spelling in ("gone@example.org.", "GONE@Example.ORG.", '"gone"@example.org',
+                     "@relay.example,@b.example:gone@example.org"):
+        answer = c.ask(sasl_username="acme-tx", recipient=spelling)
+        check(f"suppressed recipient spelled {spelling} gets REJECT 5.1.1",
+              answer.startswith(f"REJECT 5.1.1 <{spelling}>: suppressed for tenant acme"), answer)
+    other = c.ask(sasl_username="acme-tx", recipient="gone@example.org.uk")
+    c.close()
+    check("a different domain with the same prefix is not suppressed", other == "DUNNO", other)
+    after = redis.command("ZCARD", "tm:{acme}:rate:transactional")
+    check("the refused spellings are not counted", after == before + 1, f"{before} -> {after}")
+
+
 def check_blocked_event(policyd: Policyd, redis: ms.RedisServer, answer: str):
     """The refusal above left one `blocked` event in acme's stream; a second
     refusal with a queue id carries it. Fire-and-forget, so poll briefly."""
@@ -523,6 +542,7 @@ def main() -> int:
                                  lambda: test_two_processes(binary, directory, redis, tenants_file),
                                  lambda: test_sliding_window(policyd, redis),
                                  lambda: test_suppression(policyd, redis),
+                                 lambda: test_suppression_spellings(policyd, redis),
                                  lambda: test_redis_outage(binary, directory, redis, tenants_file),
                                  lambda: test_malformed(binary, directory, redis, tenants_file),
                                  lambda: test_reload(binary, directory, redis)):

@@ -6,7 +6,6 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
-#include "common/text.h"
 
 namespace tenantmail {
 
@@ -108,17 +107,6 @@ std::string suppression_key(std::string_view tenant) {
     std::string key;
     build_suppression_key(key, tenant);
     return key;
-}
-
-void normalise_recipient_into(std::string& out, std::string_view address) {
-    out.resize(address.size());
-    for (std::size_t i = 0; i < address.size(); ++i) out[i] = ascii_lower(address[i]);
-}
-
-std::string normalise_recipient(std::string_view address) {
-    std::string out;
-    normalise_recipient_into(out, address);
-    return out;
 }
 
 std::string_view rate_script() { return kRateScript; }

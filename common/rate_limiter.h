@@ -8,7 +8,8 @@
 //   tm:{TENANT}:rate:bulk           sorted set: one member per permitted
 //   tm:{TENANT}:rate:transactional  recipient, score = Redis time in µs;
 //                                   expires one window after the last permit
-//   tm:{TENANT}:suppressed          hash: lower-cased address -> JSON
+//   tm:{TENANT}:suppressed          hash: recipient (normalise_recipient,
+//                                   common/recipient.h) -> JSON
 //                                   {"reason":"...","time":UNIX_SECONDS};
 //                                   no expiry (a suppression stays until
 //                                   removed), so it is the one key that grows
@@ -23,6 +24,7 @@
 #include <string_view>
 
 #include "common/duration.h"
+#include "common/recipient.h"  // normalise_recipient: the form of ARGV[1] and of the hash's fields
 #include "common/result.h"
 #include "common/tenants.h"
 
@@ -33,11 +35,6 @@ std::string suppression_key(std::string_view tenant);
 // The same, written into out (cleared first), for callers that reuse a buffer.
 void build_rate_key(std::string& out, std::string_view tenant, TrafficClass traffic_class);
 void build_suppression_key(std::string& out, std::string_view tenant);
-
-// Recipients and suppression entries compare case-insensitively (ASCII):
-// the whole address is lower-cased before lookup and storage.
-std::string normalise_recipient(std::string_view address);
-void normalise_recipient_into(std::string& out, std::string_view address);
 
 // The script. KEYS[1] = rate key, KEYS[2] = suppression key; ARGV[1] =
 // normalised recipient ("" skips the suppression check), ARGV[2] = limit

@@ -82,11 +82,12 @@ void wait_for_signals(asio::signal_set& signals, PolicyServer& server, AsyncRedi
         }
         const ServerStats& stats = server.stats();
         LOG_INFO("stopping on signal %d: %llu requests, %llu permitted, %llu deferred, %llu rejected, "
-                 "%llu fallback answers, %llu protocol errors",
+                 "%llu fallback answers, %llu protocol errors, %llu connections closed to make room",
                  signal_number, static_cast<unsigned long long>(stats.requests),
                  static_cast<unsigned long long>(stats.permitted), static_cast<unsigned long long>(stats.deferred),
                  static_cast<unsigned long long>(stats.rejected), static_cast<unsigned long long>(stats.fallback),
-                 static_cast<unsigned long long>(stats.protocol_errors));
+                 static_cast<unsigned long long>(stats.protocol_errors),
+                 static_cast<unsigned long long>(stats.evicted));
         server.stop();
         redis.stop();
         // Everything cancelled above has queued its completion by now; stop
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
     ServerSettings server_settings;
     server_settings.decision = settings.decision;
     server_settings.idle_timeout = settings.idle_timeout;
+    server_settings.request_timeout = settings.request_timeout;
     server_settings.max_connections = settings.max_connections;
     PolicyServer server(io, server_settings, redis,
                         std::make_shared<const TenantRegistry>(std::move(registry).value()));

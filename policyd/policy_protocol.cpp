@@ -48,7 +48,10 @@ std::span<char> PolicyParser::writable(std::size_t min_free) {
         begin_ = 0;
     }
     if (capacity_ - end_ < min_free) {
-        const std::size_t capacity = std::max(capacity_ * 2, end_ + min_free);
+        // Doubling, but not past what one request of the largest size and
+        // one read need: a partial request never exceeds max_request_size.
+        const std::size_t ceiling = std::max(end_, limits_.max_request_size) + min_free;
+        const std::size_t capacity = std::max(std::min(capacity_ * 2, ceiling), end_ + min_free);
         auto bigger = std::make_unique<char[]>(capacity);
         if (end_ > 0) std::memcpy(bigger.get(), buffer_.get(), end_);
         buffer_ = std::move(bigger);

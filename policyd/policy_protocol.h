@@ -62,6 +62,12 @@ public:
     // error() then).
     bool finish();
 
+    // Bytes fed but not yet taken as requests: 0 between requests.
+    std::size_t buffered() const { return end_ - begin_; }
+    // Size of the buffer. A caller that reads only after parse() said
+    // need_more never makes it exceed max_request_size + min_free.
+    std::size_t capacity() const { return capacity_; }
+
 private:
     Status fail(std::string reason);
     bool take_line(std::string_view line);

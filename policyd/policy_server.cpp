@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 
 #include <boost/asio/error.hpp>
+#include <optional>
 #include <vector>
 
 #include "common/log.h"
+#include "policyd/connection_state.h"
 #include "policyd/policy_session.h"
 
 namespace tenantmail::policyd {
@@ -84,11 +86,12 @@ void PolicyServer::accept() {
             return;
         }
         ++stats_.connections;
-        if (sessions_.size() >= settings_.max_connections) {
+        if (sessions_.size() >= settings_.max_connections && !make_room()) {
             const auto now = std::chrono::steady_clock::now();
             if (now - last_limit_warning_ > std::chrono::minutes(1)) {
                 last_limit_warning_ = now;
-                LOG_WARNING("%zu client connections open (max_connections); refusing new ones", sessions_.size());
+                LOG_WARNING("%zu client connections open (max_connections), all waiting for Redis; "
+                            "refusing new ones", sessions_.size());
             }
             boost::system::error_code ignored;
             socket.close(ignored);
@@ -100,6 +103,28 @@ void PolicyServer::accept() {
         }
         accept();
     });
+}
+
+bool PolicyServer::make_room() {
+    std::vector<PolicySession*> open;
+    std::vector<ConnectionState> states;
+    open.reserve(sessions_.size());
+    states.reserve(sessions_.size());
+    for (PolicySession* session : sessions_) {
+        open.push_back(session);
+        states.push_back(session->state());
+    }
+    const std::optional<std::size_t> chosen = choose_eviction(states);
+    if (!chosen) return false;
+    ++stats_.evicted;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_limit_warning_ > std::chrono::minutes(1)) {
+        last_limit_warning_ = now;
+        LOG_WARNING("%zu client connections open (max_connections); closing the one waiting longest for its "
+                    "client (%s) for each new one", sessions_.size(), timeout_reason(states[*chosen].kind));
+    }
+    open[*chosen]->evict();
+    return true;
 }
 
 void PolicyServer::on_accept_error(const boost::system::error_code& ec) {

@@ -4,6 +4,10 @@
 // connection, so requests from every smtpd process are pipelined together.
 // Holds the tenant registry; set_registry() swaps it (SIGHUP) without
 // disturbing requests in flight, which keep copies of what they need.
+// At max_connections a new connection takes the slot of the one that has
+// waited longest for its client (connection_state.h: stalled first, then
+// silent, then idle), so slow or silent clients cannot lock Postfix out; it
+// is refused only while every connection has a request in Redis.
 #pragma once
 
 #include <boost/asio/basic_socket_acceptor.hpp>
@@ -30,6 +34,7 @@ class PolicySession;
 struct ServerSettings {
     DecisionSettings decision;
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(600)};
+    std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
     std::size_t max_connections = 1000;
     PolicyLimits limits;
 };
@@ -42,6 +47,7 @@ struct ServerStats {
     std::uint64_t rejected = 0;
     std::uint64_t fallback = 0;  // redis_error_action answers
     std::uint64_t protocol_errors = 0;
+    std::uint64_t evicted = 0;  // connections closed to make room at max_connections
 };
 
 class PolicyServer {
@@ -75,6 +81,8 @@ private:
     using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol>;
     void accept();
     void on_accept_error(const boost::system::error_code& ec);
+    // Closes the connection chosen by choose_eviction(); false when all are busy.
+    bool make_room();
 
     boost::asio::io_context& io_;
     ServerSettings settings_;

@@ -1,10 +1,15 @@
 // policy_session.cpp — the per-connection state machine.
 //
-// At most one request is being decided at a time, and the socket is read
-// only when the parser needs more bytes: a client that pipelines requests
-// gets its answers in order, and one that floods us is held back by TCP
-// instead of by our memory (the parser's buffer never exceeds one request
-// plus one read).
+// At most one request is being decided at a time, the socket is read only
+// when the parser needs more bytes, and no request is parsed while more
+// than kMaxUnsentBytes of answers wait to be written: a client that
+// pipelines requests gets its answers in order, and one that floods us
+// without reading its answers is held back by TCP instead of by our memory
+// (the parser's buffer never exceeds one request plus one read, the answers
+// one bound plus one answer).
+//
+// One timer per connection enforces the timeouts of connection_state.h. It
+// is re-armed when it fires, never per request (see next_check()).
 #include "policyd/policy_session.h"
 
 #include <boost/asio/buffer.hpp>
@@ -24,12 +29,21 @@ PolicySession::PolicySession(PolicyServer& server, Socket socket, std::string pe
       socket_(std::move(socket)),
       peer_(std::move(peer)),
       parser_(server.settings().limits),
-      idle_timer_(server.io()),
+      timer_(server.io()),
       check_(*this) {}
 
+namespace {
+
+ConnectionTimeouts timeouts_of(const ServerSettings& settings) {
+    return {settings.idle_timeout, settings.request_timeout};
+}
+
+}  // namespace
+
 void PolicySession::start() {
-    last_activity_ = Clock::now();
-    arm_idle_timer(last_activity_ + server_.settings().idle_timeout);
+    const Clock::time_point now = Clock::now();
+    last_activity_ = last_read_ = request_started_ = write_started_ = now;
+    arm_timer(next_check(state(), timeouts_of(server_.settings()), now));
     read();
 }
 
@@ -38,8 +52,23 @@ void PolicySession::close() {
     closed_ = true;
     boost::system::error_code ignored;
     socket_.close(ignored);
-    idle_timer_.cancel();
+    timer_.cancel();
     server_.forget(this);
+}
+
+ConnectionState PolicySession::state() const {
+    using Kind = ConnectionState::Kind;
+    if (checking_) return {Kind::busy, Clock::now()};
+    if (write_active_) return {Kind::unread_answers, write_started_};
+    // Complete requests wait in the parser only while checking or writing.
+    if (parser_.buffered() > 0) return {Kind::partial_request, request_started_};
+    return {received_any_ ? Kind::idle : Kind::silent, last_activity_};
+}
+
+void PolicySession::evict() {
+    if (closed_) return;
+    LOG_DEBUG("client %s: closing the connection to make room for a new one (max_connections)", peer_.c_str());
+    close();
 }
 
 void PolicySession::read() {
@@ -67,17 +96,23 @@ void PolicySession::on_read(const boost::system::error_code& ec, std::size_t cou
         close();
         return;
     }
+    const Clock::time_point now = Clock::now();
+    if (parser_.buffered() == 0) request_started_ = now;  // the first bytes of a request
     parser_.commit(count);
-    last_activity_ = Clock::now();
+    received_any_ = true;
+    last_activity_ = last_read_ = now;
     process();
 }
 
 void PolicySession::process() {
     if (closed_) return;
     bool need_more = false;
-    while (!checking_ && !closing_ && !need_more) {
+    while (!checking_ && !closing_ && !need_more && unsent() < kMaxUnsentBytes) {
         switch (parser_.parse()) {
             case PolicyParser::Status::ready:
+                // Bytes left over are the next request, which began with
+                // the read that brought them.
+                if (parser_.buffered() > 0) request_started_ = last_read_;
                 handle(parser_.request());
                 break;
             case PolicyParser::Status::need_more:
@@ -95,6 +130,8 @@ void PolicySession::process() {
         if (!write_active_) close();
         return;
     }
+    // Not need_more: waiting for Redis or for the client to read its
+    // answers; on_rate_outcome() or the write's completion comes back here.
     if (need_more) read();
 }
 
@@ -193,6 +230,7 @@ void PolicySession::log_decision(const RateOutcome& outcome) {
 
 void PolicySession::write() {
     write_active_ = true;
+    write_started_ = Clock::now();
     writing_.swap(out_);
     out_.clear();
     asio::async_write(socket_, asio::buffer(writing_),
@@ -210,28 +248,33 @@ void PolicySession::write() {
                       });
 }
 
-void PolicySession::arm_idle_timer(Clock::time_point when) {
-    idle_timer_.expires_at(when);
-    idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (!ec) self->on_idle_timer();
+void PolicySession::arm_timer(Clock::time_point when) {
+    timer_.expires_at(when);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) self->on_timer();
     });
 }
 
-void PolicySession::on_idle_timer() {
+void PolicySession::on_timer() {
     if (closed_) return;
-    const auto idle = server_.settings().idle_timeout;
+    const ConnectionTimeouts timeouts = timeouts_of(server_.settings());
+    const ConnectionState now_state = state();
     const Clock::time_point now = Clock::now();
-    // Re-armed lazily rather than on every request: one timer wait per idle
-    // period instead of a cancel and a new wait per request.
-    if (checking_ || write_active_) {
-        arm_idle_timer(now + idle);
-    } else if (now - last_activity_ >= idle) {
-        LOG_DEBUG("client %s: idle for %s, closing the connection", peer_.c_str(),
-                  format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(idle)).c_str());
-        close();
-    } else {
-        arm_idle_timer(last_activity_ + idle);
+    if (now < deadline(now_state, timeouts)) {
+        arm_timer(next_check(now_state, timeouts, now));
+        return;
     }
+    const char* reason = timeout_reason(now_state.kind);
+    if (now_state.kind == ConnectionState::Kind::partial_request ||
+        now_state.kind == ConnectionState::Kind::unread_answers) {
+        // Postfix never does this; a broken or hostile client does.
+        LOG_WARNING("client %s: %s after %s (request_timeout), closing the connection", peer_.c_str(), reason,
+                    format_duration(timeouts.request).c_str());
+    } else {
+        LOG_DEBUG("client %s: %s for %s, closing the connection", peer_.c_str(), reason,
+                  format_duration(timeouts.idle).c_str());
+    }
+    close();
 }
 
 }  // namespace tenantmail::policyd

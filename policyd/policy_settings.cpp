@@ -60,8 +60,11 @@ void add_policyd_section_options(po::options_description& desc) {
         ("policyd.idle_timeout", po::value<DurationOption>()->default_value({seconds(600)}, "600s")
              ->value_name("TIME"),
          "close a client connection idle this long")
+        ("policyd.request_timeout", po::value<DurationOption>()->default_value({seconds(10)}, "10s")
+             ->value_name("TIME"),
+         "close a client connection whose request takes longer to arrive, or that leaves answers unread this long")
         ("policyd.max_connections", po::value<ConnectionLimitOption>()->default_value({1000}, "1000")->value_name("N"),
-         "most client connections at once; more are closed at once")
+         "most client connections at once; a new one takes the slot of the one waiting longest for its client")
         ("policyd.socket_mode", po::value<FileModeOption>()->default_value({0660}, "0660")->value_name("MODE"),
          "file mode of a unix listening socket (who may connect)");
     // clang-format on
@@ -84,6 +87,7 @@ PolicySettings policy_settings(const LoadedConfig& config) {
     settings.decision.unknown_tenant_action = vm["policyd.unknown_tenant_action"].as<ActionOption>().value;
     settings.decision.redis_error_action = vm["policyd.redis_error_action"].as<ActionOption>().value;
     settings.idle_timeout = vm["policyd.idle_timeout"].as<DurationOption>().value;
+    settings.request_timeout = vm["policyd.request_timeout"].as<DurationOption>().value;
     settings.max_connections = vm["policyd.max_connections"].as<ConnectionLimitOption>().value;
     settings.socket_mode = vm["policyd.socket_mode"].as<FileModeOption>().value;
     return settings;

@@ -31,6 +31,7 @@ struct PolicySettings {
     bool foreground = false;
     DecisionSettings decision;
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(600)};
+    std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
     std::size_t max_connections = 1000;
     unsigned socket_mode = 0660;
 };

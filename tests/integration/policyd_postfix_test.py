@@ -9,9 +9,12 @@ over the submission port (STARTTLS + SASL AUTH). Checks that:
     has exactly 500 accepted by Postfix and 100 refused with 450 4.7.1 and
     the policy's text; the sink receives exactly those 500;
   * `tenantmailctl usage` reports 500 of 500 used, window full;
-  * a recipient added with `tenantmailctl suppression add` gets 5xx 5.1.1
-    (and its other recipients pass); `suppression list --json` shows it with
-    its reason; after `suppression remove` it is accepted again.
+  * a recipient added with `tenantmailctl suppression add` (as
+    `Gone@Example.org.`) gets 5xx 5.1.1 (and its other recipients pass), and
+    so do `gone@example.org.` and `GONE@Example.ORG`, which Postfix would
+    deliver to the same mailbox; `suppression list --json` shows it
+    normalised (`gone@example.org`) with its reason; after `suppression
+    remove` it is accepted again.
 Prints "policyd_postfix: N passed, M failed"; exits non-zero on any failure.
 
 Run (as root): /usr/bin/python3 tests/integration/policyd_postfix_test.py \
@@ -142,7 +145,7 @@ def run(binary: str, tenantmailctl: str, directory: str) -> None:
                   text.stdout + text.stderr)
 
             # 3. Suppression: 5.1.1 for the suppressed recipient only.
-            added = ctl(tenantmailctl, policyd.config, "suppression", "add", "acme", "Gone@Example.org",
+            added = ctl(tenantmailctl, policyd.config, "suppression", "add", "acme", "Gone@Example.org.",
                         "--reason", "hard bounce: 550 5.1.1 user unknown")
             check("tenantmailctl suppression add", added.returncode == 0, added.stdout + added.stderr)
             listed = ctl(tenantmailctl, policyd.config, "suppression", "list", "acme", "--json")
@@ -150,7 +153,7 @@ def run(binary: str, tenantmailctl: str, directory: str) -> None:
                 entries = json.loads(listed.stdout)["suppressions"]
             except (ValueError, KeyError):
                 entries = []
-            check("suppression list --json shows the address (lower-cased), reason and time",
+            check("suppression list --json shows the address (lower-cased, no trailing dot), reason and time",
                   len(entries) == 1 and entries[0]["address"] == "gone@example.org"
                   and entries[0]["reason"] == "hard bounce: 550 5.1.1 user unknown"
                   and abs(entries[0]["time"] - time.time()) < 60, listed.stdout + listed.stderr)
@@ -164,6 +167,20 @@ def run(binary: str, tenantmailctl: str, directory: str) -> None:
             check("the other recipient of that message was accepted", "fine@example.org" not in got, got)
             msgs = sink.received(before + 1, timeout=15)
             check("and delivered", any(m.recipients == ["fine@example.org"] for m in msgs))
+            # Spellings Postfix delivers to the same mailbox.
+            spellings = ["gone@example.org.", "GONE@Example.ORG"]
+            got = submit(pf, "acme-tx", spellings + ["fine2@example.org"], "spellings")
+            for spelling in spellings:
+                code, text = got.get(spelling, (0, ""))
+                check(f"suppressed recipient spelled <{spelling}> refused 5xx 5.1.1 too",
+                      500 <= code < 600 and text.startswith(f"5.1.1 <{spelling}>: Recipient address rejected: ")
+                      and "suppressed for tenant acme" in text, f"{code} {text}")
+            msgs = sink.received(before + 2, timeout=15)
+            check("and only the other recipient of that message was delivered",
+                  "fine2@example.org" not in got
+                  and any(m.recipients == ["fine2@example.org"] for m in msgs)
+                  and not any(r.lower().rstrip(".") == "gone@example.org" for m in msgs for r in m.recipients),
+                  f"refused {got}; delivered {[m.recipients for m in msgs if 'fine2@example.org' in m.recipients]}")
             removed = ctl(tenantmailctl, policyd.config, "suppression", "remove", "acme", "gone@example.org")
             check("tenantmailctl suppression remove", removed.returncode == 0 and "removed" in removed.stdout,
                   removed.stdout + removed.stderr)

@@ -15,7 +15,9 @@ foreground, stopped by PID) and checks, with Redis as the witness:
     about 50 through per window;
   * suppression: a suppressed recipient (any case) gets REJECT 5.1.1 with
     the reason and is not counted, and a `blocked` event (reason, reply,
-    queue id when the request has one) lands in tm:{acme}:events;
+    queue id when the request has one) lands in tm:{acme}:events; so do the
+    spellings Postfix delivers to the same mailbox (trailing dot of the
+    domain, quoted local part, source route);
   * Redis faults: Redis frozen (SIGSTOP) and then stopped mid-run: every
     request is still answered, within redis.timeout (100ms) + slack, with
     redis_error_action (and with DUNNO by a second, fail-open policyd);
@@ -26,7 +28,15 @@ foreground, stopped by PID) and checks, with Redis as the witness:
     another client keeps being served; an idle connection is closed after
     idle_timeout;
   * SIGHUP: a broken tenants file is refused (file:line in the log) and the
-    old table keeps serving; a good one takes effect on open connections.
+    old table keeps serving; a good one takes effect on open connections;
+  * a client that pipelines requests (with 500-byte answers) and never reads
+    them: policyd's peak RSS (VmHWM) stays within 100 MB of where it was,
+    other clients are served meanwhile, and that connection is closed after
+    request_timeout;
+  * 25 slowloris connections sending a byte a second with max_connections =
+    20: a real client still connects and is answered at once, keeps its
+    connection, and every slow one is closed within request_timeout (2s) of
+    its first byte (or earlier, to make room).
 Prints "policyd_redis: N passed, M failed"; exits non-zero on any failure.
 
 Run: /usr/bin/python3 tests/integration/policyd_redis_test.py PATH/TO/tenantmail-policyd
@@ -284,6 +294,23 @@ def test_suppression(policyd: Policyd, redis: ms.RedisServer):
     check_blocked_event(policyd, redis, answer)
 
 
+def test_suppression_spellings(policyd: Policyd, redis: ms.RedisServer):
+    """gone@example.org is suppressed (test_suppression): every spelling the
+    MTA delivers to that mailbox is refused too, and none is counted."""
+    before = redis.command("ZCARD", "tm:{acme}:rate:transactional")
+    c = policyd.connect()
+    for spelling in ("gone@example.org.", "GONE@Example.ORG.", '"gone"@example.org',
+                     "@relay.example,@b.example:gone@example.org"):
+        answer = c.ask(sasl_username="acme-tx", recipient=spelling)
+        check(f"suppressed recipient spelled {spelling} gets REJECT 5.1.1",
+              answer.startswith(f"REJECT 5.1.1 <{spelling}>: suppressed for tenant acme"), answer)
+    other = c.ask(sasl_username="acme-tx", recipient="gone@example.org.uk")
+    c.close()
+    check("a different domain with the same prefix is not suppressed", other == "DUNNO", other)
+    after = redis.command("ZCARD", "tm:{acme}:rate:transactional")
+    check("the refused spellings are not counted", after == before + 1, f"{before} -> {after}")
+
+
 def check_blocked_event(policyd: Policyd, redis: ms.RedisServer, answer: str):
     """The refusal above left one `blocked` event in acme's stream; a second
     refusal with a queue id carries it. Fire-and-forget, so poll briefly."""
@@ -507,6 +534,187 @@ def test_reload(binary, directory, redis):
         c.close()
 
 
+def vm_kb(pid: int, field: str) -> int:
+    """VmRSS / VmHWM (peak) of a process, in kB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise ValueError(f"no {field} in /proc/{pid}/status")
+
+
+def closed_by_peer(sock: socket.socket, wait: float) -> bool:
+    """Reads what the server sent until it closes (True) or wait passes."""
+    deadline = time.monotonic() + wait
+    sock.setblocking(False)
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([sock], [], [], 0.1)
+        if not readable:
+            continue
+        try:
+            while True:
+                data = sock.recv(1 << 20)
+                if not data:
+                    return True
+        except BlockingIOError:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+    return False
+
+
+def test_pipelining_without_reading(binary, directory, redis, tenants_file):
+    # No tenant: answered without Redis, as fast as policyd can parse, and
+    # each answer is 8 times the size of its request: the worst case for
+    # answers piling up. ASan inflates RSS, hence a generous bound.
+    long_answer = "REJECT 5.7.1 not a tenant " + "x" * 470
+    request = b"request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=a@b\n\n"
+    chunk = memoryview(request * ((1 << 20) // len(request) + 1))  # ~1 MB of pipelined requests
+    bound_kb = 100 * 1024
+    with Policyd(binary, directory, "policyd-pipeline", redis.port, tenants_file,
+                 redis_timeout=COUNTING_TIMEOUT, unknown_tenant_action=long_answer,
+                 request_timeout="2s") as policyd:
+        pid = policyd.proc.pid
+        good = policyd.connect()
+        check("pipelining: a client is served before", good.ask(sasl_username="acme-tx",
+                                                                 recipient="a@example.org") == "DUNNO")
+        baseline = vm_kb(pid, "VmRSS")
+        flood = socket.create_connection(("127.0.0.1", policyd.port))
+        flood.setblocking(False)
+        sent, offset, grew, blocked_since = 0, 0, 0, None
+        t0 = time.monotonic()
+        # Stops when policyd stops reading (sending blocks for a second: the
+        # fix), when its RSS passed the bound (the bug), or after 40 MB.
+        while time.monotonic() - t0 < 15 and sent < 40 << 20:
+            _, writable, _ = select.select([], [flood], [], 0.2)
+            if writable:
+                try:
+                    n = flood.send(chunk[offset:])
+                    sent += n
+                    offset = (offset + n) % len(chunk)  # whole requests, however the sends split them
+                    blocked_since = None
+                except BlockingIOError:
+                    pass
+            else:
+                blocked_since = blocked_since or time.monotonic()
+                if time.monotonic() - blocked_since >= 1.0:
+                    break
+            grew = vm_kb(pid, "VmRSS") - baseline
+            if grew > bound_kb:
+                break
+        stopped_sending = time.monotonic()
+        served = good.ask(sasl_username="acme-tx", recipient="b@example.org") == "DUNNO"
+        peak = vm_kb(pid, "VmHWM") - baseline
+        check("pipelining without reading: policyd stops reading (the client's sends block)",
+              blocked_since is not None, f"sent {sent >> 20} MB in {stopped_sending - t0:.1f}s without blocking")
+        check("pipelining without reading: peak RSS stays within 100 MB of before",
+              peak < bound_kb and grew < bound_kb,
+              f"grew {grew >> 10} MB, peak {peak >> 10} MB over {baseline >> 10} MB after {sent >> 20} MB sent")
+        check("pipelining without reading: another client is served meanwhile", served)
+        # Its answers stay unread (reading them would let policyd go on
+        # with the requests still queued): closed after request_timeout (2s).
+        pattern = re.compile(r"warning: client 127\.0\.0\.1:\d+: answers not read after")
+        try:
+            ms.wait_until(lambda: pattern.search(policyd.log()), 6, "the unread answers' timeout")
+        except ms.MailstackError:
+            pass
+        closed_after = time.monotonic() - stopped_sending
+        closed = closed_by_peer(flood, 3.0)
+        flood.close()
+        check("pipelining without reading: that connection is closed after request_timeout (2s), saying why",
+              closed and pattern.search(policyd.log()) is not None and closed_after < 5.0,
+              f"closed {closed}, after {closed_after:.1f}s")
+        check("pipelining: the other client is still served", good.ask(sasl_username="acme-tx",
+                                                                        recipient="c@example.org") == "DUNNO")
+        good.close()
+        print(f"     ({sent >> 20} MB sent before policyd stopped reading; RSS {baseline >> 10} MB, "
+              f"peak +{peak >> 10} MB)")
+
+
+def test_slowloris(binary, directory, redis, tenants_file):
+    request = b"request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=acme-tx\nrecipient=s@x\n\n"
+    with Policyd(binary, directory, "policyd-slowloris", redis.port, tenants_file,
+                 redis_timeout=COUNTING_TIMEOUT, max_connections="20", request_timeout="2s") as policyd:
+        slow = []  # [socket, first byte time, closed time, bytes sent]
+        for _ in range(25):
+            s = socket.create_connection(("127.0.0.1", policyd.port))
+            entry = [s, time.monotonic(), None, 1]
+            try:
+                s.sendall(request[:1])
+            except OSError:
+                entry[2] = time.monotonic()
+            s.setblocking(False)
+            slow.append(entry)
+        t0 = time.monotonic()
+        clients = []
+        latencies = []
+        errors = []
+        next_byte = t0 + 1.0
+        rounds = 0
+
+        def ask(client, n):
+            start = time.monotonic()
+            try:
+                answer = client.ask(sasl_username="acme-tx", recipient=f"real{n}@example.org")
+                latencies.append((time.monotonic() - start, answer))
+            except OSError as exc:
+                errors.append(repr(exc))
+
+        while time.monotonic() - t0 < 6 and any(entry[2] is None for entry in slow):
+            now = time.monotonic()
+            if rounds < 2 and now - t0 >= 0.3 + rounds:
+                # A real client while slow ones hold every slot; a second
+                # later another, and the first again on its connection
+                # (idle, it kept its slot: a slow one made room).
+                try:
+                    clients.append(policyd.connect(timeout=2))
+                    ask(clients[-1], len(latencies))
+                    if rounds == 1:
+                        ask(clients[0], len(latencies))
+                except OSError as exc:
+                    errors.append(repr(exc))
+                rounds += 1
+            if now >= next_byte:
+                next_byte += 1.0
+                for entry in slow:
+                    if entry[2] is None:
+                        try:
+                            entry[0].send(request[entry[3]:entry[3] + 1])
+                            entry[3] += 1
+                        except OSError:
+                            entry[2] = time.monotonic()
+            open_socks = [entry[0] for entry in slow if entry[2] is None]
+            readable, _, _ = select.select(open_socks, [], [], 0.05)
+            for entry in slow:
+                if entry[0] in readable:
+                    try:
+                        data = entry[0].recv(100)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        entry[2] = time.monotonic()
+        still_open = sum(1 for entry in slow if entry[2] is None)
+        lifetimes = [entry[2] - entry[1] for entry in slow if entry[2] is not None]
+        timed_out = [t for t in lifetimes if t >= 1.5]
+        for entry in slow:
+            entry[0].close()
+        check("slowloris: real clients get a slot and are answered promptly; the first keeps its connection",
+              not errors and len(latencies) == 3 and all(a == "DUNNO" and t < 1.0 for t, a in latencies),
+              f"errors {errors}, answers {latencies}")
+        check("slowloris: every slow connection closed within request_timeout (2s) + slack of its first byte",
+              still_open == 0 and lifetimes and max(lifetimes) < 3.5,
+              f"{still_open} still open; lifetimes {sorted(round(t, 1) for t in lifetimes)}")
+        check("slowloris: most were closed by request_timeout, the others to make room for new connections",
+              len(timed_out) >= 15, f"lifetimes {sorted(round(t, 1) for t in lifetimes)}")
+        log = policyd.log()
+        check("slowloris: the log says why",
+              re.search(r"warning: client 127\.0\.0\.1:\d+: request incomplete after \d", log) is not None
+              and "closing the one waiting longest for its client" in log, log[-1500:])
+        for client in clients:
+            client.close()
+        print(f"     (real client answered in {', '.join(f'{t * 1000:.0f}ms' for t, _ in latencies)})")
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-policyd", file=sys.stderr)
@@ -523,9 +731,12 @@ def main() -> int:
                                  lambda: test_two_processes(binary, directory, redis, tenants_file),
                                  lambda: test_sliding_window(policyd, redis),
                                  lambda: test_suppression(policyd, redis),
+                                 lambda: test_suppression_spellings(policyd, redis),
                                  lambda: test_redis_outage(binary, directory, redis, tenants_file),
                                  lambda: test_malformed(binary, directory, redis, tenants_file),
-                                 lambda: test_reload(binary, directory, redis)):
+                                 lambda: test_reload(binary, directory, redis),
+                                 lambda: test_pipelining_without_reading(binary, directory, redis, tenants_file),
+                                 lambda: test_slowloris(binary, directory, redis, tenants_file)):
                         try:
                             test()
                         except Exception:

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -260,6 +261,45 @@ TEST(PolicyParser, BufferStaysSmallOverManyRequests) {
         ASSERT_EQ(parser.parse(), Status::ready);
         ASSERT_EQ(parser.parse(), Status::need_more);
     }
+}
+
+TEST(PolicyParser, BufferNeverExceedsOneLargestRequestAndOneRead) {
+    // Read as the session does: into all of writable(), and only after
+    // parse() said need_more; requests of every size up to the limit.
+    const PolicyLimits limits;
+    std::string stream;
+    for (const std::size_t size : {limits.max_request_size, std::size_t{100}, limits.max_request_size - 1,
+                                   std::size_t{40000}, limits.max_request_size, limits.max_request_size}) {
+        stream += "recipient=" + std::string(size - 12, 'a') + "\n\n";
+    }
+    PolicyParser parser(limits);
+    std::size_t at = 0;
+    int requests = 0;
+    while (at < stream.size()) {
+        const std::span<char> space = parser.writable();
+        const std::size_t count = std::min(space.size(), stream.size() - at);
+        std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(at), count, space.begin());
+        parser.commit(count);
+        at += count;
+        Status status;
+        while ((status = parser.parse()) == Status::ready) ++requests;
+        ASSERT_EQ(status, Status::need_more) << parser.error();
+        ASSERT_LE(parser.capacity(), limits.max_request_size + 4096) << "after " << requests << " requests";
+    }
+    EXPECT_EQ(requests, 6);
+    EXPECT_EQ(parser.buffered(), 0u);
+}
+
+TEST(PolicyParser, BufferedCountsBytesOfTheUnfinishedRequest) {
+    PolicyParser parser;
+    EXPECT_EQ(parser.buffered(), 0u);
+    parser.feed("request=smtpd_access_policy\n\nrecip");
+    ASSERT_EQ(parser.parse(), Status::ready);
+    ASSERT_EQ(parser.parse(), Status::need_more);
+    EXPECT_EQ(parser.buffered(), 5u);
+    parser.feed("ient=a@b\n\n");
+    ASSERT_EQ(parser.parse(), Status::ready);
+    EXPECT_EQ(parser.buffered(), 0u);
 }
 
 TEST(PolicyReply, IsActionLineAndEmptyLine) {

@@ -1,9 +1,9 @@
 // rate_limiter_test.cpp — tenantmail's Redis data without Redis: key names
-// (tenant in a hash tag), recipient normalisation, the reading of every
-// reply the rate script can give (and of replies it must never give), retry
-// rounding, and the suppression value format tenantmailctl and the bounce
-// processor share. The script itself runs against a real Redis in
-// tests/integration/policyd_redis_test.py.
+// (tenant in a hash tag), the reading of every reply the rate script can
+// give (and of replies it must never give), retry rounding, and the
+// suppression value format tenantmailctl and the bounce processor share.
+// Recipient normalisation is in recipient_test.cpp. The script itself runs
+// against a real Redis in tests/integration/policyd_redis_test.py.
 #include "common/rate_limiter.h"
 
 #include <gtest/gtest.h>
@@ -46,14 +46,6 @@ TEST(RateKeys, CarryTheTenantInAHashTag) {
     EXPECT_EQ(reused, "tm:{shop-2}:rate:bulk");
     build_suppression_key(reused, "x");
     EXPECT_EQ(reused, "tm:{x}:suppressed");
-}
-
-TEST(RateKeys, RecipientsAreLowerCasedAsciiOnly) {
-    EXPECT_EQ(normalise_recipient("Bob.Smith@Example.ORG"), "bob.smith@example.org");
-    EXPECT_EQ(normalise_recipient("J\xc3\x9cRGEN@x"), "j\xc3\x9crgen@x");  // UTF-8 bytes untouched
-    std::string out = "previous value that was longer";
-    normalise_recipient_into(out, "A@B");
-    EXPECT_EQ(out, "a@b");
 }
 
 TEST(RateScript, HasAStableSha1ForEvalsha) {

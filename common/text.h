@@ -19,4 +19,19 @@ std::string_view trim(std::string_view text);
 // Splits on runs of whitespace and commas; no empty items.
 std::vector<std::string_view> split_list(std::string_view text);
 
+// Outside data (DNS answers, mail headers, Redis values, postqueue output,
+// file contents) made safe to print on a terminal: control characters
+// (C0, DEL, and C1 whether raw or UTF-8 encoded) and bidirectional
+// overrides come out as visible escapes ("\x1b", "\u009b", "\u202e"),
+// bytes that are not UTF-8 as "\xNN", and a backslash as "\\", so the
+// text cannot move the cursor, clear the screen, retitle the window or
+// pass for something it is not. Printable ASCII and valid UTF-8 pass
+// unchanged. For text output only: JSON output has its own escaping.
+std::string terminal_text(std::string_view text);
+// terminal_text cut to at most max_width bytes (at a UTF-8 boundary,
+// ending "..."), for one column of a table.
+std::string terminal_cell(std::string_view text, std::size_t max_width);
+// The same for text of several lines (error messages): '\n' is kept.
+std::string terminal_lines(std::string_view text);
+
 }  // namespace tenantmail

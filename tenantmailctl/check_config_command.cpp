@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/socket_exposure.h"
+#include "common/text.h"
 #include "policyd/policy_settings.h"
 
 #include "milter/signing_table.h"
@@ -51,14 +52,14 @@ int run_check_config(const Args& args) {
     const std::string path = vm["config"].as<std::string>();
     auto config = load_all_options(path, vm["config"].defaulted());
     if (!config) {
-        std::fprintf(stderr, "%s\n", config.error().c_str());
+        std::fprintf(stderr, "%s\n", terminal_lines(config.error()).c_str());
         return 1;
     }
     milter::MilterSettings settings = milter::milter_settings(*config);
     if (vm.count("tenants")) settings.common.tenants_file = vm["tenants"].as<std::string>();
     auto table = milter::SigningTable::load(settings);
     if (!table) {
-        std::fprintf(stderr, "%s\n", table.error().c_str());
+        std::fprintf(stderr, "%s\n", terminal_lines(table.error()).c_str());
         return 1;
     }
     warn_about_network_sockets(*config);

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
+
 namespace tenantmail::ctl {
 namespace {
 
@@ -31,7 +33,7 @@ std::string pad(std::string_view text, std::size_t width) {
 
 std::string via_text(const std::vector<std::string>& via) {
     std::string out;
-    for (const std::string& name : via) out += (out.empty() ? "" : " -> ") + name;
+    for (const std::string& name : via) out += (out.empty() ? "" : " -> ") + terminal_text(name);
     return out.empty() ? out : " (via CNAME " + out + ")";
 }
 
@@ -47,15 +49,18 @@ bool want_colour() {
 std::string render_check_text(const CheckReportHeader& header, const std::vector<CheckLine>& lines, bool colour) {
     std::string out = "DNS check for tenant " + header.tenant + " (resolver " + header.resolver + ")\n";
     std::size_t name_width = 0;
-    for (const CheckLine& line : lines) name_width = std::max(name_width, line.name.size());
+    for (const CheckLine& line : lines) name_width = std::max(name_width, terminal_text(line.name).size());
     std::size_t failed = 0;
     for (const CheckLine& line : lines) {
         std::string label = line.check;
         if (line.role == KeyRole::pending) label += "+";
         if (line.role == KeyRole::retiring) label += "-";
-        std::string text = mark(line.status, colour) + " " + pad(label, 6) + pad(line.name, name_width + 2) +
-                           line.found + via_text(line.via);
-        if (line.status == CheckStatus::fail) text += "; expected " + line.expected;
+        // What DNS returned may hold any byte (a TXT record's ESC, BEL, CSI):
+        // escaped, never sent to the terminal as is.
+        std::string text = mark(line.status, colour) + " " + pad(label, 6) +
+                           pad(terminal_text(line.name), name_width + 2) + terminal_text(line.found) +
+                           via_text(line.via);
+        if (line.status == CheckStatus::fail) text += "; expected " + terminal_text(line.expected);
         out += text + "\n";
         if (line.status == CheckStatus::fail) ++failed;
     }
@@ -91,7 +96,9 @@ std::string render_check_json(const CheckReportHeader& header, const std::vector
     }
     out["checks"] = checks;
     out["notes"] = notes;
-    return out.dump(2) + "\n";
+    // A TXT record may hold bytes that are not UTF-8, which JSON cannot
+    // carry: they become U+FFFD instead of an exception.
+    return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace tenantmail::ctl

@@ -1,6 +1,7 @@
 // dns_check_report.h — dns check results for the admin (one line per
 // record: ✓ / ✗ / –, what was found, what was expected; ANSI colour only
-// when asked, i.e. when stdout is a terminal) or for programs (JSON). Pure.
+// when asked, i.e. when stdout is a terminal; what DNS returned escaped with
+// terminal_text) or for programs (JSON, escaped as JSON). Pure.
 #pragma once
 
 #include <string>

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/duration.h"
+#include "common/text.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
 #include "tenantmailctl/ctl_config.h"
@@ -32,7 +33,7 @@ constexpr const char* kDnsUsage =
 
 int fail(std::string_view command, int status, const std::string& message) {
     std::fprintf(stderr, "tenantmailctl dns %.*s: %s\n", static_cast<int>(command.size()), command.data(),
-                 message.c_str());
+                 terminal_lines(message).c_str());
     return status;
 }
 
@@ -113,7 +114,7 @@ int run_records(const Args& args) {
 // Programs reading --json get an answer on stdout even when nothing was checked.
 void print_json_error(const std::string& tenant, const std::string& message, int status) {
     const nlohmann::json out = {{"tenant", tenant}, {"ok", false}, {"exit", status}, {"error", message}};
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
 int run_check(const Args& args) {
@@ -213,7 +214,7 @@ int run_check(const Args& args) {
         text = render_check_json(header, *lines, notes);
     } else {
         text = render_check_text(header, *lines, want_colour());
-        for (const std::string& note : notes) text += note + "\n";
+        for (const std::string& note : notes) text += terminal_lines(note) + "\n";
     }
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);

@@ -8,6 +8,7 @@
 
 #include "common/duration.h"
 #include "common/mailbox.h"
+#include "common/text.h"
 
 namespace tenantmail::ctl {
 
@@ -180,15 +181,7 @@ std::string display_from(const MessageRecord& record) {
     return record.mail_from;
 }
 
-std::string cell(std::string_view text, std::size_t max_width) {
-    std::string out;
-    for (const char c : text) out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
-    if (out.size() <= max_width) return out;
-    std::size_t cut = max_width >= 3 ? max_width - 3 : 0;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;  // not inside a UTF-8 sequence
-    out.resize(cut);
-    return out + "...";
-}
+std::string cell(std::string_view text, std::size_t max_width) { return terminal_cell(text, max_width); }
 
 std::string render_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> widths(headers.size());

@@ -48,8 +48,8 @@ std::string format_time(std::int64_t unix_seconds);
 // The From to show: the address of the From header, else the envelope sender.
 std::string display_from(const MessageRecord& record);
 
-// Text safe for one terminal cell: controls become '?', at most max_width
-// bytes (cut at a UTF-8 boundary, ending "...").
+// Text safe for one terminal cell: common/text.h terminal_cell (a
+// Subject's ESC shows as "\x1b"; at most max_width bytes, ending "...").
 std::string cell(std::string_view text, std::size_t max_width);
 
 // Columns padded to the widest cell; the last column is not padded.

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/rate_limiter.h"
+#include "common/text.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
 #include "tenantmailctl/ctl_config.h"
@@ -80,9 +81,8 @@ int list(RedisClient& client, const std::string& tenant, bool json) {
         return 0;
     }
     for (const auto& [address, entry] : entries) {
-        std::string reason;
-        append_printable(reason, entry.reason, 200);
-        std::printf("%s\t%s\t%s\n", address.c_str(), format_time(entry.time).c_str(), reason.c_str());
+        std::printf("%s\t%s\t%s\n", terminal_cell(address, 320).c_str(), format_time(entry.time).c_str(),
+                    terminal_cell(entry.reason, 200).c_str());
     }
     if (entries.empty()) std::fprintf(stderr, "%s: no suppressed addresses\n", tenant.c_str());
     return 0;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/events.h"
+#include "common/text.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
 #include "tenantmailctl/ctl_config.h"
@@ -100,7 +101,7 @@ int list(RedisClient& client, const std::string& tenant, bool json) {
     for (const DeadLetter& letter : *letters) {
         std::printf("%s\t%s\t%zu events\t%llu attempts\t%s\n", letter.id.c_str(), format_time(letter.time).c_str(),
                     event_count(letter), static_cast<unsigned long long>(letter.attempts),
-                    webhookd::excerpt(letter.error, 200).c_str());
+                    terminal_cell(letter.error, 200).c_str());
     }
     if (letters->empty()) std::fprintf(stderr, "%s: no dead letters\n", tenant.c_str());
     return 0;

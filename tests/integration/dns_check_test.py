@@ -21,12 +21,14 @@ One tenant per scenario, each with its own zone <tenant>.test; the platform
   twospf      two SPF records                                   -> ✗ SPF, exit 1
   baddmarc    malformed DMARC                                   -> ✗ DMARC, exit 1
   nobounce    bounce domain missing                             -> ✗ SPF, ✗ MX, exit 1
+  evil        a TXT record with ESC, BEL and CSI bytes (raw and
+              UTF-8) where the DKIM key should be             -> ✗ DKIM, escaped
 each checked in text form (mark per line, found/expected) and --json.
 Then: colour only on a terminal; bad input (unknown tenant -> 4, unreadable
 key -> 5, [dns] options missing -> 4, resolver unreachable -> 3 within the
 timeout); the table fits 100 columns; a key rotation end to end (rotate,
 dns check before and after the new key is published, automatic activation,
-retire).
+retire); last, a TXT record full of terminal escapes comes out escaped.
 
 Prints one ok/FAIL line per check and "dns integration: N passed, M failed";
 exits non-zero on any failure. TM_KEEP_TMP=1 keeps the temp dir.
@@ -207,7 +209,14 @@ def make_key(path: str, algorithm: str = "rsa") -> str:
 # The world: tenants, their zones, the platform.
 
 TENANTS = ["good", "chain", "roundtrip", "nodkim", "wrongkey", "noinclude", "spf11", "twospf",
-           "baddmarc", "nobounce", "rot"]
+           "baddmarc", "nobounce", "rot", "evil"]
+
+# Where evil.test's DKIM key should be: screen clear, cursor home, a green
+# "✓ all checks OK", a bell, a raw 8-bit CSI (0x9b) and a UTF-8 encoded one
+# (U+009B), in zone-file decimal escapes.
+HOSTILE_TXT = '"\\027[2J\\027[H\\027[32m\\226\\156\\147 all checks OK\\007 \\155 31m \\194\\155 2J"'
+HOSTILE_SHOWN = "\\x1b[2J\\x1b[H\\x1b[32m✓ all checks OK\\x07 \\x9b 31m \\u009b 2J"
+
 
 
 class World:
@@ -303,6 +312,7 @@ class World:
             if selector != "s1":
                 rot.append(f"{selector}._domainkey IN TXT {txt(self.rot_next_key)}")
         zones["rot.test"] = rot
+        zones["evil.test"] = self.direct("evil", dkim=None) + [f"s1._domainkey IN TXT {HOSTILE_TXT}"]
         return zones
 
     def roundtrip_records(self) -> list[str]:
@@ -584,6 +594,40 @@ def run_rotation(world: World) -> None:
           and [k["selector"] for k in json.loads(reread.stdout)["keys"]] == ["s2"], reread.stdout + reread.stderr)
 
 
+def terminal_bytes(data: bytes) -> list[str]:
+    """Bytes or characters a terminal would act on (newlines aside)."""
+    text = data.decode("utf-8", "surrogateescape")
+    return sorted({repr(c) for c in text if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f
+                   or 0xdc80 <= ord(c) <= 0xdcff})
+
+
+def run_hostile_txt(world: World) -> None:
+    argv = [world.ctl, "dns", "check", "evil", "--resolver", world.nsd.address, "-c", world.config_path]
+    text = subprocess.run(argv, capture_output=True, timeout=30)
+    out = text.stdout.decode("utf-8", "replace")
+    check("dns check of a TXT record full of escapes: no control byte reaches the terminal",
+          text.returncode == EXIT_FAILED and not terminal_bytes(text.stdout + text.stderr),
+          f"exit {text.returncode}; controls {terminal_bytes(text.stdout + text.stderr)}\n{text.stdout!r}")
+    check("... and they show escaped (\\x1b, \\x07, \\x9b, \\u009b), the fake ✓ line inside the ✗ line",
+          re.search(r"^✗ DKIM\s+s1\._domainkey\.evil\.test\s+TXT \"" + re.escape(HOSTILE_SHOWN), out, re.M)
+          is not None, out)
+    js = subprocess.run(argv + ["--json"], capture_output=True, timeout=30)
+    try:
+        found = {c["name"]: c["found"] for c in json.loads(js.stdout)["checks"]}["s1._domainkey.evil.test"]
+        # ESC and BEL as JSON escapes; the raw 0x9b, not UTF-8, as U+FFFD.
+        ok = js.returncode == EXIT_FAILED and "\x1b[2J" in found and "\x07 \ufffd 31m \u009b 2J" in found \
+            and b"\x1b" not in js.stdout and b"\\u001b" in js.stdout
+    except (ValueError, KeyError) as exc:
+        ok, found = False, repr(exc)
+    check("dns check --json: the TXT data as JSON escapes (what is not UTF-8 as U+FFFD), exit 1", ok,
+          f"{found!r}\n{js.stderr[-500:]!r}")
+    status, tty_out = ms.run_on_tty(argv, timeout=30)
+    controls = [m for m in re.findall(r"\x1b\[[0-9;]*[A-Za-z]", tty_out) if m not in ("\x1b[31m", "\x1b[32m",
+                                                                                       "\x1b[2m", "\x1b[0m")]
+    check("on a terminal: only tenantmailctl's own colour codes, none from the record",
+          status == EXIT_FAILED and not controls and "\x07" not in tty_out, f"{controls}\n{tty_out!r}")
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: dns_check_test.py TENANTMAILCTL", file=sys.stderr)
@@ -603,6 +647,7 @@ def main(argv: list[str]) -> int:
                 run_bad_input(world)
                 run_keygen(world)
                 run_rotation(world)
+                run_hostile_txt(world)
             except Exception:
                 traceback.print_exc()
                 check("dns integration test ran to the end", False)

@@ -19,7 +19,11 @@ then `tenantmailctl messages` (table, --json, --status sent|failed|deferred,
 --since, --tenant), `tenantmailctl message QID` (details and --json with
 history) and `tenantmailctl outbox` (a stand-in postqueue printing real
 `postqueue -j` lines, joined with the records; --tenant; --json), and
-`tenantmailctl check-config` on the [milter] record options.
+`tenantmailctl check-config` on the [milter] record options. Hostile bytes
+(ESC, BEL, CSI raw and UTF-8 encoded, a bidi override) in a record's
+Subject and From, a recipient's reply, postqueue's output and a
+suppression reason reach no terminal: the text views show them escaped
+(\x1b, \u009b), --json keeps them as JSON.
 Prints "message_store: N passed, M failed"; exits non-zero on any failure.
 """
 
@@ -410,6 +414,56 @@ def test_outbox_view(ctl: Ctl, directory: str):
               status == 1 and "postqueue" in err, err)
 
 
+# Screen clear, cursor home, a fake all-clear in green, a bell, an 8-bit CSI
+# (U+009B) and a right-to-left override: what a hostile sender would put in
+# a Subject to hide something from the admin.
+HOSTILE = "\x1b[2J\x1b[H\x1b[32mall checks OK\x07 \u009b31m \u202etxt.exe"
+HOSTILE_SHOWN = "\\x1b[2J\\x1b[H\\x1b[32mall checks OK\\x07 \\u009b31m \\u202etxt.exe"
+
+
+def terminal_controls(text: str) -> list[str]:
+    """Characters a terminal would act on (tabs and newlines aside)."""
+    return sorted({repr(c) for c in text if (ord(c) < 0x20 and c not in "\t\n") or 0x7f <= ord(c) <= 0x9f
+                   or 0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069})
+
+
+def test_terminal_escapes(tool: Tool, redis: ms.RedisServer, ctl: Ctl, directory: str):
+    tool.store(record("QESC", subject=HOSTILE, header_from=f"\"\x1b]0;pwned\x07\" <app@acme.example>",
+                      recipients=("esc@example.org",)))
+    tool.outcome("QESC", "esc@example.org", "bounced", "550 5.1.1 \x1b[1Auser unknown\x07", "vesc", "bounce")
+    redis.command("HSET", "tm:{acme}:suppressed", "esc@example.org",
+                  json.dumps({"reason": "hard bounce \x1b[2J" + HOSTILE, "time": NOW}))
+    for args, what in ((("message", "QESC"), "message QID"), (("messages", "--tenant", "acme"), "messages"),
+                       (("suppression", "list", "acme"), "suppression list")):
+        status, out, err = ctl.run(*args)
+        check(f"{what}: no control characters reach the terminal, they show escaped",
+              status == 0 and not terminal_controls(out + err) and "\\x1b[2J" in out,
+              f"exit {status}; controls {terminal_controls(out + err)}\n{out!r}")
+    status, out, err = ctl.run("message", "QESC")
+    check("message QID: the whole Subject, the reply and the From display name escaped",
+          HOSTILE_SHOWN in out and "\\x1b[1Auser unknown\\x07" in out and "\\x1b]0;pwned\\x07" in out,
+          out)
+    status, out, err = ctl.run("message", "QESC", "--json")
+    doc = json.loads(out) if status == 0 else {}
+    check("message QID --json: the Subject as it is, JSON-escaped", doc.get("subject") == HOSTILE
+          and "\\u001b" in out and "\x1b" not in out, out[:400])
+
+    fake = os.path.join(directory, "postqueue-hostile")
+    data = os.path.join(directory, "postqueue-hostile.json")
+    with open(data, "w") as f:
+        f.write(json.dumps({"queue_name": "deferred", "queue_id": "QESC", "arrival_time": NOW - 10,
+                            "message_size": 100, "forced_expire": False, "sender": "a\x1b[8m@acme.example",
+                            "recipients": [{"address": "esc@example.org",
+                                            "delay_reason": "said: 451 \x1b[2J" + HOSTILE}]}) + "\n")
+    with open(fake, "w") as f:
+        f.write(f"#!/bin/sh\nexec cat {data}\n")
+    os.chmod(fake, 0o755)
+    status, out, err = ctl.run("outbox", "--postqueue", fake)
+    check("outbox: postqueue's sender and delay reason and the record's Subject escaped",
+          status == 0 and not terminal_controls(out + err) and "a\\x1b[8m@acme.example" in out
+          and "451 \\x1b[2J" in out, f"controls {terminal_controls(out + err)}\n{out!r}")
+
+
 def test_check_config(ctl: Ctl, directory: str, config: str):
     status, out, err = ctl.run("check-config")
     check("check-config knows record_messages, record_ttl, record_queue_limit in [milter]",
@@ -445,6 +499,7 @@ def main() -> int:
                              lambda: test_messages_view(ctl),
                              lambda: test_message_view(ctl),
                              lambda: test_outbox_view(ctl, directory),
+                             lambda: test_terminal_escapes(tool, redis, ctl, directory),
                              lambda: test_check_config(ctl, directory, config)):
                     try:
                         test()

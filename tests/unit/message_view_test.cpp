@@ -106,8 +106,9 @@ TEST(MessageView, FromIsTheHeaderAddressElseTheEnvelopeSender) {
     EXPECT_EQ(display_from(record), "not an address");
 }
 
-TEST(MessageView, CellsReplaceControlsAndCutAtUtf8Boundaries) {
-    EXPECT_EQ(cell("a\tb\nc", 10), "a?b?c");
+TEST(MessageView, CellsEscapeControlsAndCutAtUtf8Boundaries) {
+    EXPECT_EQ(cell("a\tb\nc", 20), "a\\x09b\\x0ac");
+    EXPECT_EQ(cell("\x1b[2J", 20), "\\x1b[2J");
     EXPECT_EQ(cell("abcdefghij", 10), "abcdefghij");
     EXPECT_EQ(cell("abcdefghijk", 10), "abcdefg...");
     // "ééé" is 6 bytes; a cut at 4+3 would split the third é.

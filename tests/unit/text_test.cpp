@@ -20,6 +20,47 @@ TEST(Text, IequalsIgnoresAsciiCaseOnly) {
     EXPECT_FALSE(iequals("From", "Fro"));
 }
 
+TEST(TerminalText, PrintableAsciiAndUtf8PassUnchanged) {
+    EXPECT_EQ(terminal_text("v=DKIM1; k=rsa; p=MIIB"), "v=DKIM1; k=rsa; p=MIIB");
+    EXPECT_EQ(terminal_text("Grüße, 日本語 ✓"), "Grüße, 日本語 ✓");
+}
+
+TEST(TerminalText, ControlCharactersComeOutEscaped) {
+    // Screen clear, cursor home, a fake green line and a bell.
+    EXPECT_EQ(terminal_text("\x1b[2J\x1b[H\x1b[32mOK\x07"), "\\x1b[2J\\x1b[H\\x1b[32mOK\\x07");
+    EXPECT_EQ(terminal_text("a\tb\r\nc\x7f"), "a\\x09b\\x0d\\x0ac\\x7f");
+    EXPECT_EQ(terminal_text(std::string("a\0b", 3)), "a\\x00b");
+    // The escape character itself is escaped, so "\x1b" in the data cannot
+    // pass for an escaped ESC.
+    EXPECT_EQ(terminal_text("C:\\x1b"), "C:\\\\x1b");
+}
+
+TEST(TerminalText, C1ControlsRawOrEncodedAndBidiOverridesAreEscaped) {
+    EXPECT_EQ(terminal_text("\x9b" "2J"), "\\x9b2J");             // raw 8-bit CSI (not UTF-8)
+    EXPECT_EQ(terminal_text("\xc2\x9b" "2J"), "\\u009b2J");      // U+009B CSI, UTF-8 encoded
+    EXPECT_EQ(terminal_text("\xc2\x85"), "\\u0085");             // NEL
+    EXPECT_EQ(terminal_text("abc\xe2\x80\xaetxt.exe"), "abc\\u202etxt.exe");  // RIGHT-TO-LEFT OVERRIDE
+    EXPECT_EQ(terminal_text("\xe2\x81\xa6x"), "\\u2066x");       // LEFT-TO-RIGHT ISOLATE
+}
+
+TEST(TerminalText, BytesThatAreNotUtf8AreEscaped) {
+    EXPECT_EQ(terminal_text("\xff\xfe"), "\\xff\\xfe");
+    EXPECT_EQ(terminal_text("\xc0\xaf"), "\\xc0\\xaf");        // overlong '/'
+    EXPECT_EQ(terminal_text("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
+    EXPECT_EQ(terminal_text("\xe2\x9c"), "\\xe2\\x9c");        // truncated ✓
+}
+
+TEST(TerminalText, LinesKeepTheirNewlinesOnly) {
+    EXPECT_EQ(terminal_lines("one\ntwo\x1b]0;title\x07"), "one\ntwo\\x1b]0;title\\x07");
+    EXPECT_EQ(terminal_lines("a\r\nb"), "a\\x0d\nb");
+}
+
+TEST(TerminalText, CellsAreCutAfterEscapingAtUtf8Boundaries) {
+    EXPECT_EQ(terminal_cell("\x1b\x1b\x1b", 8), "\\x1b...");
+    EXPECT_EQ(terminal_cell("short", 8), "short");
+    EXPECT_EQ(terminal_cell("xxxxééé", 8), "xxxx...");
+}
+
 TEST(Base64, RoundTripsEveryLengthModuloThree) {
     for (const std::string s : {"", "a", "ab", "abc", "abcd"}) {
         const auto decoded = base64_decode(base64_encode(s));

@@ -3,7 +3,10 @@
 // tenant's DKIM key and the bounce secret, exactly as the daemons load them.
 // Prints "file:line: reason" for the first problem and exits 1. A milter or
 // policy socket on TCP is flagged with a warning (exit status unchanged),
-// naming the login accounts that could reach it.
+// naming the login accounts that could reach it, and so is a tenant's
+// webhook_url that tenantmail-webhookd would refuse (plain http, or a
+// literal loopback, private or link-local address; names are only judged
+// when the dispatcher connects, see webhookd/destination_policy.h).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "policyd/policy_settings.h"
 
 #include "milter/signing_table.h"
+#include "webhookd/webhook_settings.h"
 #include "tenantmailctl/all_options.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
@@ -42,6 +46,18 @@ void warn_about_network_sockets(const LoadedConfig& config) {
                  accounts.size(), names.c_str());
 }
 
+void warn_about_webhook_urls(const LoadedConfig& config, const TenantRegistry& registry) {
+    auto settings = webhookd::webhook_settings(config);
+    if (!settings) return;  // load_all_options has reported it already
+    for (const Tenant& tenant : registry.tenants()) {
+        if (tenant.webhook_url.empty()) continue;
+        const std::string why = webhookd::refused_url(tenant.webhook_url, settings->destinations);
+        if (why.empty()) continue;
+        std::fprintf(stderr, "warning: tenant %s: webhook_url %s will be refused by tenantmail-webhookd: %s\n",
+                     terminal_text(tenant.id).c_str(), terminal_text(tenant.webhook_url).c_str(), why.c_str());
+    }
+}
+
 int run_check_config(const Args& args) {
     po::options_description desc("tenantmailctl check-config: validate the configuration, tenants and keys");
     desc.add_options()("help,h", "show this help");
@@ -63,6 +79,7 @@ int run_check_config(const Args& args) {
         return 1;
     }
     warn_about_network_sockets(*config);
+    warn_about_webhook_urls(*config, (*table)->registry());
     std::size_t keys = 0;
     for (const Tenant& tenant : (*table)->registry().tenants()) {
         if (tenant.signs()) ++keys;

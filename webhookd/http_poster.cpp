@@ -1,7 +1,12 @@
 // http_poster.cpp — see http_poster.h.
 #include "webhookd/http_poster.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "common/duration.h"
 
@@ -17,6 +22,49 @@ std::size_t keep_start(char* data, std::size_t size, std::size_t count, void* us
     return bytes;  // read and dropped: the receiver may answer at length
 }
 
+// The address libcurl is about to connect to, as text for IpAddress.
+std::optional<IpAddress> connect_address(const curl_sockaddr& target) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (target.family == AF_INET && target.addrlen >= sizeof(sockaddr_in)) {
+        sockaddr_in v4{};
+        std::memcpy(&v4, &target.addr, sizeof v4);
+        ::inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
+    } else if (target.family == AF_INET6 && target.addrlen >= sizeof(sockaddr_in6)) {
+        sockaddr_in6 v6{};
+        std::memcpy(&v6, &target.addr, sizeof v6);
+        ::inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
+    } else {
+        return std::nullopt;
+    }
+    return IpAddress::parse(text);
+}
+
+// One transfer's view of its connection attempts.
+struct ConnectCheck {
+    const DestinationPolicy* policy = nullptr;
+    std::string refused;    // why the last refused attempt was refused
+    bool admitted = false;  // some attempt was let through: its own error is the one to report
+};
+
+// libcurl calls this for every connection attempt (each resolved address,
+// IPv4 and IPv6 alike), so the policy sees what is really connected to, not
+// the name in the URL. CURL_SOCKET_BAD makes libcurl try the next address
+// or fail with CURLE_COULDNT_CONNECT; the reason stays in the check.
+curl_socket_t open_checked_socket(void* user, curlsocktype, curl_sockaddr* target) {
+    auto* check = static_cast<ConnectCheck*>(user);
+    const auto address = connect_address(*target);
+    if (!address) {
+        check->refused = "destination of address family " + std::to_string(target->family) + " is refused";
+        return CURL_SOCKET_BAD;
+    }
+    if (std::string why = refused_address(*address, *check->policy); !why.empty()) {
+        check->refused = std::move(why);
+        return CURL_SOCKET_BAD;
+    }
+    check->admitted = true;
+    return ::socket(target->family, target->socktype | SOCK_CLOEXEC, target->protocol);
+}
+
 }  // namespace
 
 struct HttpPoster::Transfer {
@@ -26,6 +74,7 @@ struct HttpPoster::Transfer {
     curl_slist* headers = nullptr;
     std::string response;
     char error[CURL_ERROR_SIZE] = {};
+    ConnectCheck connect_check;
 
     ~Transfer() {
         if (headers != nullptr) curl_slist_free_all(headers);
@@ -35,10 +84,10 @@ struct HttpPoster::Transfer {
 
 void HttpPoster::TransferDeleter::operator()(Transfer* transfer) const { delete transfer; }
 
-Result<std::unique_ptr<HttpPoster>> HttpPoster::create() {
+Result<std::unique_ptr<HttpPoster>> HttpPoster::create(DestinationPolicy policy) {
     CURLM* multi = curl_multi_init();
     if (multi == nullptr) return make_error("libcurl: cannot create a multi handle");
-    return std::unique_ptr<HttpPoster>(new HttpPoster(multi));
+    return std::unique_ptr<HttpPoster>(new HttpPoster(multi, std::move(policy)));
 }
 
 HttpPoster::~HttpPoster() {
@@ -47,8 +96,10 @@ HttpPoster::~HttpPoster() {
 }
 
 Result<void> HttpPoster::start(std::uint64_t token, PostRequest request) {
+    if (std::string why = refused_url(request.url, policy_); !why.empty()) return make_error(why);
     std::unique_ptr<Transfer, TransferDeleter> transfer(new Transfer);
     transfer->token = token;
+    transfer->connect_check.policy = &policy_;
     transfer->request = std::move(request);
     transfer->easy = curl_easy_init();
     if (transfer->easy == nullptr) return make_error("libcurl: cannot create a transfer");
@@ -62,7 +113,7 @@ Result<void> HttpPoster::start(std::uint64_t token, PostRequest request) {
     bool ok = true;
     const auto set = [&ok](CURLcode code) { ok = ok && code == CURLE_OK; };
     set(curl_easy_setopt(e, CURLOPT_URL, r.url.c_str()));
-    set(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
+    set(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, policy_.allow_http ? "http,https" : "https"));
     set(curl_easy_setopt(e, CURLOPT_POST, 1L));
     set(curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()));
     set(curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size())));
@@ -76,6 +127,8 @@ Result<void> HttpPoster::start(std::uint64_t token, PostRequest request) {
     set(curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
     // A proxy from the environment would see every tenant's events.
     set(curl_easy_setopt(e, CURLOPT_PROXY, ""));
+    set(curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket));
+    set(curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &transfer->connect_check));
     set(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_start));
     set(curl_easy_setopt(e, CURLOPT_WRITEDATA, &transfer->response));
     set(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, transfer->error));
@@ -110,6 +163,8 @@ std::vector<PostOutcome> HttpPoster::finished() {
         if (code == CURLE_OK) {
             curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &outcome.status);
             outcome.response_start = t.response;
+        } else if (code == CURLE_COULDNT_CONNECT && !t.connect_check.refused.empty() && !t.connect_check.admitted) {
+            outcome.error = t.connect_check.refused;
         } else if (code == CURLE_OPERATION_TIMEDOUT) {
             outcome.error = "no answer within " + format_duration(t.request.timeout);
         } else {

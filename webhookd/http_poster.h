@@ -3,7 +3,12 @@
 // progresses, one of the caller's own descriptors (signals, Redis) is ready,
 // or the timeout passes; finished() hands back the outcomes. Each POST has a
 // connect and a total time limit, verifies TLS certificates and host names,
-// follows no redirect and keeps only a short excerpt of the response body.
+// follows no redirect, uses no proxy (not even one from the environment)
+// and keeps only a short excerpt of the response body. Every connection
+// attempt is checked against the destination policy (destination_policy.h)
+// on the address libcurl is about to connect to, after resolution: a name
+// that resolves to loopback or the metadata service is refused like the
+// literal address, with the reason as the POST's error.
 // The secret never reaches this layer; only the signature header does.
 #pragma once
 
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "webhookd/destination_policy.h"
 
 namespace tenantmail::webhookd {
 
@@ -39,7 +45,7 @@ struct PostOutcome {
 class HttpPoster {
 public:
     // Call curl_global_init() before the first HttpPoster.
-    static Result<std::unique_ptr<HttpPoster>> create();
+    static Result<std::unique_ptr<HttpPoster>> create(DestinationPolicy policy);
     ~HttpPoster();
     HttpPoster(const HttpPoster&) = delete;
     HttpPoster& operator=(const HttpPoster&) = delete;
@@ -58,10 +64,11 @@ private:
     struct TransferDeleter {
         void operator()(Transfer* transfer) const;  // defined where Transfer is complete
     };
-    explicit HttpPoster(CURLM* multi) : multi_(multi) {}
+    HttpPoster(CURLM* multi, DestinationPolicy policy) : multi_(multi), policy_(std::move(policy)) {}
     void remove(CURL* easy);
 
     CURLM* multi_;
+    const DestinationPolicy policy_;
     std::unordered_map<CURL*, std::unique_ptr<Transfer, TransferDeleter>> transfers_;
 };
 

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     if (signal_fd.get() < 0) return fatal("cannot create a signalfd");
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return fatal("libcurl failed to initialise");
-    auto poster = HttpPoster::create();
+    auto poster = HttpPoster::create(settings.destinations);
     if (!poster) return fatal(poster.error());
 
     const std::string consumer = settings.consumer.empty() ? default_consumer() : settings.consumer;

@@ -2,6 +2,7 @@
 #include "webhookd/webhook_settings.h"
 
 #include "common/duration.h"
+#include "common/text.h"
 
 namespace tenantmail::webhookd {
 namespace {
@@ -28,6 +29,17 @@ void validate(boost::any& out, const std::vector<std::string>& values, BatchSize
         throw po::error("\"" + text + "\" is not a number from 1 to " + std::to_string(kMaxBatch));
     }
     out = BatchSizeOption{count};
+}
+
+void validate(boost::any& out, const std::vector<std::string>& values, NetworkListOption*, int) {
+    po::validators::check_first_occurrence(out);
+    NetworkListOption list;
+    for (const std::string_view item : split_list(po::validators::get_single_string(values, true))) {
+        auto network = Network::parse(item);
+        if (!network) throw po::error(network.error());
+        list.value.push_back(*network);
+    }
+    out = std::move(list);
 }
 
 void add_webhookd_section_options(po::options_description& desc) {
@@ -60,6 +72,11 @@ void add_webhookd_section_options(po::options_description& desc) {
         ("webhookd.connect_timeout", po::value<DurationOption>()->default_value({d.connect_timeout}, "5s")
              ->value_name("TIME"),
          "limit for connecting (and TLS) to a receiver")
+        ("webhookd.allow_http", po::value<bool>()->default_value(false, "no")->value_name("yes|no"),
+         "also POST to plain http:// URLs (events then cross the network unencrypted)")
+        ("webhookd.allowed_networks", po::value<NetworkListOption>()->default_value({}, "")->value_name("CIDRS"),
+         "receivers in these blocks are reached even in loopback, private, link-local and other "
+         "special-purpose ranges, which are refused otherwise")
         ("webhookd.pidfile", po::value<std::string>()->default_value("")->value_name("FILE"),
          "write the process id here")
         ("webhookd.user", po::value<std::string>()->default_value("")->value_name("USER"),
@@ -130,6 +147,8 @@ Result<WebhookSettings> webhook_settings(const LoadedConfig& config) {
     s.retry_for = vm["webhookd.retry_for"].as<DurationOption>().value;
     s.http_timeout = vm["webhookd.http_timeout"].as<DurationOption>().value;
     s.connect_timeout = vm["webhookd.connect_timeout"].as<DurationOption>().value;
+    s.destinations.allow_http = vm["webhookd.allow_http"].as<bool>();
+    s.destinations.allowed_networks = vm["webhookd.allowed_networks"].as<NetworkListOption>().value;
     s.pidfile = vm["webhookd.pidfile"].as<std::string>();
     s.user = vm["webhookd.user"].as<std::string>();
     s.foreground = vm.count("foreground") != 0 && vm["foreground"].as<bool>();

@@ -14,6 +14,7 @@
 
 #include "common/config.h"
 #include "common/result.h"
+#include "webhookd/destination_policy.h"
 
 namespace tenantmail::webhookd {
 
@@ -31,6 +32,7 @@ struct WebhookSettings {
     std::chrono::milliseconds retry_for{std::chrono::hours(24)};        // then the batch is a dead letter
     std::chrono::milliseconds http_timeout{std::chrono::seconds(15)};   // whole POST
     std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+    DestinationPolicy destinations;  // https only, no special-purpose addresses, unless the admin widens it
     std::string pidfile;  // "" for none
     std::string user;     // drop to this user after reading the secrets; "" keeps the current one
     bool foreground = false;
@@ -41,6 +43,13 @@ struct BatchSizeOption {
     std::size_t value = 100;  // 1..10000
 };
 void validate(boost::any& out, const std::vector<std::string>& values, BatchSizeOption*, int);
+
+// CIDR blocks separated by spaces or commas ("10.1.2.0/24, fd00::/8"); ""
+// for none. A bad block is reported at its file:line.
+struct NetworkListOption {
+    std::vector<Network> value;
+};
+void validate(boost::any& out, const std::vector<std::string>& values, NetworkListOption*, int);
 
 // Only the webhookd.* options, without short forms: for tenantmailctl
 // check-config, which reads every section of the file next to the other

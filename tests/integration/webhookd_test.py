@@ -31,7 +31,18 @@ the test checks, with the receiver and Redis as witnesses:
   * HTTPS with a certificate that does not verify gets nothing; a 302 is a
     failed attempt and is not followed;
   * a secret file readable by others is refused at start (and by
-    --check-config) with a message naming the file; SIGTERM stops cleanly.
+    --check-config) with a message naming the file; SIGTERM stops cleanly;
+  * destinations: with a default [webhookd] (no allow_http, no
+    allowed_networks) plain http, loopback (also behind the name
+    localhost), link-local 169.254.169.254, RFC 1918 and ULA receivers are
+    refused on the address connected to, logged with address and rule, even
+    with http(s)_proxy/ALL_PROXY in the environment (the proxy sees no
+    connection); such a batch fails like a dead receiver and ends as a dead
+    letter naming the refusal; tenantmailctl check-config warns about the
+    URLs it can tell from the text; allow_http + allowed_networks admit
+    exactly what they name (localhost: ::1 refused, 127.0.0.1 used).
+The other scenarios run with allow_http = yes and allowed_networks =
+127.0.0.1/32 (tenantmail_procs.WEBHOOKD_TEST_DESTINATIONS).
 Prints "webhookd: N passed, M failed"; exits non-zero on any failure.
 
 Run: /usr/bin/python3 tests/integration/webhookd_test.py \
@@ -505,6 +516,138 @@ def test_unsafe_secret(env, directory) -> None:
           proc.stdout + proc.stderr)
 
 
+class ProxyTrap:
+    """A listening socket on 127.0.0.1 named as the proxy in the
+    dispatcher's environment; counts the connections it is offered."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.setblocking(False)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def connections(self) -> int:
+        count = 0
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except BlockingIOError:
+                return count
+            conn.close()
+            count += 1
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_destinations(env, directory, ctl) -> None:
+    redis, receiver = env["redis"], env["receiver"]
+    env["dispatcher"].stop()
+    port = receiver.port
+    urls = {
+        "plain": f"{receiver.base}/plain",                       # http, though on an admitted address
+        "named": f"https://localhost:{port}/hook/named",         # a name that resolves to loopback
+        "meta": "https://169.254.169.254/latest/meta-data/",     # the cloud metadata service
+        "lan": "https://10.0.0.1/hook",
+        "ula": "https://[fd00::1]/hook",
+    }
+    way_out = r"; list it in webhookd\.allowed_networks to allow it"
+    reasons = {
+        "plain": r"plain http is refused .*set webhookd\.allow_http = yes",
+        "named": r"destination (127\.0\.0\.1|::1) is refused: loopback \((127\.0\.0\.0/8|::1/128)\)" + way_out,
+        "meta": r"destination 169\.254\.169\.254 is refused: link-local.*\(169\.254\.0\.0/16\)" + way_out,
+        "lan": r"destination 10\.0\.0\.1 is refused: private network \(RFC 1918\) \(10\.0\.0\.0/8\)" + way_out,
+        "ula": r"destination fd00::1 is refused: unique local \(RFC 4193\) \(fc00::/7\)" + way_out,
+    }
+    text = ""
+    for tenant, url in urls.items():
+        path, secret = write_secret(directory, f"dest-{tenant}")
+        receiver.secrets[tenant] = secret
+        text += (f"[{tenant}]\ndomains = {tenant}.example\nfrom_rewrite = {tenant}@platform.example\n"
+                 f"webhook_url = {url}\nwebhook_secret = {path}\n\n")
+    tenants_file = os.path.join(directory, "dest-tenants.conf")
+    with open(tenants_file, "w") as f:
+        f.write(text)
+    trap = ProxyTrap()
+    before = len(receiver.batches) + len(receiver.failed)
+    try:
+        # Nothing widened: the options as a fresh install has them.
+        d = Webhookd(env["binary"], directory, "strict", redis.port, tenants_file, allow_http="no",
+                     allowed_networks="", retry_for="3s", retry_initial="1s", retry_max="1s")
+        d.extra_env = {"http_proxy": trap.url, "https_proxy": trap.url, "HTTPS_PROXY": trap.url,
+                       "ALL_PROXY": trap.url, "all_proxy": trap.url}
+        with d:
+            for tenant in urls:
+                append(redis, tenant, 2, start=12000)
+            for tenant, reason in reasons.items():
+                check_waited(f"default config refuses {tenant} ({urls[tenant]}), the log says why",
+                             lambda: d.wait_log(rf"tenant {tenant}: 2 events not delivered \({reason}\), attempt 1; "
+                                                r"next attempt in", timeout=10))
+            check_waited("a refused destination ends as a dead letter after retry_for, like a dead receiver",
+                         lambda: d.wait_log(r"tenant meta: 2 events not delivered \(destination 169\.254\.169\.254 "
+                                            r"is refused.*given up after 3s, moved to tm:\{meta\}:events:dead",
+                                            timeout=15))
+            listed = subprocess.run([ctl, "webhooks", "dead", "list", "meta", "-c", d.config], capture_output=True,
+                                    text=True, timeout=30)
+            check("webhooks dead list names the refusal", listed.returncode == 0
+                  and "destination 169.254.169.254 is refused: link-local" in listed.stdout, listed.stdout + listed.stderr)
+        check("refused destinations: the receiver saw nothing, the proxy in the environment no connection",
+              len(receiver.batches) + len(receiver.failed) == before and trap.connections() == 0)
+        no_sanitizer_report("strict dispatcher", d.log())
+
+        secret_file = os.path.join(directory, "dest-bounce.secret")
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, secrets.token_hex(32).encode() + b"\n")
+        os.close(fd)
+        # check-config loads everything the milter would: the from_rewrite
+        # tenants need a platform tenant with a key.
+        platform_key = os.path.join(directory, "dest-platform.pem")
+        subprocess.run([ms.OPENSSL, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                        platform_key], check=True, capture_output=True, timeout=60)
+        os.chmod(platform_key, 0o600)
+        ctl_tenants = os.path.join(directory, "dest-ctl-tenants.conf")
+        with open(ctl_tenants, "w") as f:
+            f.write(text + f"[platform]\ndomains = platform.example\nselector = s1\nkey = {platform_key}\n"
+                           "bounce_domain = bounce.platform.example\n")
+        with open(d.config) as f:
+            config_text = f.read().replace(f"tenants_file = {tenants_file}", f"tenants_file = {ctl_tenants}")
+        ctl_config = os.path.join(directory, "dest-ctl.conf")
+        with open(ctl_config, "w") as f:
+            f.write(f"bounce_secret_file = {secret_file}\n" + config_text + "[milter]\nplatform_tenant = platform\n")
+        checked = subprocess.run([ctl, "check-config", "-c", ctl_config], capture_output=True, text=True, timeout=30)
+        warned = {t for t in urls if re.search(rf"^warning: tenant {t}: webhook_url \S+ will be refused by "
+                                                rf"tenantmail-webhookd: ", checked.stderr, re.M)}
+        check("check-config warns about http and literal refused addresses, not about names (judged on connect)",
+              checked.returncode == 0 and warned == {"plain", "meta", "lan", "ula"}
+              and "plain http is refused" in checked.stderr
+              and "destination 169.254.169.254 is refused" in checked.stderr,
+              f"exit {checked.returncode}, warned {sorted(warned)}\n{checked.stderr}")
+
+        # Widened for loopback over http: localhost's ::1 is still refused,
+        # its 127.0.0.1 admitted, and the events arrive.
+        with open(tenants_file, "w") as f:
+            f.write(text.replace(f"https://localhost:{port}", f"http://localhost:{port}"))
+        w = Webhookd(env["binary"], directory, "widened", redis.port, tenants_file, allow_http="yes",
+                     allowed_networks="127.0.0.0/8")
+        w.extra_env = d.extra_env
+        with w:
+            events = append(redis, "named", 3, start=13000) + append(redis, "plain", 3, start=13000)
+            append(redis, "meta", 1, start=13000)
+            check_waited("allow_http + allowed_networks 127.0.0.0/8: the http and the localhost receiver get "
+                         "their events",
+                         lambda: receiver.wait_ids(ids_of(events), 15, "events of the admitted tenants"))
+            check_waited("... while the others stay refused",
+                         lambda: w.wait_log(r"tenant meta: 1 events not delivered \(destination 169\.254", timeout=10))
+            check("the admitted events' signatures verify", not receiver.bad, "; ".join(receiver.bad[:3]))
+        check("and still nothing went to the proxy", trap.connections() == 0)
+        no_sanitizer_report("widened dispatcher", w.log())
+    finally:
+        trap.close()
+    env["dispatcher"] = Webhookd(env["binary"], directory, "main-after-dest", redis.port,
+                                 env["tenants_file"]).start()
+
+
 def main() -> int:
     if len(sys.argv) != 3:
         print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-webhookd PATH/TO/tenantmailctl", file=sys.stderr)
@@ -533,7 +676,8 @@ def main() -> int:
                              lambda: test_reload(env, directory, tenants_file),
                              lambda: test_wakeup(env, directory, tenants_file),
                              lambda: test_tls_and_redirects(env, directory),
-                             lambda: test_unsafe_secret(env, directory)):
+                             lambda: test_unsafe_secret(env, directory),
+                             lambda: test_destinations(env, directory, ctl)):
                     receiver.mode.clear()
                     receiver.release.set()
                     try:

@@ -174,6 +174,7 @@ class ForegroundDaemon:
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
         self._watchdog = None
+        self.extra_env: dict[str, str] = {}  # on top of the clean environment
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -181,7 +182,7 @@ class ForegroundDaemon:
     def _spawn(self, argv: list[str]) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([self.binary, *argv], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         env=ms._clean_env())
+                                         env={**ms._clean_env(), **self.extra_env})
         self._watchdog = ms._Watchdog(self.proc.pid)
         ms._register(self)
 
@@ -400,6 +401,10 @@ class Maillog(ForegroundDaemon):
 # happen within seconds.
 WEBHOOKD_MAX_BATCH = 100
 WEBHOOKD_CLAIM_AFTER = 4.0
+# The test receivers are plain http on 127.0.0.1, which a default
+# configuration refuses (webhookd/destination_policy.h): the tests allow
+# exactly that, as an administrator would for a receiver of their own.
+WEBHOOKD_TEST_DESTINATIONS = {"allow_http": "yes", "allowed_networks": "127.0.0.1/32"}
 
 
 class Webhookd(ForegroundDaemon):
@@ -415,7 +420,7 @@ class Webhookd(ForegroundDaemon):
         settings = {"max_batch": str(WEBHOOKD_MAX_BATCH), "block": "1s",
                     "claim_after": f"{WEBHOOKD_CLAIM_AFTER:g}s",
                     "retry_initial": "1s", "retry_max": "2s", "http_timeout": "3s",
-                    "connect_timeout": "1s", **options}
+                    "connect_timeout": "1s", **WEBHOOKD_TEST_DESTINATIONS, **options}
         with open(self.config, "w") as f:
             f.write(f"tenants_file = {tenants_file}\nlog_level = info\n"
                     f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = 2s\n"

@@ -61,6 +61,8 @@ TEST_F(WebhookSettingsTest, DefaultsAreTheDocumentedOnes) {
     EXPECT_EQ(settings->retry_for, hours(24));
     EXPECT_EQ(settings->http_timeout, seconds(15));
     EXPECT_EQ(settings->connect_timeout, seconds(5));
+    EXPECT_FALSE(settings->destinations.allow_http);
+    EXPECT_TRUE(settings->destinations.allowed_networks.empty());
     EXPECT_FALSE(settings->foreground);
 
     const auto example =
@@ -76,6 +78,28 @@ TEST_F(WebhookSettingsTest, DefaultsAreTheDocumentedOnes) {
     EXPECT_EQ(documented->retry_for, settings->retry_for);
     EXPECT_EQ(documented->http_timeout, settings->http_timeout);
     EXPECT_EQ(documented->connect_timeout, settings->connect_timeout);
+    EXPECT_EQ(documented->destinations.allow_http, settings->destinations.allow_http);
+    EXPECT_EQ(documented->destinations.allowed_networks, settings->destinations.allowed_networks);
+}
+
+TEST_F(WebhookSettingsTest, DestinationOptionsWidenThePolicy) {
+    auto settings =
+        load({"-c", file("[webhookd]\nallow_http = yes\nallowed_networks = 127.0.0.0/8, fd00::/8 10.1.2.3\n")});
+    ASSERT_TRUE(settings.ok()) << settings.error();
+    EXPECT_TRUE(settings->destinations.allow_http);
+    ASSERT_EQ(settings->destinations.allowed_networks.size(), 3u);
+    EXPECT_EQ(settings->destinations.allowed_networks[0].to_string(), "127.0.0.0/8");
+    EXPECT_EQ(settings->destinations.allowed_networks[1].to_string(), "fd00::/8");
+    EXPECT_EQ(settings->destinations.allowed_networks[2].to_string(), "10.1.2.3/32");
+}
+
+TEST_F(WebhookSettingsTest, BadAllowedNetworkIsReportedAtItsLine) {
+    auto settings = load({"-c", file("[webhookd]\n\nallowed_networks = 10.0.0.1/8\n")});
+    ASSERT_FALSE(settings.ok());
+    EXPECT_NE(settings.error().find("t.conf:3: webhookd.allowed_networks: non-null host address bits"),
+              std::string::npos)
+        << settings.error();
+    EXPECT_FALSE(load({"--webhookd.allowed_networks=localhost"}).ok());
 }
 
 TEST_F(WebhookSettingsTest, FileAndCommandLineSetTheSection) {

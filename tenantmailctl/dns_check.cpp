@@ -216,6 +216,17 @@ Result<std::vector<CheckLine>> check_tenant_dns(DnsResolver& resolver, const Ten
     return lines;
 }
 
+Result<std::vector<CheckLine>> check_key_published(DnsResolver& resolver, const TenantDns& tenant,
+                                                   const PublishedKey& key, const DnsSettings& settings) {
+    std::vector<CheckLine> lines;
+    for (const std::string& domain : tenant.domains) {
+        auto line = check_dkim(resolver, tenant, key, domain, settings);
+        if (!line) return Error{line.error()};
+        lines.push_back(std::move(*line));
+    }
+    return lines;
+}
+
 bool all_green(const std::vector<CheckLine>& lines) {
     return std::all_of(lines.begin(), lines.end(), [](const CheckLine& line) {
         return line.status == CheckStatus::pass || (line.status == CheckStatus::absent && !line.required);

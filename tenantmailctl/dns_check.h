@@ -35,6 +35,12 @@ struct CheckLine {
 Result<std::vector<CheckLine>> check_tenant_dns(DnsResolver& resolver, const TenantDns& tenant,
                                                 const DnsSettings& settings);
 
+// Only the DKIM lines of one key, one per signing domain: what `rotate
+// --activate` must see pass (published, and the same key as on disk)
+// before it lets the milter sign with that key.
+Result<std::vector<CheckLine>> check_key_published(DnsResolver& resolver, const TenantDns& tenant,
+                                                   const PublishedKey& key, const DnsSettings& settings);
+
 // Exit 0 only when this holds: every line passes or is an absent optional one.
 bool all_green(const std::vector<CheckLine>& lines);
 // True when every DKIM line of this selector passes (a pending key is live).

@@ -27,8 +27,11 @@ each checked in text form (mark per line, found/expected) and --json.
 Then: colour only on a terminal; bad input (unknown tenant -> 4, unreadable
 key -> 5, [dns] options missing -> 4, resolver unreachable -> 3 within the
 timeout); the table fits 100 columns; a key rotation end to end (rotate,
-dns check before and after the new key is published, automatic activation,
-retire); last, a TXT record full of terminal escapes comes out escaped.
+`rotate --activate` refused while the record is missing, dns check before
+and after the new key is published, automatic activation, retire); then
+`rotate --activate` refused for a record with another key, accepted once
+the right one is served, and `--force` activating an unpublished key with
+a warning; last, a TXT record full of terminal escapes comes out escaped.
 
 Prints one ok/FAIL line per check and "dns integration: N passed, M failed";
 exits non-zero on any failure. TM_KEEP_TMP=1 keeps the temp dir.
@@ -218,7 +221,6 @@ HOSTILE_TXT = '"\\027[2J\\027[H\\027[32m\\226\\156\\147 all checks OK\\007 \\155
 HOSTILE_SHOWN = "\\x1b[2J\\x1b[H\\x1b[32m✓ all checks OK\\x07 \\x9b 31m \\u009b 2J"
 
 
-
 class World:
     def __init__(self, tmp: str, ctl: str):
         self.tmp = tmp
@@ -278,7 +280,8 @@ class World:
             records.append(f"_dmarc IN TXT {txt(dmarc)}")
         return records
 
-    def zones(self, rot_selectors: tuple[str, ...] = ("s1",)) -> dict[str, list[str]]:
+    def zones(self, rot_keys: dict[str, str] | None = None) -> dict[str, list[str]]:
+        """rot_keys: {selector: TXT value} published for rot.test beside s1."""
         zones: dict[str, list[str]] = {}
         platform = [
             f"mail IN MX 10 {BOUNCE_MX}.",
@@ -308,9 +311,8 @@ class World:
         zones["baddmarc.test"] = self.direct("baddmarc", dmarc="v=DMARC1; p=bogus")
         zones["nobounce.test"] = self.direct("nobounce", spf=[], mx=False)
         rot = self.direct("rot")
-        for selector in rot_selectors:
-            if selector != "s1":
-                rot.append(f"{selector}._domainkey IN TXT {txt(self.rot_next_key)}")
+        for selector, value in (rot_keys or {}).items():
+            rot.append(f"{selector}._domainkey IN TXT {txt(value)}")
         zones["rot.test"] = rot
         zones["evil.test"] = self.direct("evil", dkim=None) + [f"s1._domainkey IN TXT {HOSTILE_TXT}"]
         return zones
@@ -547,6 +549,13 @@ def run_rotation(world: World) -> None:
           and "selector = s1" in rot_section(world) and "s2._domainkey.rot.test" in started.stdout,
           started.stdout + started.stderr + rot_section(world))
 
+    refused = world.run("rotate", "rot", "--activate", "--resolver", world.nsd.address)
+    check("rotate --activate before publication: refused (exit 1), says what DNS shows, nothing switched",
+          refused.returncode == EXIT_FAILED and "refusing to activate selector s2" in refused.stderr
+          and "s2._domainkey.rot.test: no such name" in refused.stderr and "--force" in refused.stderr
+          and "selector = s1" in rot_section(world) and "pending rsa s2" in rot_section(world),
+          f"exit {refused.returncode}\n{refused.stdout}{refused.stderr}{rot_section(world)}")
+
     before = world.check_dns("rot")
     check("dns check before publication: pending key '–', still exit 0, nothing activated",
           before.returncode == 0 and re.search(r"^– DKIM\+ s2\._domainkey\.rot\.test .*not published yet",
@@ -557,7 +566,7 @@ def run_rotation(world: World) -> None:
     world.rot_next_key = "v=DKIM1; k=rsa; p=" + base64.b64encode(subprocess.run(
         [OPENSSL, "pkey", "-in", new_key, "-pubout", "-outform", "DER"], check=True,
         capture_output=True).stdout).decode()
-    world.nsd.reload(world.zones(rot_selectors=("s1", "s2")))
+    world.nsd.reload(world.zones(rot_keys={"s2": world.rot_next_key}))
 
     def published():
         out = world.check_dns("rot", "--no-activate")
@@ -592,6 +601,46 @@ def run_rotation(world: World) -> None:
     reread = world.run("dns", "records", "rot", "--format", "json")
     check("tenants.conf still loads as a whole after the rotation", reread.returncode == 0
           and [k["selector"] for k in json.loads(reread.stdout)["keys"]] == ["s2"], reread.stdout + reread.stderr)
+
+
+def new_key_txt(path: str) -> str:
+    return "v=DKIM1; k=rsa; p=" + base64.b64encode(subprocess.run(
+        [OPENSSL, "pkey", "-in", path, "-pubout", "-outform", "DER"], check=True,
+        capture_output=True).stdout).decode()
+
+
+def run_activate_checks(world: World) -> None:
+    """rotate --activate looks in DNS itself: another key is refused, the
+    right one accepted; --force skips the look with a warning."""
+    started = world.run("rotate", "rot", "--selector", "s3")
+    s3_txt = new_key_txt(os.path.join(world.keys_dir, "rot.s3.pem"))
+    check("second rotation started (s3 pending)", started.returncode == 0
+          and "pending rsa s3" in rot_section(world), started.stdout + started.stderr)
+    world.nsd.reload(world.zones(rot_keys={"s2": world.rot_next_key, "s3": world.other_key}))
+    ms.wait_until(lambda: "a different key" in world.check_dns("rot", "--no-activate").stdout, 10,
+                  "nsd to serve the wrong s3 key", interval=0.2)
+    wrong = world.run("rotate", "rot", "--activate", "--resolver", world.nsd.address)
+    check("rotate --activate with another key under the selector: refused (exit 1), nothing switched",
+          wrong.returncode == EXIT_FAILED and "a different key" in wrong.stderr
+          and "selector = s2" in rot_section(world), wrong.stdout + wrong.stderr)
+
+    world.nsd.reload(world.zones(rot_keys={"s2": world.rot_next_key, "s3": s3_txt}))
+    ms.wait_until(lambda: re.search(r"^✓ DKIM\+ s3\._domainkey", world.check_dns("rot", "--no-activate").stdout,
+                                    re.M), 10, "nsd to serve the right s3 key", interval=0.2)
+    right = world.run("rotate", "rot", "--activate", "--resolver", world.nsd.address)
+    check("rotate --activate once DNS serves the key: activated, exit 0, no warning",
+          right.returncode == 0 and "activated" in right.stdout and "warning" not in right.stderr
+          and "selector = s3" in rot_section(world), right.stdout + right.stderr + rot_section(world))
+    world.run("retire", "rot")
+
+    world.run("rotate", "rot", "--selector", "s4")
+    forced = world.run("rotate", "rot", "--activate", "--force", "--resolver", world.nsd.address)
+    check("rotate --activate --force with the record unpublished: activated with a warning",
+          forced.returncode == 0 and "selector = s4" in rot_section(world)
+          and "warning: signing with a key not checked in DNS (--force)" in forced.stderr,
+          forced.stdout + forced.stderr + rot_section(world))
+    lonely = world.run("rotate", "rot", "--force")
+    check("--force without --activate: usage error", lonely.returncode == EXIT_USAGE, lonely.stderr)
 
 
 def terminal_bytes(data: bytes) -> list[str]:
@@ -647,6 +696,7 @@ def main(argv: list[str]) -> int:
                 run_bad_input(world)
                 run_keygen(world)
                 run_rotation(world)
+                run_activate_checks(world)
                 run_hostile_txt(world)
             except Exception:
                 traceback.print_exc()

@@ -146,6 +146,32 @@ TEST(DnsCheck, APendingKeyNotYetPublishedIsNotAFailure) {
     EXPECT_TRUE(selector_published(*lines, "s1"));
 }
 
+TEST(DnsCheck, KeyPublishedNeedsTheSameKeyOnEverySigningDomain) {
+    TenantDns tenant = acme();
+    tenant.domains = {"t.example", "u.example"};
+    const PublishedKey next = key("next", KeyRole::pending);
+    FakeResolver dns;
+    dns.txt("next._domainkey.t.example", "v=DKIM1; k=rsa; p=" + kOtherKey);
+    auto lines = check_key_published(dns, tenant, next, platform());
+    ASSERT_TRUE(lines) << lines.error();
+    ASSERT_EQ(lines->size(), 2u);  // DKIM lines of this key only, one per domain
+    EXPECT_FALSE(selector_published(*lines, "next")) << "u.example does not publish it";
+
+    dns.txt("next._domainkey.u.example", "v=DKIM1; k=rsa; p=" + kKey);
+    lines = check_key_published(dns, tenant, next, platform());
+    ASSERT_TRUE(lines);
+    EXPECT_FALSE(selector_published(*lines, "next")) << "u.example publishes another key";
+    EXPECT_EQ((*lines)[1].found.rfind("a different key", 0), 0u) << (*lines)[1].found;
+
+    FakeResolver both;
+    both.txt("next._domainkey.t.example", "v=DKIM1; k=rsa; p=" + kOtherKey);
+    both.cname("next._domainkey.u.example", "next.acme.dkim.p.example");
+    both.txt("next.acme.dkim.p.example", "v=DKIM1; k=rsa; p=" + kOtherKey);
+    lines = check_key_published(both, tenant, next, platform());
+    ASSERT_TRUE(lines);
+    EXPECT_TRUE(selector_published(*lines, "next"));
+}
+
 TEST(DnsCheck, ResolverFailureStopsTheCheck) {
     FakeResolver dns;
     dns.unreachable = true;

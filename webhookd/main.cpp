@@ -43,6 +43,13 @@ int check_config(const WebhookSettings& settings) {
         std::fprintf(stderr, "%s: %s\n", program, password.error().c_str());
         return 1;
     }
+    // What the URL alone shows; names are judged on the address connected to.
+    for (const WebhookTenant& tenant : *tenants) {
+        if (const std::string why = refused_url(tenant.url, settings.destinations); !why.empty()) {
+            std::fprintf(stderr, "%s: warning: tenant %s: webhook_url will be refused: %s\n", program,
+                         tenant.id.c_str(), why.c_str());
+        }
+    }
     std::printf("%s: configuration OK: %zu tenants with a webhook\n", program, tenants->size());
     return 0;
 }

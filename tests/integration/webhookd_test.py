@@ -615,6 +615,12 @@ def test_destinations(env, directory, ctl) -> None:
         ctl_config = os.path.join(directory, "dest-ctl.conf")
         with open(ctl_config, "w") as f:
             f.write(f"bounce_secret_file = {secret_file}\n" + config_text + "[milter]\nplatform_tenant = platform\n")
+        own = subprocess.run([env["binary"], "--check-config", "-c", d.config], capture_output=True, text=True,
+                             timeout=30)
+        check("tenantmail-webhookd --check-config: OK, with a warning per URL it can tell is refused",
+              own.returncode == 0 and len(re.findall(r"warning: tenant (plain|meta|lan|ula): webhook_url will be "
+                                                     r"refused: ", own.stderr)) == 4
+              and "tenant named" not in own.stderr, own.stdout + own.stderr)
         checked = subprocess.run([ctl, "check-config", "-c", ctl_config], capture_output=True, text=True, timeout=30)
         warned = {t for t in urls if re.search(rf"^warning: tenant {t}: webhook_url \S+ will be refused by "
                                                 rf"tenantmail-webhookd: ", checked.stderr, re.M)}

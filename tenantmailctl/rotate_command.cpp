@@ -3,8 +3,9 @@
 // prints the record to publish; `dns check` activates it once DNS shows it,
 // or `rotate TENANT --activate` does so once it has seen the record itself
 // (`--force` without looking: receivers fail every signature until the
-// record is there); `rotate --cancel` drops a pending key. `tenantmailctl retire TENANT` deletes the previous key after
-// activation. How the state is kept: key_rotation.h, rotation_state.h.
+// record is there); `rotate --cancel` drops a pending key.
+// `tenantmailctl retire TENANT` deletes the previous key after activation.
+// How the state is kept: key_rotation.h, rotation_state.h.
 #include <cstdio>
 #include <string>
 

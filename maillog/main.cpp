@@ -121,9 +121,9 @@ public:
         save_state(true);
         const auto& stats = recorder_.stats();
         LOG_INFO("stopping at offset %llu of %s: %llu outcomes recorded, %llu already recorded, %llu already final, "
-                 "%llu lines of other messages",
+                 "%llu refused (record of another message), %llu lines of other messages",
                  ull(follower_.offset()), settings_.file.c_str(), ull(stats.recorded), ull(stats.duplicates),
-                 ull(stats.already_final), ull(not_ours_));
+                 ull(stats.already_final), ull(stats.refused), ull(not_ours_));
         return 0;
     }
 
@@ -164,6 +164,10 @@ private:
         if (parsed.kind == LineKind::malformed) {
             LOG_DEBUG("%s: offset %llu: not read as a Postfix log line: %.*s", settings_.file.c_str(),
                       ull(follower_.offset()), static_cast<int>(parsed.problem.size()), parsed.problem.data());
+            return true;
+        }
+        if (parsed.kind == LineKind::queue_event) {
+            recorder_.observe(parsed.queue, ::time(nullptr));
             return true;
         }
         if (parsed.kind != LineKind::delivery) return true;

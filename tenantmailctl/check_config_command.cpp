@@ -3,7 +3,8 @@
 // tenant's DKIM key and the bounce secret, exactly as the daemons load them.
 // Prints "file:line: reason" for the first problem and exits 1. A milter or
 // policy socket on TCP is flagged with a warning (exit status unchanged),
-// naming the login accounts that could reach it.
+// naming the login accounts that could reach it, and so is a Postfix with
+// short queue ids (long_queue_ids.h).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
 #include "tenantmailctl/ctl_config.h"
+#include "tenantmailctl/long_queue_ids.h"
 
 namespace tenantmail::ctl {
 
@@ -62,6 +64,7 @@ int run_check_config(const Args& args) {
         return 1;
     }
     warn_about_network_sockets(*config);
+    if (const auto warning = postfix_queue_ids_warning()) std::fprintf(stderr, "%s\n", warning->c_str());
     std::size_t keys = 0;
     for (const Tenant& tenant : (*table)->registry().tenants()) {
         if (tenant.signs()) ++keys;

@@ -527,6 +527,26 @@ def test_check_config(ctl: Ctl, directory: str, config: str):
     check("check-config: a bad record_ttl is refused with file:line",
           proc.returncode == 1 and f"{bad}:{line}:" in err, err)
 
+    # What `postconf -h enable_long_queue_ids` answers decides the warning.
+    bin_dir = os.path.join(directory, "fake-postfix-bin")
+    os.makedirs(bin_dir, exist_ok=True)
+    for answer, warned in (("no", True), ("yes", False), ("YES", False)):
+        with open(os.path.join(bin_dir, "postconf"), "w") as f:
+            f.write(f"#!/bin/sh\n[ \"$*\" = \"-h enable_long_queue_ids\" ] || exit 1\necho {answer}\n")
+        os.chmod(os.path.join(bin_dir, "postconf"), 0o755)
+        env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+        proc = subprocess.run([ctl.binary, "check-config", "-c", config], capture_output=True, timeout=30, env=env)
+        err = proc.stderr.decode()
+        check(f"check-config with enable_long_queue_ids = {answer}: "
+              + ("warns, naming the setting" if warned else "no warning"),
+              proc.returncode == 0 and ("warning: Postfix has enable_long_queue_ids = no" in err) == warned, err)
+    with open(os.path.join(bin_dir, "postconf"), "w") as f:
+        f.write("#!/bin/sh\necho 'postconf: fatal: open /etc/postfix/main.cf: No such file' >&2\nexit 1\n")
+    proc = subprocess.run([ctl.binary, "check-config", "-c", config], capture_output=True, timeout=30,
+                          env=dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", "")))
+    check("check-config where postconf cannot answer: no warning, postconf's error not shown",
+          proc.returncode == 0 and "enable_long_queue_ids" not in proc.stderr.decode()
+          and "fatal" not in proc.stderr.decode(), proc.stderr.decode())
 
 
 def main() -> int:

@@ -75,7 +75,7 @@ if ARGV[14] == '1' then
   end
   local record_time = tonumber(rec[4] or '')
   if not_before > 0 and record_time and record_time < not_before then
-    return {3, 'the record (time ' .. record_time .. ') is older than the message (queued from ' .. not_before .. ')'}
+    return {3, 'the record (time ' .. record_time .. ') is older than the message (arrived at ' .. not_before .. ' or later)'}
   end
 end
 if redis.call('SADD', seen_key, event_id) == 0 then return {1, ''} end

@@ -1,6 +1,9 @@
 // main.cpp — tenantmail-maillog: follow Postfix's log (maillog_file, or a
 // syslog mail.log) and record every delivery status of a tenant's message
-// (sent, deferred, bounced, expired) in Redis with its event, once.
+// (sent, deferred, bounced, expired) in Redis with its event, once, and only
+// into that message's record: Postfix's lines about each queue id (client=,
+// message-id=, qmgr's from=, removed) tell the recorder which message the id
+// names now, since Postfix reuses ids.
 // One thread: read lines, record each through the blocking Redis client,
 // save the offset of the last line whose outcome is in Redis to the state
 // file (at most once a second, at the end of the file and at exit). Redis

@@ -63,10 +63,12 @@ if ARGV[14] == '1' then
   if not rec[1] and not rec[2] then
     return {3, 'no record of the message as the milter wrote it'}
   end
-  local record_sender = rec[1] or ''
-  if record_sender == '' then record_sender = rec[2] or '' end
-  if sender_known == '1' and string.lower(record_sender) ~= string.lower(sender) then
-    return {3, 'envelope sender <' .. sender .. '> is not the record\'s <' .. record_sender .. '>'}
+  local bounce_address, mail_from = rec[1] or '', rec[2] or ''
+  local wanted = string.lower(sender)
+  if sender_known == '1' and not (bounce_address ~= '' and string.lower(bounce_address) == wanted)
+      and string.lower(mail_from) ~= wanted then
+    return {3, 'envelope sender <' .. sender .. '> is not the record\'s <' .. bounce_address .. '> or <' ..
+               mail_from .. '>'}
   end
   local record_id = string.match(rec[3] or '', '^%s*(.-)%s*$')
   logged_id = string.match(logged_id, '^%s*(.-)%s*$')

@@ -153,8 +153,9 @@ struct MessageIdentity {
 // record_outcome for a caller that knows which message it reports on. The
 // record under tenant and queue id must be that message: it must exist as
 // the milter wrote it (not only the minimal one record_outcome creates),
-// its envelope sender (bounce_address, else mail_from; compared without
-// case) must be identity.sender, its Message-ID identity.message_id when
+// identity.sender must be its bounce_address (what the milter rewrote the
+// sender to) or, should the MTA have kept the client's, its mail_from
+// (compared without case), its Message-ID identity.message_id when
 // both are known, and its time not before identity.not_before. Otherwise
 // nothing at all is written (no status, no event, no seen mark) and the
 // result is refused with the reason.

@@ -257,6 +257,8 @@ def test_identity(tool: Tool, redis: ms.RedisServer):
           and len(events(redis, "idt")) == snapshot[1] + 1, ok)
     check("identity: an unknown Message-ID or time is not held against the record",
           outcome("id-ok2", {"sender": "bounces+a1@mta.idt.example"}) == "recorded")
+    check("identity: the client's own sender (the MTA kept it, not rewritten) is the record's too",
+          outcome("id-ok3", {"sender": "app@idt.example"}) == "recorded")
 
     missing = outcome("id-x", {"sender": "bounces+a1@mta.idt.example"}, queue_id="QNOTTHERE")
     check("identity: no record under the queue id: refused, and no minimal record is made",

@@ -38,16 +38,48 @@ namespace {
 // up): a minimal one (queue id, tenant, time) is created so the outcome is
 // not lost and the views show it; the milter's later HSET fills in the rest.
 //
+// Identity (record_checked_outcome): a queue id is reused by Postfix, so a
+// caller that knows which message it reports on has the record checked
+// first, in the same script so no record can be replaced between check and
+// write. A record that is not that message gets nothing, not even the seen
+// mark, and no minimal record is made: an expired or foreign record under
+// a reused queue id must not collect another message's facts.
+//
 // KEYS: msg, rcpt, seen, events stream, index (all in the tenant's slot).
 // ARGV: event id, recipient, status, reply, time (0: Redis TIME), history
 // cap, ttl seconds, stream cap, event JSON ("" for none), queue id, tenant,
-// message-id marker ("" without an event), the caller's Message-ID.
-constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v2
+// message-id marker ("" without an event), the caller's Message-ID,
+// identity check ("1" or "0"), sender known ("1" or "0"), sender,
+// Message-ID logged, not-before time (0: unknown).
+constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v3
 local msg_key, rcpt_key, seen_key, events_key, index_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local event_id, recipient, status, reply = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local time, history_cap, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local stream_cap, event, queue_id, tenant, marker = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local claimed_message_id = ARGV[13]
+if ARGV[14] == '1' then
+  local sender_known, sender, logged_id, not_before = ARGV[15], ARGV[16], ARGV[17], tonumber(ARGV[18])
+  local rec = redis.call('HMGET', msg_key, 'bounce_address', 'mail_from', 'message_id', 'time')
+  if not rec[1] and not rec[2] then
+    return {3, 'no record of the message as the milter wrote it'}
+  end
+  local bounce_address, mail_from = rec[1] or '', rec[2] or ''
+  local wanted = string.lower(sender)
+  if sender_known == '1' and not (bounce_address ~= '' and string.lower(bounce_address) == wanted)
+      and string.lower(mail_from) ~= wanted then
+    return {3, 'envelope sender <' .. sender .. '> is not the record\'s <' .. bounce_address .. '> or <' ..
+               mail_from .. '>'}
+  end
+  local record_id = string.match(rec[3] or '', '^%s*(.-)%s*$')
+  logged_id = string.match(logged_id, '^%s*(.-)%s*$')
+  if logged_id ~= '' and record_id ~= '' and logged_id ~= record_id then
+    return {3, 'Message-ID ' .. logged_id .. ' is not the record\'s ' .. record_id}
+  end
+  local record_time = tonumber(rec[4] or '')
+  if not_before > 0 and record_time and record_time < not_before then
+    return {3, 'the record (time ' .. record_time .. ') is older than the message (arrived at ' .. not_before .. ' or later)'}
+  end
+end
 if redis.call('SADD', seen_key, event_id) == 0 then return {1, ''} end
 if time == 0 then time = tonumber(redis.call('TIME')[1]) end
 if redis.call('EXISTS', msg_key) == 0 then
@@ -87,6 +119,14 @@ redis.call('EXPIRE', rcpt_key, ttl)
 redis.call('EXPIRE', seen_key, ttl)
 return {code, id}
 )lua";
+
+// tm:qid:{QID} is the record writer's: an outcome only keeps it alive as
+// long as the record, and only while it names the outcome's tenant. A late
+// outcome of an earlier message (a bounce report for tenant A arriving
+// after the queue id was reused by tenant B) must not point B's queue id
+// back at A. Tiny and rare, so EVAL rather than EVALSHA.
+constexpr std::string_view kQueueIdRefreshScript =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 0";
 
 std::string sha1_hex(std::string_view text) {
     // SHA-1 only because EVALSHA names scripts by it; nothing is signed with it.
@@ -137,7 +177,7 @@ const std::string& outcome_script_sha1() {
 }
 
 std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chrono::seconds ttl,
-                                               std::size_t stream_cap) {
+                                               std::size_t stream_cap, const MessageIdentity* identity) {
     Event event = completed_event(outcome);
     const std::string& tenant = event.tenant;
     const std::string& qid = outcome.queue_id;
@@ -170,16 +210,29 @@ std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chro
             qid,
             tenant,
             marker,
-            claimed_message_id};
+            claimed_message_id,
+            identity != nullptr ? "1" : "0",
+            identity != nullptr && identity->sender_known ? "1" : "0",
+            identity != nullptr ? utf8_clean(identity->sender) : std::string(),
+            identity != nullptr ? utf8_clean(identity->message_id) : std::string(),
+            std::to_string(identity != nullptr ? identity->not_before : 0)};
 }
 
-Result<OutcomeResult> record_outcome(RedisClient& redis, const Outcome& outcome, std::chrono::seconds ttl,
-                                     std::size_t stream_cap) {
+std::vector<std::string> build_queue_id_refresh(std::string_view queue_id, std::string_view tenant,
+                                                std::chrono::seconds ttl) {
+    return {"EVAL", std::string(kQueueIdRefreshScript), "1", queue_id_key(queue_id), std::string(tenant),
+            std::to_string(ttl.count())};
+}
+
+namespace {
+
+Result<CheckedOutcome> run_outcome_script(RedisClient& redis, const Outcome& outcome, const MessageIdentity* identity,
+                                          std::chrono::seconds ttl, std::size_t stream_cap) {
     const std::string& tenant = outcome.event.tenant;
     if (tenant.empty() || outcome.queue_id.empty() || outcome.recipient.empty()) {
         return make_error("cannot record an outcome without tenant, queue id and recipient");
     }
-    std::vector<std::string> argv = build_outcome_evalsha(outcome, ttl, stream_cap);
+    std::vector<std::string> argv = build_outcome_evalsha(outcome, ttl, stream_cap, identity);
     auto reply = redis.command(argv);
     if (!reply && reply.error().find("NOSCRIPT") != std::string::npos) {
         argv[0] = "EVAL";
@@ -194,12 +247,38 @@ Result<OutcomeResult> record_outcome(RedisClient& redis, const Outcome& outcome,
         return make_error(what + "unexpected reply from the outcome script");
     }
     const long long code = r->element[0]->integer;
-    if (code == 1) return OutcomeResult::duplicate;
+    CheckedOutcome checked;
+    if (code == 3) {
+        checked.refused = true;
+        if (r->elements > 1 && r->element[1]->type == REDIS_REPLY_STRING)
+            checked.refusal.assign(r->element[1]->str, r->element[1]->len);
+        return checked;
+    }
+    if (code == 1) {
+        checked.result = OutcomeResult::duplicate;
+        return checked;
+    }
     // Keep the queue id findable as long as the record lives. Another hash
     // slot, so not inside the script; losing this refresh only shortens the
     // lookup's life, so a failure here does not fail the outcome.
-    (void)redis.command({"SET", queue_id_key(outcome.queue_id), tenant, "EX", std::to_string(ttl.count())});
-    return code == 2 ? OutcomeResult::already_final : OutcomeResult::recorded;
+    (void)redis.command(build_queue_id_refresh(outcome.queue_id, tenant, ttl));
+    checked.result = code == 2 ? OutcomeResult::already_final : OutcomeResult::recorded;
+    return checked;
+}
+
+}  // namespace
+
+Result<OutcomeResult> record_outcome(RedisClient& redis, const Outcome& outcome, std::chrono::seconds ttl,
+                                     std::size_t stream_cap) {
+    auto checked = run_outcome_script(redis, outcome, nullptr, ttl, stream_cap);
+    if (!checked) return Error{checked.error()};
+    return checked->result;  // never refused: nothing was asked to be checked
+}
+
+Result<CheckedOutcome> record_checked_outcome(RedisClient& redis, const Outcome& outcome,
+                                              const MessageIdentity& identity, std::chrono::seconds ttl,
+                                              std::size_t stream_cap) {
+    return run_outcome_script(redis, outcome, &identity, ttl, stream_cap);
 }
 
 Result<std::string> tenant_of_queue_id(RedisClient& redis, std::string_view queue_id) {

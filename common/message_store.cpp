@@ -177,6 +177,27 @@ MessageRecord message_record_from_fields(const std::vector<std::pair<std::string
     return record;
 }
 
+namespace {
+
+// A queue id is reused (short ids within minutes): the record already under
+// this key may be an earlier message's, whose recipients and seen event ids
+// must not become the new message's. A full record (the milter's: it has
+// mail_from) with another identity is deleted first; the same identity is
+// this record written again (a retried batch), and the minimal record an
+// outcome makes when it arrives first has no mail_from: both are merged
+// into, as before. Inside MULTI, so nothing can come between.
+constexpr std::string_view kReplaceOtherMessageScript = R"lua(-- tenantmail record identity v1
+local old = redis.call('HMGET', KEYS[1], 'bounce_address', 'mail_from', 'message_id', 'time')
+if not old[2] then return 0 end
+if old[1] == ARGV[1] and old[2] == ARGV[2] and old[3] == ARGV[3] and old[4] == ARGV[4] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return 1
+)lua";
+
+}  // namespace
+
+std::string_view replace_other_message_script() { return kReplaceOtherMessageScript; }
+
 std::vector<std::vector<std::string>> build_store_record(const MessageRecord& record, std::chrono::seconds ttl) {
     const std::string& tenant = record.tenant;
     const std::string& qid = record.queue_id;
@@ -187,6 +208,8 @@ std::vector<std::vector<std::string>> build_store_record(const MessageRecord& re
 
     std::vector<std::vector<std::string>> commands;
     commands.push_back({"MULTI"});
+    commands.push_back({"EVAL", std::string(kReplaceOtherMessageScript), "3", msg, rcpt, message_seen_key(tenant, qid),
+                        record.bounce_address, record.mail_from, record.message_id, std::to_string(record.time)});
     commands.push_back({"HSET", msg, "queue_id", qid, "message_id", record.message_id, "tenant", tenant, "class",
                         record.traffic_class, "mail_from", record.mail_from, "bounce_address", record.bounce_address,
                         "header_from", record.header_from, "header_to", record.header_to, "subject", record.subject,

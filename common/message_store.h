@@ -16,9 +16,16 @@
 //   tm:{T}:messages         sorted set: QID scored by time, for the views;
 //                           members older than the TTL are trimmed on insert
 //   tm:qid:{QID}            string: the tenant, so a log line that carries
-//                           only the queue id finds its message
-// Postfix queue ids are unique per host; hosts sharing one Redis should set
-// enable_long_queue_ids = yes (unique over time as well).
+//                           only the queue id finds its message; set only by
+//                           the record writer (build_store_record), never
+//                           re-pointed by an outcome
+// A queue id names a message only while Postfix holds it: short (hex) ids
+// come back within minutes on a busy host, and two hosts sharing one Redis
+// can hand out the same one. enable_long_queue_ids = yes makes them unique
+// over time and, practically, across hosts; even then a record is the
+// message whose identity (envelope sender, Message-ID, time) it holds, and
+// a follower that knows that identity records only into a record that
+// matches it (record_checked_outcome).
 #pragma once
 
 #include <chrono>
@@ -76,9 +83,13 @@ std::string queue_id_key(std::string_view queue_id);
 // tenant's keys (one hash slot); the tm:qid:{QID} SET follows it, since it
 // lives in another slot. Recipients are written with HSETNX: an outcome
 // recorded before the record (a fast delivery racing the milter's writer)
-// is never reset to "queued".
+// is never reset to "queued". First in the transaction, a script deletes a
+// record of another message under the same key (the queue id reused by the
+// same tenant: other envelope sender, bounce address, Message-ID or time),
+// so none of its recipients or event ids carry over.
 std::vector<std::vector<std::string>> build_store_record(const MessageRecord& record,
                                                          std::chrono::seconds ttl);
+std::string_view replace_other_message_script();  // that script, for tests
 
 // The recipient hash value, both ways. decode accepts any JSON object with
 // at least a known "status"; anything else is an error naming the recipient.
@@ -124,13 +135,53 @@ Result<OutcomeResult> record_outcome(RedisClient& redis, const Outcome& outcome,
                                      std::chrono::seconds ttl = kDefaultRecordTtl,
                                      std::size_t stream_cap = kDefaultEventsStreamCap);
 
+// Which message an outcome belongs to, as the caller learnt it outside the
+// record (tenantmail-maillog: from Postfix's own lines about the queue id).
+// Unknown parts stay empty / 0 and are not compared.
+struct MessageIdentity {
+    // The envelope sender Postfix queued the message with (qmgr's from=<>):
+    // for a tenant's mail the signed bounce address, unique per message.
+    bool sender_known = false;
+    std::string sender;
+    // The Message-ID cleanup logged ("" when it logged none).
+    std::string message_id;
+    // The message entered Postfix at or after this time (Unix seconds; 0:
+    // unknown). A record written before it is an earlier message's.
+    std::int64_t not_before = 0;
+};
+
+// record_outcome for a caller that knows which message it reports on. The
+// record under tenant and queue id must be that message: it must exist as
+// the milter wrote it (not only the minimal one record_outcome creates),
+// identity.sender must be its bounce_address (what the milter rewrote the
+// sender to) or, should the MTA have kept the client's, its mail_from
+// (compared without case), its Message-ID identity.message_id when
+// both are known, and its time not before identity.not_before. Otherwise
+// nothing at all is written (no status, no event, no seen mark) and the
+// result is refused with the reason.
+struct CheckedOutcome {
+    bool refused = false;
+    std::string refusal;  // why, for the log line (record's and caller's values)
+    OutcomeResult result = OutcomeResult::recorded;  // when not refused
+};
+Result<CheckedOutcome> record_checked_outcome(RedisClient& redis, const Outcome& outcome,
+                                              const MessageIdentity& identity,
+                                              std::chrono::seconds ttl = kDefaultRecordTtl,
+                                              std::size_t stream_cap = kDefaultEventsStreamCap);
+
 // The script and the EVALSHA argv record_outcome sends (pure, for tests).
 // Reply: {0, stream id} recorded (id "" when no event was due),
-//        {1, ""} duplicate, {2, ""} already_final.
+//        {1, ""} duplicate, {2, ""} already_final, {3, reason} refused:
+//        the record is not the message of the identity given.
 std::string_view outcome_script();
 const std::string& outcome_script_sha1();
 std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chrono::seconds ttl,
-                                               std::size_t stream_cap);
+                                               std::size_t stream_cap,
+                                               const MessageIdentity* identity = nullptr);
+// The command that refreshes tm:qid:{QID}'s expiry after an outcome, only while
+// it still names the outcome's tenant (one script, so it cannot re-point it).
+std::vector<std::string> build_queue_id_refresh(std::string_view queue_id, std::string_view tenant,
+                                                std::chrono::seconds ttl);
 
 // The tenant of a queue id ("" when no record exists).
 Result<std::string> tenant_of_queue_id(RedisClient& redis, std::string_view queue_id);

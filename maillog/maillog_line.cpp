@@ -174,6 +174,29 @@ ParsedLine malformed(std::string_view problem) {
 
 ParsedLine other() { return ParsedLine{}; }
 
+ParsedLine queue_event(const DeliveryLine& prefix, QueueEventKind kind, std::string_view value) {
+    ParsedLine parsed;
+    parsed.kind = LineKind::queue_event;
+    parsed.queue = {prefix.timestamp, prefix.time, prefix.host, prefix.service, prefix.queue_id, kind, value};
+    return parsed;
+}
+
+// After "QID: ": the lines that tie a queue id to a message, or other().
+ParsedLine parse_queue_event(Cursor& c, const DeliveryLine& prefix) {
+    if (c.take("client=")) return queue_event(prefix, QueueEventKind::received, {});
+    if (c.take("uid=")) {
+        // pickup: "uid=0 from=<root>"
+        if (c.span(is_digit).empty() || !c.take(" from=<")) return other();
+        return queue_event(prefix, QueueEventKind::received, {});
+    }
+    if (c.take("message-id=")) {
+        const std::string_view value = c.rest();
+        return queue_event(prefix, QueueEventKind::message_id, value == "<>" ? std::string_view() : value);
+    }
+    if (c.rest() == "removed") return queue_event(prefix, QueueEventKind::removed, {});
+    return other();
+}
+
 std::optional<DeliveryStatus> status_of(std::string_view word) {
     if (word == "sent") return DeliveryStatus::sent;
     if (word == "deferred") return DeliveryStatus::deferred;
@@ -298,7 +321,8 @@ ParsedLine parse_maillog_line(std::string_view text) {
     if (c.take("from=<")) {
         // qmgr: "QID: from=<sender>, status=expired, returned to sender"
         if (!parse_angle_address(c, line.sender)) return malformed("unterminated from=<");
-        if (c.rest() != ", status=expired, returned to sender") return other();  // size=, nrcpt=, ...
+        if (c.rest().starts_with(", size=")) return queue_event(line, QueueEventKind::queued, line.sender);
+        if (c.rest() != ", status=expired, returned to sender") return other();
         line.status = DeliveryStatus::expired;
         line.status_word = "expired";
         line.reply = "returned to sender";
@@ -307,7 +331,7 @@ ParsedLine parse_maillog_line(std::string_view text) {
         parsed.delivery = line;
         return parsed;
     }
-    return other();
+    return parse_queue_event(c, line);
 }
 
 int infer_year(int line_month, int now_year, int now_month) {

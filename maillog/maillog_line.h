@@ -51,15 +51,37 @@ struct DeliveryLine {
     bool reply_truncated = false;
 };
 
+// The lines that say which message a queue id names. Postfix reuses queue
+// ids (short ones within minutes), so the follower learns each message's
+// identity from these and forgets it when the id is freed.
+enum class QueueEventKind {
+    received,    // smtpd "QID: client=...", pickup "QID: uid=N from=<...>": a new message took the id
+    message_id,  // cleanup "QID: message-id=<...>"; value: as logged, "" for "message-id=<>"
+    queued,      // qmgr "QID: from=<sender>, size=N, nrcpt=M (queue active)"; value: the sender
+    removed,     // qmgr, postsuper "QID: removed": the id is free again
+};
+
+struct QueueEvent {
+    std::string_view timestamp;
+    LineTime time;
+    std::string_view host;
+    std::string_view service;
+    std::string_view queue_id;
+    QueueEventKind kind = QueueEventKind::received;
+    std::string_view value;
+};
+
 enum class LineKind {
-    delivery,   // a recipient's (or, for expiry, a message's) delivery status
-    other,      // a well-formed log line that reports no delivery status
-    malformed,  // not a log line at all, or a status line missing a field
+    delivery,     // a recipient's (or, for expiry, a message's) delivery status
+    queue_event,  // a line about which message a queue id names
+    other,        // a well-formed log line that reports neither
+    malformed,    // not a log line at all, or a status line missing a field
 };
 
 struct ParsedLine {
     LineKind kind = LineKind::other;
     DeliveryLine delivery;        // valid when kind == delivery
+    QueueEvent queue;             // valid when kind == queue_event
     std::string_view problem;     // why, when kind == malformed (static text)
 };
 

@@ -1,6 +1,9 @@
 // main.cpp — tenantmail-maillog: follow Postfix's log (maillog_file, or a
 // syslog mail.log) and record every delivery status of a tenant's message
-// (sent, deferred, bounced, expired) in Redis with its event, once.
+// (sent, deferred, bounced, expired) in Redis with its event, once, and only
+// into that message's record: Postfix's lines about each queue id (client=,
+// message-id=, qmgr's from=, removed) tell the recorder which message the id
+// names now, since Postfix reuses ids.
 // One thread: read lines, record each through the blocking Redis client,
 // save the offset of the last line whose outcome is in Redis to the state
 // file (at most once a second, at the end of the file and at exit). Redis
@@ -121,9 +124,9 @@ public:
         save_state(true);
         const auto& stats = recorder_.stats();
         LOG_INFO("stopping at offset %llu of %s: %llu outcomes recorded, %llu already recorded, %llu already final, "
-                 "%llu lines of other messages",
+                 "%llu refused (record of another message), %llu lines of other messages",
                  ull(follower_.offset()), settings_.file.c_str(), ull(stats.recorded), ull(stats.duplicates),
-                 ull(stats.already_final), ull(not_ours_));
+                 ull(stats.already_final), ull(stats.refused), ull(not_ours_));
         return 0;
     }
 
@@ -164,6 +167,10 @@ private:
         if (parsed.kind == LineKind::malformed) {
             LOG_DEBUG("%s: offset %llu: not read as a Postfix log line: %.*s", settings_.file.c_str(),
                       ull(follower_.offset()), static_cast<int>(parsed.problem.size()), parsed.problem.data());
+            return true;
+        }
+        if (parsed.kind == LineKind::queue_event) {
+            recorder_.observe(parsed.queue, ::time(nullptr));
             return true;
         }
         if (parsed.kind != LineKind::delivery) return true;

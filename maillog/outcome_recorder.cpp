@@ -1,14 +1,14 @@
 // outcome_recorder.cpp — see outcome_recorder.h.
 #include "maillog/outcome_recorder.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "common/message_store.h"
 #include "maillog/maillog_outcome.h"
 
 namespace tenantmail::maillog {
 namespace {
-
-constexpr std::size_t kTenantCacheSize = 4096;
 
 std::string_view result_text(OutcomeResult result) {
     switch (result) {
@@ -48,8 +48,12 @@ Result<void> OutcomeRecorder::ping() {
     return {};
 }
 
-Result<std::string> OutcomeRecorder::tenant_of(std::string_view queue_id) {
-    if (const auto it = tenants_.find(std::string(queue_id)); it != tenants_.end()) return it->second;
+void OutcomeRecorder::observe(const QueueEvent& event, std::time_t now) {
+    identities_.observe(event, line_time_to_unix(event.time, now).value_or(static_cast<std::int64_t>(now)));
+}
+
+Result<std::string> OutcomeRecorder::tenant_of(QueueIdState& state, std::string_view queue_id) {
+    if (!state.tenant.empty()) return state.tenant;
     auto redis = client();
     if (!redis) return Error{redis.error()};
     auto tenant = tenant_of_queue_id(**redis, queue_id);
@@ -57,70 +61,92 @@ Result<std::string> OutcomeRecorder::tenant_of(std::string_view queue_id) {
     // Only positive answers are kept: a record is written before Postfix
     // queues the message, but "not ours" costs one GET and is never wrong
     // to ask again.
-    if (!tenant->empty()) {
-        if (tenants_.size() >= kTenantCacheSize) tenants_.clear();
-        tenants_.emplace(std::string(queue_id), *tenant);
-    }
+    state.tenant = *tenant;
     return tenant;
 }
 
-Result<void> OutcomeRecorder::record_one(const DeliveryLine& line, std::string_view tenant,
-                                         std::string_view recipient, std::string_view reply,
-                                         std::int64_t timestamp) {
+void OutcomeRecorder::log_refusal(const DeliveryLine& line, QueueIdState& state, const std::string& reason) {
+    ++stats_.refused;
+    if (state.refusal_logged) return;
+    state.refusal_logged = true;
+    // The reason quotes Redis and the log: bounded, as every outside text.
+    constexpr std::size_t kMaxReason = 300;
+    LOG_WARNING("%.*s: tenant=%s status=%.*s: not recorded, the record of this queue id is another message: %.*s "
+                "(queue id reused; see enable_long_queue_ids)",
+                static_cast<int>(line.queue_id.size()), line.queue_id.data(), state.tenant.c_str(),
+                static_cast<int>(line.status_word.size()), line.status_word.data(),
+                static_cast<int>(std::min(reason.size(), kMaxReason)), reason.data());
+}
+
+Result<bool> OutcomeRecorder::record_one(const DeliveryLine& line, QueueIdState& state, std::string_view recipient,
+                                         std::string_view reply, std::int64_t timestamp) {
+    const std::string tenant = state.tenant;
     OutcomeFacts facts;
     facts.tenant = tenant;
     facts.recipient = recipient;
     facts.reply = reply;
     facts.timestamp = timestamp;
-    // message_id stays empty: record_outcome's script fills it in from the
+    // message_id stays empty: the outcome script fills it in from the
     // message record in the same round trip.
     const Outcome outcome = make_outcome(line, facts);
     auto redis = client();
     if (!redis) return Error{redis.error()};
-    auto result = record_outcome(**redis, outcome);
-    if (!result) return drop_connection(result.error());
-    switch (*result) {
+    auto checked = record_checked_outcome(**redis, outcome, state.identity);
+    if (!checked) return drop_connection(checked.error());
+    if (checked->refused) {
+        log_refusal(line, state, checked->refusal);
+        // The queue id may point at this message's record once the milter's
+        // writer has caught up: look it up again next time.
+        state.tenant.clear();
+        return false;
+    }
+    const OutcomeResult result = checked->result;
+    switch (result) {
         case OutcomeResult::recorded: ++stats_.recorded; break;
         case OutcomeResult::duplicate: ++stats_.duplicates; break;
         case OutcomeResult::already_final: ++stats_.already_final; break;
     }
     const std::string dsn(outcome.event.details["dsn"].get<std::string>());
-    LOG_INFO("%.*s: tenant=%.*s to=<%.*s> status=%.*s dsn=%s event=%.*s: %.*s", static_cast<int>(line.queue_id.size()),
-             line.queue_id.data(), static_cast<int>(tenant.size()), tenant.data(), static_cast<int>(recipient.size()),
-             recipient.data(), static_cast<int>(delivery_status_name(line.status).size()),
-             delivery_status_name(line.status).data(), dsn.c_str(),
-             static_cast<int>(event_kind_name(outcome.event.kind).size()), event_kind_name(outcome.event.kind).data(),
-             static_cast<int>(result_text(*result).size()), result_text(*result).data());
-    return {};
+    LOG_INFO("%.*s: tenant=%s to=<%.*s> status=%.*s dsn=%s event=%.*s: %.*s", static_cast<int>(line.queue_id.size()),
+             line.queue_id.data(), tenant.c_str(), static_cast<int>(recipient.size()), recipient.data(),
+             static_cast<int>(delivery_status_name(line.status).size()), delivery_status_name(line.status).data(),
+             dsn.c_str(), static_cast<int>(event_kind_name(outcome.event.kind).size()),
+             event_kind_name(outcome.event.kind).data(), static_cast<int>(result_text(result).size()),
+             result_text(result).data());
+    return true;
 }
 
 // qmgr logs one line per message that stayed in the queue too long; the
 // recipients it returns to the sender are those without a final status.
-Result<void> OutcomeRecorder::record_expiry(const DeliveryLine& line, std::string_view tenant,
-                                            std::int64_t timestamp) {
+Result<bool> OutcomeRecorder::record_expiry(const DeliveryLine& line, QueueIdState& state, std::int64_t timestamp) {
     auto redis = client();
     if (!redis) return Error{redis.error()};
-    auto recipients = load_recipients(**redis, tenant, line.queue_id);
+    auto recipients = load_recipients(**redis, state.tenant, line.queue_id);
     if (!recipients) return drop_connection(recipients.error());
-    for (const RecipientState& state : *recipients) {
-        if (state.status != RecipientStatus::queued && state.status != RecipientStatus::deferred) continue;
+    for (const RecipientState& pending : *recipients) {
+        if (pending.status != RecipientStatus::queued && pending.status != RecipientStatus::deferred) continue;
         // The last deferral reason says why it never arrived.
-        const std::string_view reply = state.reply.empty() ? std::string_view("expired, returned to sender")
-                                                           : std::string_view(state.reply);
-        if (auto recorded = record_one(line, tenant, state.recipient, reply, timestamp); !recorded) return recorded;
+        const std::string_view reply = pending.reply.empty() ? std::string_view("expired, returned to sender")
+                                                             : std::string_view(pending.reply);
+        auto recorded = record_one(line, state, pending.recipient, reply, timestamp);
+        if (!recorded || !*recorded) return recorded;  // refused for one: the record is not this message
     }
-    return {};
+    return true;
 }
 
 Result<bool> OutcomeRecorder::record(const DeliveryLine& line, std::time_t now) {
-    auto tenant = tenant_of(line.queue_id);
+    const std::int64_t timestamp = line_time_to_unix(line.time, now).value_or(static_cast<std::int64_t>(now));
+    QueueIdState& state = identities_.at(line.host, line.queue_id, timestamp);
+    // qmgr's expiry line names the sender too.
+    if (line.status == DeliveryStatus::expired && !state.identity.sender_known) {
+        state.identity.sender_known = true;
+        state.identity.sender = std::string(line.sender);
+    }
+    auto tenant = tenant_of(state, line.queue_id);
     if (!tenant) return Error{tenant.error()};
     if (tenant->empty()) return false;
-    const std::int64_t timestamp = line_time_to_unix(line.time, now).value_or(static_cast<std::int64_t>(now));
-    auto recorded = line.recipient.empty() ? record_expiry(line, *tenant, timestamp)
-                                           : record_one(line, *tenant, recorded_recipient(line), line.reply, timestamp);
-    if (!recorded) return Error{recorded.error()};
-    return true;
+    return line.recipient.empty() ? record_expiry(line, state, timestamp)
+                                  : record_one(line, state, recorded_recipient(line), line.reply, timestamp);
 }
 
 }  // namespace tenantmail::maillog

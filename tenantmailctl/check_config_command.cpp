@@ -3,10 +3,11 @@
 // tenant's DKIM key and the bounce secret, exactly as the daemons load them.
 // Prints "file:line: reason" for the first problem and exits 1. A milter or
 // policy socket on TCP is flagged with a warning (exit status unchanged),
-// naming the login accounts that could reach it, and so is a tenant's
-// webhook_url that tenantmail-webhookd would refuse (plain http, or a
-// literal loopback, private or link-local address; names are only judged
-// when the dispatcher connects, see webhookd/destination_policy.h).
+// naming the login accounts that could reach it, and so are a Postfix with
+// short queue ids (long_queue_ids.h) and a tenant's webhook_url that
+// tenantmail-webhookd would refuse (plain http, or a literal loopback,
+// private or link-local address; names are only judged when the dispatcher
+// connects, see webhookd/destination_policy.h).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
 #include "tenantmailctl/ctl_config.h"
+#include "tenantmailctl/long_queue_ids.h"
 
 namespace tenantmail::ctl {
 
@@ -80,6 +82,7 @@ int run_check_config(const Args& args) {
     }
     warn_about_network_sockets(*config);
     warn_about_webhook_urls(*config, (*table)->registry());
+    if (const auto warning = postfix_queue_ids_warning()) std::fprintf(stderr, "%s\n", warning->c_str());
     std::size_t keys = 0;
     for (const Tenant& tenant : (*table)->registry().tenants()) {
         if (tenant.signs()) ++keys;

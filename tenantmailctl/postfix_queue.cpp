@@ -84,7 +84,7 @@ std::vector<std::string> split_command(std::string_view command) {
     return argv;
 }
 
-Result<std::string> run_command(const std::vector<std::string>& argv) {
+Result<std::string> run_command(const std::vector<std::string>& argv, bool quiet) {
     if (argv.empty()) return make_error("empty command");
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return make_error(std::string("pipe: ") + std::strerror(errno));
@@ -93,6 +93,7 @@ Result<std::string> run_command(const std::vector<std::string>& argv) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    if (quiet) posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);

@@ -38,7 +38,8 @@ std::vector<std::string> postqueue_command(const std::string& config_directory);
 std::vector<std::string> split_command(std::string_view command);
 
 // Runs argv (PATH searched), returns its standard output; an error when it
-// cannot start or exits non-zero (its standard error passes through).
-Result<std::string> run_command(const std::vector<std::string>& argv);
+// cannot start or exits non-zero (its standard error passes through, or
+// goes to /dev/null with quiet: for a probe whose failure means "unknown").
+Result<std::string> run_command(const std::vector<std::string>& argv, bool quiet = false);
 
 }  // namespace tenantmail::ctl

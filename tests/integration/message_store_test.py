@@ -15,6 +15,11 @@ message_store_tool (tests/tools) runs common/message_store's own code:
     20 steps; the stream is capped (MAXLEN ~); after SCRIPT FLUSH the script
     is sent again (NOSCRIPT); 8 processes recording the same fact at once
     record it exactly once;
+  * record_checked_outcome: a record of another message under the queue id
+    (envelope sender, Message-ID, time), a missing or minimal record: refused,
+    nothing written; the record's own message: recorded; an outcome never
+    points tm:qid:{QID} at another tenant; a new record of the same tenant
+    under a reused queue id replaces the earlier message's;
 then `tenantmailctl messages` (table, --json, --status sent|failed|deferred,
 --since, --tenant), `tenantmailctl message QID` (details and --json with
 history) and `tenantmailctl outbox` (a stand-in postqueue printing real
@@ -182,10 +187,10 @@ def test_outcomes(tool: Tool, redis: ms.RedisServer):
                       "soft_bounce", time=NOW - 30)
     fields = hash_of(redis, "tm:{acme}:msg:QNOREC")
     check("outcome without a record: recorded, minimal record (queue id, tenant, time), indexed, "
-          "queue id lookup, empty Message-ID in the event",
+          "empty Message-ID in the event; the queue id lookup is left to the record writer",
           r5 == "recorded" and fields == {"queue_id": "QNOREC", "tenant": "acme", "time": str(NOW - 30)}
           and redis.command("ZSCORE", "tm:{acme}:messages", "QNOREC") is not None
-          and redis.command("GET", "tm:qid:{QNOREC}") == "acme"
+          and redis.command("GET", "tm:qid:{QNOREC}") is None
           and events(redis)[-1].get("message_id") == "", (r5, fields))
     ttl = redis.command("TTL", "tm:{acme}:msg:QNOREC:seen")
     check("outcome: the seen set expires with the record", 7 * 86400 - 60 < ttl <= 7 * 86400, ttl)
@@ -214,6 +219,105 @@ def test_outcomes(tool: Tool, redis: ms.RedisServer):
                      tenant="capped", stream_cap=10)
     length = redis.command("XLEN", "tm:{capped}:events")
     check("the events stream is capped (MAXLEN ~ 10 after 300 events)", length < 300, length)
+
+
+def seen_ids(redis, tenant, qid) -> set:
+    return set(redis.command("SMEMBERS", f"tm:{{{tenant}}}:msg:{qid}:seen") or [])
+
+
+def test_identity(tool: Tool, redis: ms.RedisServer):
+    """record_checked_outcome: only the message the caller names gets the outcome."""
+    qid = "3F1C2A4B5C"
+    tool.store(record(qid, tenant="idt", time_=NOW - 100, recipients=("r@example.org",),
+                      bounce_address="bounces+a1@mta.idt.example", message_id="<m1@idt.example>"))
+    snapshot = (rcpt_states(redis, "idt", qid), len(events(redis, "idt")))
+
+    def outcome(event_id, identity, tenant="idt", queue_id=qid):
+        return tool.outcome(queue_id, "r@example.org", "deferred", "451 later", event_id, "soft_bounce",
+                            tenant=tenant, identity=identity)
+
+    refusals = {
+        "another envelope sender": outcome("id-s", {"sender": "bounces+b2@mta.idt.example"}),
+        "another Message-ID": outcome("id-m", {"sender": "BOUNCES+A1@mta.idt.example",
+                                               "message_id": "<m2@idt.example>"}),
+        "a message that arrived after the record was written": outcome(
+            "id-t", {"sender": "bounces+a1@mta.idt.example", "not_before": NOW - 50}),
+        "the null sender": outcome("id-n", {"sender": ""}),
+    }
+    for what, result in refusals.items():
+        check(f"identity: {what} is refused, with the reason", result.startswith("refused: "), result)
+    check("identity: a refused outcome writes nothing (status, event, seen mark)",
+          (rcpt_states(redis, "idt", qid), len(events(redis, "idt"))) == snapshot
+          and not seen_ids(redis, "idt", qid) & {"id-s", "id-m", "id-t", "id-n"},
+          (rcpt_states(redis, "idt", qid), seen_ids(redis, "idt", qid)))
+    why = refusals["another envelope sender"]
+    check("identity: the refusal names both senders",
+          "bounces+b2@mta.idt.example" in why and "bounces+a1@mta.idt.example" in why, why)
+
+    ok = outcome("id-ok", {"sender": "Bounces+A1@MTA.idt.example", "message_id": "<m1@idt.example>",
+                           "not_before": NOW - 101})
+    check("identity: the record's own message (sender without regard to case, Message-ID, time) is recorded",
+          ok == "recorded" and rcpt_states(redis, "idt", qid)["r@example.org"]["status"] == "deferred"
+          and len(events(redis, "idt")) == snapshot[1] + 1, ok)
+    check("identity: an unknown Message-ID or time is not held against the record",
+          outcome("id-ok2", {"sender": "bounces+a1@mta.idt.example"}) == "recorded")
+    check("identity: the client's own sender (the MTA kept it, not rewritten) is the record's too",
+          outcome("id-ok3", {"sender": "app@idt.example"}) == "recorded")
+
+    missing = outcome("id-x", {"sender": "bounces+a1@mta.idt.example"}, queue_id="QNOTTHERE")
+    check("identity: no record under the queue id: refused, and no minimal record is made",
+          missing.startswith("refused: ") and not redis.command("EXISTS", "tm:{idt}:msg:QNOTTHERE"), missing)
+    tool.outcome("QMINIMAL", "r@example.org", "bounced", "550", "id-min0", "bounce", tenant="idt")
+    minimal = outcome("id-min", {"sender": "bounces+a1@mta.idt.example"}, queue_id="QMINIMAL")
+    check("identity: a minimal record (made by an unchecked outcome) is no message's identity: refused",
+          minimal.startswith("refused: "), minimal)
+
+    tool.store(record("QNULL", tenant="idt", recipients=("n@example.org",), mail_from="", bounce_address=""))
+    null = tool.outcome("QNULL", "n@example.org", "delivered", "250 ok", "id-null", "delivery", tenant="idt",
+                        identity={"sender": ""})
+    check("identity: a null-sender record matches qmgr's from=<>", null == "recorded", null)
+
+
+def test_queue_id_pointer(tool: Tool, redis: ms.RedisServer):
+    """Only the record writer points tm:qid:{QID} at a tenant."""
+    qid = "4A5B6C7D8E"
+    tool.store(record(qid, tenant="ptra", recipients=("a@example.org",)))
+    tool.store(record(qid, tenant="ptrb", recipients=("b@example.org",)))  # the id reused by another tenant
+    late = tool.outcome(qid, "a@example.org", "bounced", "550 5.1.1 gone", "ptr-late", "bounce", tenant="ptra")
+    check("a late outcome of the earlier tenant's message is recorded in that tenant's record",
+          late == "recorded" and rcpt_states(redis, "ptra", qid)["a@example.org"]["status"] == "bounced", late)
+    check("... and does not point the queue id back at that tenant",
+          redis.command("GET", f"tm:qid:{{{qid}}}") == "ptrb", redis.command("GET", f"tm:qid:{{{qid}}}"))
+    redis.command("EXPIRE", f"tm:qid:{{{qid}}}", 100)
+    tool.outcome(qid, "b@example.org", "delivered", "250 ok", "ptr-b", "delivery", tenant="ptrb")
+    ttl = redis.command("TTL", f"tm:qid:{{{qid}}}")
+    check("an outcome of the tenant it names keeps the queue id alive as long as the record",
+          ttl > 7 * 86400 - 60, ttl)
+
+
+def test_same_tenant_reuse(tool: Tool, redis: ms.RedisServer):
+    """The record writer replaces a record of another message under the same key."""
+    qid = "5C6D7E8F9A"
+    first = record(qid, tenant="reuse", time_=NOW - 600, recipients=("old@example.org", "both@example.org"),
+                   bounce_address="bounces+r1@mta.reuse.example", message_id="<r1@reuse.example>")
+    tool.store(first)
+    tool.outcome(qid, "both@example.org", "bounced", "550 5.1.1 gone", "reuse-1", "bounce", tenant="reuse")
+    tool.store(first)  # the writer retrying the same batch
+    check("store: writing the same record again keeps what outcomes recorded",
+          rcpt_states(redis, "reuse", qid).get("both@example.org", {}).get("status") == "bounced",
+          rcpt_states(redis, "reuse", qid))
+    tool.store(record(qid, tenant="reuse", time_=NOW - 60, recipients=("both@example.org",),
+                      bounce_address="bounces+r2@mta.reuse.example", message_id="<r2@reuse.example>",
+                      subject="Second"))
+    states = rcpt_states(redis, "reuse", qid)
+    check("store: a new message of the same tenant under a reused queue id starts afresh (no recipient, "
+          "status or seen event id of the earlier one)",
+          list(states) == ["both@example.org"] and states["both@example.org"]["status"] == "queued"
+          and not seen_ids(redis, "reuse", qid)
+          and hash_of(redis, f"tm:{{reuse}}:msg:{qid}").get("bounce_address") == "bounces+r2@mta.reuse.example",
+          (states, seen_ids(redis, "reuse", qid)))
+    again = tool.outcome(qid, "both@example.org", "bounced", "550 5.1.1 gone", "reuse-2", "bounce", tenant="reuse")
+    check("... so the same recipient bouncing again is a new bounce, not already_final", again == "recorded", again)
 
 
 def test_concurrent(tool: Tool, redis: ms.RedisServer):
@@ -479,6 +583,27 @@ def test_check_config(ctl: Ctl, directory: str, config: str):
     check("check-config: a bad record_ttl is refused with file:line",
           proc.returncode == 1 and f"{bad}:{line}:" in err, err)
 
+    # What `postconf -h enable_long_queue_ids` answers decides the warning.
+    bin_dir = os.path.join(directory, "fake-postfix-bin")
+    os.makedirs(bin_dir, exist_ok=True)
+    for answer, warned in (("no", True), ("yes", False), ("YES", False)):
+        with open(os.path.join(bin_dir, "postconf"), "w") as f:
+            f.write(f"#!/bin/sh\n[ \"$*\" = \"-h enable_long_queue_ids\" ] || exit 1\necho {answer}\n")
+        os.chmod(os.path.join(bin_dir, "postconf"), 0o755)
+        env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+        proc = subprocess.run([ctl.binary, "check-config", "-c", config], capture_output=True, timeout=30, env=env)
+        err = proc.stderr.decode()
+        check(f"check-config with enable_long_queue_ids = {answer}: "
+              + ("warns, naming the setting" if warned else "no warning"),
+              proc.returncode == 0 and ("warning: Postfix has enable_long_queue_ids = no" in err) == warned, err)
+    with open(os.path.join(bin_dir, "postconf"), "w") as f:
+        f.write("#!/bin/sh\necho 'postconf: fatal: open /etc/postfix/main.cf: No such file' >&2\nexit 1\n")
+    proc = subprocess.run([ctl.binary, "check-config", "-c", config], capture_output=True, timeout=30,
+                          env=dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", "")))
+    check("check-config where postconf cannot answer: no warning, postconf's error not shown",
+          proc.returncode == 0 and "enable_long_queue_ids" not in proc.stderr.decode()
+          and "fatal" not in proc.stderr.decode(), proc.stderr.decode())
+
 
 def main() -> int:
     if len(sys.argv) != 3:
@@ -494,6 +619,9 @@ def main() -> int:
                 ctl = Ctl(ctl_bin, config)
                 for test in (lambda: test_store(tool, redis),
                              lambda: test_outcomes(tool, redis),
+                             lambda: test_identity(tool, redis),
+                             lambda: test_queue_id_pointer(tool, redis),
+                             lambda: test_same_tenant_reuse(tool, redis),
                              lambda: test_concurrent(tool, redis),
                              lambda: seed_views(tool, redis),
                              lambda: test_messages_view(ctl),

@@ -2,6 +2,9 @@
 // for the integration tests, with the exact code the daemons run:
 //   message_store_tool PORT store   '{"queue_id":...,"recipients":[...]}'
 //   message_store_tool PORT outcome '{"queue_id":...,"status":...,"event":{...}}'
+//     with "identity":{"sender":...,"message_id":...,"not_before":N}: the
+//     checked form (record_checked_outcome), which may print "refused: WHY"
+//     (no "sender" member: sender unknown)
 //   message_store_tool PORT tenant  QUEUE_ID
 // Prints the result (recorded|duplicate|already_final, or the tenant) and
 // exits 0; errors go to stderr with exit status 1. Test-only: not installed.
@@ -67,7 +70,23 @@ int outcome(RedisClient& redis, const nlohmann::json& json) {
     }
     outcome.event = *event;
     const std::chrono::seconds ttl{json.value("ttl", kDefaultRecordTtl.count())};
-    auto result = record_outcome(redis, outcome, ttl, json.value("stream_cap", kDefaultEventsStreamCap));
+    const std::size_t stream_cap = json.value("stream_cap", kDefaultEventsStreamCap);
+    Result<OutcomeResult> result = Error{"not run"};
+    if (const auto it = json.find("identity"); it != json.end() && it->is_object()) {
+        MessageIdentity identity;
+        identity.sender_known = it->contains("sender");
+        identity.sender = str(*it, "sender");
+        identity.message_id = str(*it, "message_id");
+        identity.not_before = it->value("not_before", std::int64_t{0});
+        auto checked = record_checked_outcome(redis, outcome, identity, ttl, stream_cap);
+        if (checked && checked->refused) {
+            std::printf("refused: %s\n", checked->refusal.c_str());
+            return 0;
+        }
+        result = checked ? Result<OutcomeResult>(checked->result) : Result<OutcomeResult>(Error{checked.error()});
+    } else {
+        result = record_outcome(redis, outcome, ttl, stream_cap);
+    }
     if (!result) {
         std::fprintf(stderr, "%s\n", result.error().c_str());
         return 1;

@@ -130,7 +130,56 @@ TEST(MaillogLine, MultiInstanceAndNestedServiceNames) {
               "postfix-out/smtp");
     EXPECT_EQ(kind_of("Nov 23 12:00:10 host postfix/submission/smtpd[8]: 4Xb2Jk0Qz1z9sT: client=app[192.0.2.9], "
                       "sasl_method=PLAIN, sasl_username=acme-bulk"),
-              LineKind::other);
+              LineKind::queue_event);
+}
+
+QueueEvent queue_event(std::string_view text) {
+    const ParsedLine parsed = parse_maillog_line(text);
+    EXPECT_EQ(parsed.kind, LineKind::queue_event) << text << "\nproblem: " << parsed.problem;
+    return parsed.queue;
+}
+
+TEST(MaillogLine, SmtpdAndPickupLinesSayANewMessageTookTheQueueId) {
+    const QueueEvent smtpd = queue_event(
+        "Nov 23 12:00:00 host postfix/submission/smtpd[100]: 3F1C2A4B5C: client=app.example[192.0.2.9], "
+        "sasl_method=PLAIN, sasl_username=acme-bulk");
+    EXPECT_EQ(smtpd.kind, QueueEventKind::received);
+    EXPECT_EQ(smtpd.queue_id, "3F1C2A4B5C");
+    EXPECT_EQ(smtpd.host, "host");
+    EXPECT_EQ(smtpd.time.hour, 12);
+    const QueueEvent pickup = queue_event("Nov 23 12:00:00 host postfix/pickup[99]: 3F1C2A4B5C: uid=0 from=<root>");
+    EXPECT_EQ(pickup.kind, QueueEventKind::received);
+}
+
+TEST(MaillogLine, CleanupLogsTheMessageIdAsItIs) {
+    const QueueEvent event = queue_event(
+        "2026-11-23T12:00:00.123456+00:00 host postfix/cleanup[101]: 3F1C2A4B5C: message-id=<m1@acme.example>");
+    EXPECT_EQ(event.kind, QueueEventKind::message_id);
+    EXPECT_EQ(event.value, "<m1@acme.example>");
+    EXPECT_TRUE(event.time.absolute);
+    EXPECT_EQ(queue_event("Nov 23 12:00:00 host postfix/cleanup[101]: 3F1C2A4B5C: message-id=<>").value, "");
+}
+
+TEST(MaillogLine, QmgrQueueActiveLineNamesTheEnvelopeSender) {
+    const QueueEvent event = queue_event(
+        "Nov 23 12:00:00 host postfix/qmgr[102]: 3F1C2A4B5C: from=<bounces+afvq@mta.acme.example>, size=1234, "
+        "nrcpt=2 (queue active)");
+    EXPECT_EQ(event.kind, QueueEventKind::queued);
+    EXPECT_EQ(event.value, "bounces+afvq@mta.acme.example");
+    const QueueEvent null_sender =
+        queue_event("Nov 23 12:00:00 host postfix/qmgr[102]: 3F1C2A4B5C: from=<>, size=900, nrcpt=1 (queue active)");
+    EXPECT_EQ(null_sender.value, "");
+    const QueueEvent quoted = queue_event(
+        "Nov 23 12:00:00 host postfix/qmgr[102]: 3F1C2A4B5C: from=<\"a>, size=1\"@acme.example>, size=9, "
+        "nrcpt=1 (queue active)");
+    EXPECT_EQ(quoted.value, "\"a>, size=1\"@acme.example");
+}
+
+TEST(MaillogLine, RemovedFreesTheQueueId) {
+    const QueueEvent qmgr = queue_event("Nov 23 12:00:02 host postfix/qmgr[102]: 3F1C2A4B5C: removed");
+    EXPECT_EQ(qmgr.kind, QueueEventKind::removed);
+    EXPECT_EQ(queue_event("Nov 23 12:00:02 host postfix/postsuper[7]: 3F1C2A4B5C: removed").kind,
+              QueueEventKind::removed);
 }
 
 TEST(MaillogLine, QmgrExpiryIsAPerMessageDelivery) {
@@ -219,11 +268,9 @@ TEST(MaillogLine, ReplyCutOffBySyslogIsKeptAndMarked) {
 TEST(MaillogLine, LinesAroundDeliveriesAreNotDeliveries) {
     for (const char* text : {
              "Nov 23 12:00:00 host postfix/smtpd[100]: connect from app.example[192.0.2.9]",
-             "Nov 23 12:00:00 host postfix/smtpd[100]: 4Xb2Jk0Qz1z9sQ: client=app.example[192.0.2.9]",
-             "Nov 23 12:00:00 host postfix/cleanup[101]: 4Xb2Jk0Qz1z9sQ: message-id=<m1@acme.example>",
-             "Nov 23 12:00:00 host postfix/qmgr[102]: 4Xb2Jk0Qz1z9sQ: from=<bounces+x@acme.example>, size=1234, "
-             "nrcpt=2 (queue active)",
-             "Nov 23 12:00:02 host postfix/qmgr[102]: 4Xb2Jk0Qz1z9sQ: removed",
+             "Nov 23 12:00:00 host postfix/cleanup[101]: 4Xb2Jk0Qz1z9sQ: resent-message-id=<r1@acme.example>",
+             "Nov 23 12:00:00 host postfix/pickup[99]: 4Xb2Jk0Qz1z9sQ: uid=root from=<root>",
+             "Nov 23 12:00:02 host postfix/qmgr[102]: 4Xb2Jk0Qz1z9sQ: removed for good",
              "Nov 23 12:00:02 host postfix/bounce[103]: 4Xb2Jk0Qz1z9sQ: sender non-delivery notification: "
              "4Xb2Jk0Qz1z9sZ",
              "Nov 23 12:00:02 host postfix/smtpd[100]: NOQUEUE: reject: RCPT from app[192.0.2.9]: 554 5.7.1 "

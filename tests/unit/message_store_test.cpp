@@ -77,8 +77,26 @@ TEST(MessageStore, StoreRecordIsOneTransactionThenTheQueueIdLookup) {
     // Everything inside the transaction is in the tenant's hash slot.
     for (std::size_t i = 1; i + 2 < commands.size(); ++i) {
         ASSERT_GE(commands[i].size(), 2u);
-        EXPECT_EQ(commands[i][1].rfind("tm:{acme}:", 0), 0u) << commands[i][0];
+        const std::size_t key = commands[i][0] == "EVAL" ? 3 : 1;
+        ASSERT_GT(commands[i].size(), key);
+        EXPECT_EQ(commands[i][key].rfind("tm:{acme}:", 0), 0u) << commands[i][0];
     }
+}
+
+TEST(MessageStore, StoreRecordFirstClearsARecordOfAnotherMessageUnderTheQueueId) {
+    const auto commands = build_store_record(sample_record(), std::chrono::hours(24));
+    ASSERT_GE(commands.size(), 2u);
+    const std::vector<std::string> expected{"EVAL",
+                                            std::string(replace_other_message_script()),
+                                            "3",
+                                            "tm:{acme}:msg:4F1C2A0B3D",
+                                            "tm:{acme}:msg:4F1C2A0B3D:rcpt",
+                                            "tm:{acme}:msg:4F1C2A0B3D:seen",
+                                            "bounces+ABC@mta.careers.uni.ac.uk",
+                                            "jobs@careers.uni.ac.uk",
+                                            "<m1@careers.uni.ac.uk>",
+                                            "1700000000"};
+    EXPECT_EQ(commands[1], expected);  // right after MULTI, before any write
 }
 
 TEST(MessageStore, StoreRecordWritesEveryFieldOfTheMessageHash) {
@@ -187,7 +205,7 @@ TEST(MessageStore, RecordFromFieldsIgnoresUnknownFieldsAndBadTime) {
 
 TEST(MessageOutcome, EvalshaNamesTheTenantsKeysAndNormalisesTheRecipient) {
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000);
-    ASSERT_EQ(argv.size(), 21u);
+    ASSERT_EQ(argv.size(), 26u);
     EXPECT_EQ(argv[0], "EVALSHA");
     EXPECT_EQ(argv[1], outcome_script_sha1());
     EXPECT_EQ(argv[1].size(), 40u);
@@ -263,10 +281,61 @@ TEST(MessageOutcome, InvalidUtf8InTheReplyIsReplaced) {
 
 TEST(MessageOutcome, ScriptIsVersionedAndRefreshesEveryExpiry) {
     const std::string_view script = outcome_script();
-    EXPECT_EQ(script.rfind("-- tenantmail outcome v2", 0), 0u);
+    EXPECT_EQ(script.rfind("-- tenantmail outcome v3", 0), 0u);
     for (const char* key : {"msg_key", "rcpt_key", "seen_key"}) {
         EXPECT_NE(script.find(std::string("redis.call('EXPIRE', ") + key), std::string_view::npos) << key;
     }
+}
+
+TEST(MessageOutcome, WithoutAnIdentityTheScriptChecksNothing) {
+    const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000);
+    EXPECT_EQ(argv[21], "0");
+    EXPECT_EQ(argv[22], "0");
+    EXPECT_EQ(argv[25], "0");
+}
+
+TEST(MessageOutcome, AnIdentityIsPassedForTheScriptToCompare) {
+    MessageIdentity identity;
+    identity.sender_known = true;
+    identity.sender = "bounces+abc@mta.acme.example";
+    identity.message_id = "<m1@acme.example>";
+    identity.not_before = 1700000000;
+    const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000, &identity);
+    ASSERT_EQ(argv.size(), 26u);
+    EXPECT_EQ(argv[21], "1");
+    EXPECT_EQ(argv[22], "1");
+    EXPECT_EQ(argv[23], "bounces+abc@mta.acme.example");
+    EXPECT_EQ(argv[24], "<m1@acme.example>");
+    EXPECT_EQ(argv[25], "1700000000");
+}
+
+TEST(MessageOutcome, TheNullSenderIsAKnownSender) {
+    MessageIdentity identity;
+    identity.sender_known = true;  // qmgr's from=<>
+    const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000, &identity);
+    EXPECT_EQ(argv[22], "1");
+    EXPECT_EQ(argv[23], "");
+}
+
+TEST(MessageOutcome, TheScriptChecksIdentityBeforeMarkingTheEventSeen) {
+    const std::string_view script = outcome_script();
+    const std::size_t check = script.find("if ARGV[14] == '1' then");
+    const std::size_t seen = script.find("redis.call('SADD', seen_key");
+    ASSERT_NE(check, std::string_view::npos);
+    ASSERT_NE(seen, std::string_view::npos);
+    EXPECT_LT(check, seen);
+}
+
+TEST(MessageOutcome, TheQueueIdIsOnlyRefreshedNeverRepointed) {
+    const auto argv = build_queue_id_refresh("4F1C2A0B3D", "acme", std::chrono::hours(24));
+    ASSERT_EQ(argv.size(), 6u);
+    EXPECT_EQ(argv[0], "EVAL");
+    EXPECT_EQ(argv[2], "1");
+    EXPECT_EQ(argv[3], "tm:qid:{4F1C2A0B3D}");
+    EXPECT_EQ(argv[4], "acme");
+    EXPECT_EQ(argv[5], "86400");
+    EXPECT_EQ(argv[1].find("SET"), std::string::npos);
+    EXPECT_NE(argv[1].find("EXPIRE"), std::string::npos);
 }
 
 }  // namespace

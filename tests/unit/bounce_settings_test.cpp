@@ -46,26 +46,37 @@ TEST(BounceSettings, Defaults) {
     const auto config = load({});
     ASSERT_TRUE(config) << config.error();
     const BounceSettings settings = bounce_settings(*config);
-    EXPECT_EQ(settings.max_token_age, std::chrono::hours(30 * 24));
+    EXPECT_EQ(settings.max_token_age, std::chrono::hours(7 * 24));  // = milter.record_ttl's default
     EXPECT_EQ(settings.unparsed_keep, 1000u);
+    EXPECT_EQ(settings.unparsed_max_bytes, 65536u);
     EXPECT_EQ(settings.message_size_limit, 10240000u);
+    EXPECT_EQ(settings.max_report_recipients, 50u);
+    EXPECT_EQ(settings.max_reports_per_token, 10u);
+    EXPECT_EQ(settings.memory_limit_mb, 512u);
     EXPECT_FALSE(settings.foreground);
 }
 
 TEST(BounceSettings, FromFileAndCommandLine) {
-    const TempFile file("[bounce]\nmax_token_age = 7d\nunparsed_keep = 50\nmessage_size_limit = 2048\n");
+    const TempFile file("[bounce]\nmax_token_age = 7d\nunparsed_keep = 50\nmessage_size_limit = 2048\n"
+                        "max_report_recipients = 3\nmax_reports_per_token = 4\nunparsed_max_bytes = 500\n"
+                        "memory_limit_mb = 256\n");
     const auto config = load({"-c", file.path(), "-f", "--bounce.unparsed_keep=60"});
     ASSERT_TRUE(config) << config.error();
     const BounceSettings settings = bounce_settings(*config);
     EXPECT_EQ(settings.max_token_age, std::chrono::hours(7 * 24));
     EXPECT_EQ(settings.unparsed_keep, 60u);
     EXPECT_EQ(settings.message_size_limit, 2048u);
+    EXPECT_EQ(settings.max_report_recipients, 3u);
+    EXPECT_EQ(settings.max_reports_per_token, 4u);
+    EXPECT_EQ(settings.unparsed_max_bytes, 500u);
+    EXPECT_EQ(settings.memory_limit_mb, 256u);
     EXPECT_TRUE(settings.foreground);
 }
 
 TEST(BounceSettings, BadValuesAreReportedAtTheirLine) {
     for (const char* bad : {"unparsed_keep = -1", "unparsed_keep = 10k", "unparsed_keep = 0",
-                            "message_size_limit = 99999999999", "max_token_age = soon"}) {
+                            "message_size_limit = 99999999999", "max_token_age = soon",
+                            "max_reports_per_token = 0", "max_report_recipients = x"}) {
         const TempFile file(std::string("[bounce]\n") + bad + "\n");
         const auto config = load({"-c", file.path()});
         ASSERT_FALSE(config) << bad;
@@ -83,8 +94,18 @@ TEST(BounceSettings, ShippedExampleConfigLoads) {
     const auto config = load({"-c", conf.string()});
     ASSERT_TRUE(config) << config.error();
     const BounceSettings settings = bounce_settings(*config);
-    EXPECT_EQ(settings.max_token_age, std::chrono::hours(30 * 24));
+    EXPECT_EQ(settings.max_token_age, std::chrono::hours(7 * 24));
     EXPECT_EQ(settings.unparsed_keep, 1000u);
+    EXPECT_EQ(settings.max_reports_per_token, 10u);
+}
+
+TEST(BounceSettings, TokenAgeMayNotOutliveTheMessageRecord) {
+    using std::chrono::hours;
+    EXPECT_TRUE(check_token_age(hours(7 * 24), hours(7 * 24)));
+    EXPECT_TRUE(check_token_age(hours(24), hours(7 * 24)));
+    const auto refused = check_token_age(hours(30 * 24), hours(7 * 24));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().find("milter.record_ttl"), std::string::npos) << refused.error();
 }
 
 TEST(BounceTenantLookup, ByBounceDomainExactAndUnambiguousOnly) {

@@ -29,12 +29,10 @@ bool is_auto_reply(std::string_view header_block) {
     if (groups.groups.empty()) return false;
     const FieldGroup& header = groups.groups.front();
     if (looks_like_bounce(header)) return false;
-    if (const Field* submitted = header.find("Auto-Submitted"); submitted && value_starts_with(*submitted, "auto-replied")) {
-        return true;
-    }
-    if (const Field* precedence = header.find("Precedence"); precedence && value_starts_with(*precedence, "auto_reply")) {
-        return true;
-    }
+    const Field* submitted = header.find("Auto-Submitted");
+    if (submitted != nullptr && value_starts_with(*submitted, "auto-replied")) return true;
+    const Field* precedence = header.find("Precedence");
+    if (precedence != nullptr && value_starts_with(*precedence, "auto_reply")) return true;
     return header.find("X-Autoreply") != nullptr || header.find("X-Autorespond") != nullptr;
 }
 

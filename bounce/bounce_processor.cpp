@@ -53,7 +53,9 @@ struct Authenticated {
 // GMime only after the cheap pre-scan (header_scan.h) has bounded the
 // header lines it would build objects for.
 Result<Report> bounded_parse(std::string_view message) {
-    if (auto bounded = check_header_bounds(message); !bounded) return Error{"refused before parsing: " + bounded.error()};
+    if (auto bounded = check_header_bounds(message); !bounded) {
+        return Error{"refused before parsing: " + bounded.error()};
+    }
     return parse_report(message);
 }
 
@@ -124,7 +126,8 @@ private:
         const auto max_age = static_cast<std::int64_t>(settings_.max_token_age.count());
         auto token = codec.decode(address, now_, max_age, tenant_ids);
         if (!token) {
-            LOG_WARNING("bounce address <%s> refused: %s; report dropped", clean(address).c_str(), token.error().c_str());
+            LOG_WARNING("bounce address <%s> refused: %s; report dropped", clean(address).c_str(),
+                        token.error().c_str());
             return std::nullopt;
         }
         return Authenticated{std::move(token).value(), address};

@@ -164,9 +164,8 @@ Result<BounceToken> BounceAddressCodec::decode(std::string_view address, std::in
     if (!raw || raw->empty()) return make_error("malformed bounce token");
     // The version octet only picks the check; the MAC of either covers it.
     const auto version = static_cast<unsigned char>((*raw)[0]);
-    Result<BounceToken> token = version == version_2   ? decode_v2(*raw, domain, tenant_ids)
-                                : version == version_1 ? decode_v1(*raw, domain)
-                                                       : Result<BounceToken>(make_error("unknown bounce token version"));
+    if (version != version_1 && version != version_2) return make_error("unknown bounce token version");
+    Result<BounceToken> token = version == version_2 ? decode_v2(*raw, domain, tenant_ids) : decode_v1(*raw, domain);
     if (!token) return token;
     if (auto fresh = check_age(token->sent_at, now, max_age_seconds); !fresh) return Error{fresh.error()};
     return token;

@@ -31,7 +31,8 @@ std::vector<std::string> recipients_named(const Report& report) {
 }
 
 ReportContext context_for(const Report& report, std::string_view raw) {
-    return ReportContext{"acme", "4F1C2A0B3D", report_reference(report, raw), 1709547400, recipients_named(report), "", 50};
+    return ReportContext{"acme", "4F1C2A0B3D", report_reference(report, raw), 1709547400, recipients_named(report),
+                         "", 50};
 }
 
 Report parsed(std::string_view raw) {

@@ -19,7 +19,8 @@ std::string header_lines(std::size_t n) {
 }
 
 TEST(BounceHeaderScan, RealReportsPass) {
-    for (const std::string_view sample : {samples::kPostfixDsn, samples::kExchangeDsn, samples::kArfReport, samples::kEximDsn, samples::kGmailDsn, samples::kGlobalDsn}) {
+    for (const std::string_view sample : {samples::kPostfixDsn, samples::kExchangeDsn, samples::kArfReport,
+                                          samples::kEximDsn, samples::kGmailDsn, samples::kGlobalDsn}) {
         EXPECT_TRUE(check_header_bounds(sample)) << sample;
     }
 }
@@ -71,7 +72,8 @@ TEST(BounceHeaderScan, TopHeaderBlockEndsAtTheFirstEmptyLine) {
 }
 
 TEST(BounceAutoReply, MarkersOfAutomaticReplies) {
-    EXPECT_TRUE(is_auto_reply("From: jane@example.org\nAuto-Submitted: auto-replied (vacation)\nSubject: Out of office\n"));
+    EXPECT_TRUE(is_auto_reply("From: jane@example.org\nAuto-Submitted: auto-replied (vacation)\n"
+                              "Subject: Out of office\n"));
     EXPECT_TRUE(is_auto_reply("From: jane@example.org\nX-Autoreply: yes\n"));
     EXPECT_TRUE(is_auto_reply("From: jane@example.org\nX-Autorespond: Out of office\n"));
     EXPECT_TRUE(is_auto_reply("From: jane@example.org\nPrecedence: auto_reply\n"));

@@ -42,7 +42,8 @@ whose main.cf routes the bounce domain to it (as conf/postfix-*.cf say):
     and delivers it once Redis is back.
 Prints "bounce: N passed, M failed"; exits non-zero on any failure.
 
-Run: /usr/bin/python3 tests/integration/bounce_test.py PATH/TO/tenantmail-bounce
+Run: /usr/bin/python3 tests/integration/bounce_test.py PATH/TO/tenantmail-bounce [PATH/TO/tenantmailctl]
+(with tenantmailctl: its check-config refuses max_token_age > record_ttl)
 (TM_KEEP_TMP=1 keeps the temp dir.)
 """
 
@@ -102,6 +103,7 @@ Sorry, no mailbox here by that name. (#5.1.1)
 class Env:
     def __init__(self, binary: str, directory: str, redis: ms.RedisServer):
         self.binary = binary
+        self.ctl: str | None = None  # tenantmailctl, when given
         self.directory = directory
         self.redis = redis
         self.files = tp.TenantFiles(directory)
@@ -486,6 +488,20 @@ def test_command_line(env: Env) -> None:
     queue_ids = sorted(e["queue_id"] for e in events_for(env.events("acme"), "multi@example.org"))
     check("several recipients in one run: each token's message gets its event, the forged one none",
           status == 0 and queue_ids == ["QIDM1", "QIDM2"] and "refused" in log, f"{queue_ids}\n{log}")
+    if env.ctl:
+        # The report needs the message's record: a token that outlives it
+        # could only be logged, so check-config refuses that configuration.
+        for age, refused in (("30d", True), ("7d", False)):
+            path = os.path.join(env.files.dir, f"ages-{age}.conf")
+            with open(path, "w") as f:
+                f.write(f"tenants_file = {env.tenants}\nbounce_secret_file = {env.files.secret_path}\n"
+                        f"[milter]\nrecord_ttl = 7d\n[bounce]\nmax_token_age = {age}\n")
+            proc = subprocess.run([env.ctl, "check-config", "-c", path], capture_output=True, timeout=60,
+                                  env=ms._clean_env())
+            said = b"longer than milter.record_ttl" in proc.stderr
+            check(f"tenantmailctl check-config, max_token_age {age} with record_ttl 7d: "
+                  + ("refused (exit 1, says why)" if refused else "not refused for it"),
+                  (proc.returncode == 1 and said) if refused else not said, proc.stdout + proc.stderr)
     broken = env.write_config("broken.conf", unparsed_keep="-3")
     status, log = env.run(env.address("QIDX9"), PLAIN_BOUNCE, config=broken)
     check("broken config: exit 75 (Postfix keeps the report) with file:line",
@@ -772,15 +788,17 @@ def test_postfix(env: Env) -> None:
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-bounce", file=sys.stderr)
+    if len(sys.argv) not in (2, 3):
+        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-bounce [PATH/TO/tenantmailctl]", file=sys.stderr)
         return 2
     binary = os.path.abspath(sys.argv[1])
+    ctl = os.path.abspath(sys.argv[2]) if len(sys.argv) == 3 else None
     started = time.monotonic()
     try:
         with ms.workdir("tm-bounce-") as directory:
             with ms.RedisServer(directory) as redis:
                 env = Env(binary, directory, redis)
+                env.ctl = ctl
                 for test in (test_hard_bounce_and_redelivery, test_multi_recipient_and_delays,
                              test_known_recipients, test_complaints, test_attribution, test_forged_report_caps,
                              test_refused_tokens, test_unparsed, test_header_flood, test_auto_replies,

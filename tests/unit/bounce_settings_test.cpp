@@ -1,6 +1,6 @@
 // bounce_settings_test.cpp — the [bounce] options (defaults, file values,
 // bad values at their file:line), conf/tenantmail.conf read as the bounce
-// processor reads it, and the bounce-domain tenant lookup it relies on.
+// processor reads it, and max_token_age against milter.record_ttl.
 #include "bounce/bounce_settings.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "common/tenants.h"
 
 namespace tenantmail::bounce {
 namespace {
@@ -106,28 +105,6 @@ TEST(BounceSettings, TokenAgeMayNotOutliveTheMessageRecord) {
     const auto refused = check_token_age(hours(30 * 24), hours(7 * 24));
     ASSERT_FALSE(refused);
     EXPECT_NE(refused.error().find("milter.record_ttl"), std::string::npos) << refused.error();
-}
-
-TEST(BounceTenantLookup, ByBounceDomainExactAndUnambiguousOnly) {
-    const auto registry = TenantRegistry::parse(
-        "[acme]\ndomains = careers.uni.ac.uk\nselector = s\nkey = /k/acme.pem\nbounce_domain = mta.careers.uni.ac.uk\n"
-        "[uni]\ndomains = uni.ac.uk\nselector = s\nkey = /k/uni.pem\nbounce_domain = bounces.uni.ac.uk\n"
-        "[shop]\ndomains = shop.example\nfrom_rewrite = shop@platform.example\n"
-        "[twin1]\ndomains = twin1.example\nselector = s\nkey = /k/t1.pem\nbounce_domain = shared.example\n"
-        "[twin2]\ndomains = twin2.example\nselector = s\nkey = /k/t2.pem\nbounce_domain = shared.example\n",
-        "tenants.conf");
-    ASSERT_TRUE(registry) << registry.error();
-    ASSERT_NE(registry->bounce_domain_owner("mta.careers.uni.ac.uk"), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner("MTA.Careers.Uni.AC.uk.")->id, "acme");
-    EXPECT_EQ(registry->bounce_domain_owner("bounces.uni.ac.uk")->id, "uni");
-    // Not a parent or child match, and not the From domains.
-    EXPECT_EQ(registry->bounce_domain_owner("x.mta.careers.uni.ac.uk"), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner("careers.uni.ac.uk"), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner("shop.example"), nullptr);
-    // Shared by two tenants: ambiguous, so nobody.
-    EXPECT_EQ(registry->bounce_domain_owner("shared.example"), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner(""), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner("..."), nullptr);
 }
 
 }  // namespace

@@ -41,7 +41,6 @@ bool plausible_address(std::string_view address) {
 }
 
 bool is_message_recipient(const ReportContext& context, std::string_view address) {
-    if (context.message_recipients.empty()) return true;
     const std::string normal = normalise_recipient(address);
     for (const std::string& known : context.message_recipients) {
         if (known == normal) return true;
@@ -94,6 +93,10 @@ void add_dsn_recipient(ReportFacts& out, const Report& report, const DsnRecipien
         out.strangers.push_back(recipient);
         return;
     }
+    if (out.facts.size() >= context.max_recipients) {
+        out.over_cap.push_back(recipient);
+        return;
+    }
     if (verdict == DsnClass::unclassified) {
         out.unclassified.push_back(recipient + ": action \"" + clean_text(rcpt.action, 32) + "\" with status \"" +
                                    clean_text(rcpt.raw_status, 32) + "\"");
@@ -125,7 +128,7 @@ void add_dsn_recipient(ReportFacts& out, const Report& report, const DsnRecipien
 ReportFacts dsn_facts(const Report& report, const ReportContext& context) {
     ReportFacts out;
     for (const DsnRecipient& rcpt : report.delivery.recipients) add_dsn_recipient(out, report, rcpt, context);
-    if (out.facts.empty() && out.ignored.empty() && out.strangers.empty()) {
+    if (out.facts.empty() && out.ignored.empty() && out.strangers.empty() && out.over_cap.empty()) {
         out.unusable = "no recipient of the delivery status could be classified";
         if (!out.unclassified.empty()) out.unusable += " (" + out.unclassified.front() + ")";
     }
@@ -155,6 +158,13 @@ ReportFacts arf_facts(const Report& report, const ReportContext& context) {
         out.ignored.push_back("feedback type " + type);
         return out;
     }
+    const std::string& complained_about = report.original.message_id;
+    if (!complained_about.empty() && !context.message_id.empty() &&
+        trim(complained_about) != trim(context.message_id)) {
+        out.refused = "the complaint is about Message-ID " + clean_text(complained_about, kMaxFieldBytes) +
+                      ", the bounce address's message is " + clean_text(context.message_id, kMaxFieldBytes);
+        return out;
+    }
     std::vector<std::string> strangers;
     const std::vector<std::string> recipients = complainants(report, context, strangers);
     for (const std::string& stranger : strangers) out.strangers.push_back(clean_text(stranger, kMaxAddressBytes + 1));
@@ -166,6 +176,10 @@ ReportFacts arf_facts(const Report& report, const ReportContext& context) {
     for (const std::string& address : recipients) {
         if (!plausible_address(address)) {
             out.unclassified.push_back("\"" + clean_text(address, kMaxAddressBytes + 1) + "\": not an address");
+            continue;
+        }
+        if (out.facts.size() >= context.max_recipients) {
+            out.over_cap.push_back(clean_text(address, kMaxAddressBytes + 1));
             continue;
         }
         RecipientFact fact;

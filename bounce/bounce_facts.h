@@ -30,11 +30,15 @@ struct ReportContext {
     std::string report_ref;  // report_reference()
     std::int64_t now = 0;    // Unix seconds
     // The message's envelope recipients (normalised) as its record lists
-    // them; empty when no record is left. When known, a report may only
-    // speak of them: every recipient of a tenant's mail sees its bounce
-    // address, so the token alone does not stop a stranger from reporting
-    // someone else as bounced.
+    // them. A report may only speak of them: every recipient of a tenant's
+    // mail sees its bounce address, so the token alone does not stop a
+    // stranger from reporting someone else as bounced. Empty: nobody.
     std::vector<std::string> message_recipients;
+    // The record's Message-ID ("" when it has none). A complaint whose
+    // returned original carries another one is about another message.
+    std::string message_id;
+    // Recipients recorded from one report at most; the rest are logged.
+    std::size_t max_recipients = 50;
 };
 
 struct Suppression {
@@ -56,6 +60,11 @@ struct ReportFacts {
     // Addresses the report names that are no recipients of the message
     // (see ReportContext::message_recipients): refused, logged.
     std::vector<std::string> strangers;
+    // Recipients past ReportContext::max_recipients: logged, not recorded.
+    std::vector<std::string> over_cap;
+    // Set when the report is about another message than the token's (a
+    // complaint naming another Message-ID): nothing recorded, logged.
+    std::string refused;
     // Set when the report as a whole cannot be attributed (a complaint that
     // names no recipient): the caller keeps it as unparsed.
     std::string unusable;

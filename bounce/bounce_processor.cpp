@@ -1,6 +1,8 @@
 // bounce_processor.cpp — one delivery, start to finish (see bounce_processor.h).
-// Order matters: the bounce address is authenticated before anything is
-// written, so a forged report cannot add to a tenant's suppression list;
+// Order matters: the bounce address is authenticated before the report is
+// parsed (only a report to another address of the bounce domain is parsed
+// first, bounded, to find it) and before anything is written, so a forged
+// report can neither cost memory nor add to a tenant's suppression list;
 // every Redis write is idempotent (deterministic event ids, HSETNX), so a
 // run that failed half-way and is retried by Postfix completes the rest.
 #include "bounce/bounce_processor.h"
@@ -8,9 +10,12 @@
 #include <cstdio>
 #include <ctime>
 #include <optional>
+#include <vector>
 
+#include "bounce/auto_reply.h"
 #include "bounce/bounce_facts.h"
 #include "bounce/bounce_store.h"
+#include "bounce/header_scan.h"
 #include "bounce/report_parser.h"
 #include "bounce/report_text.h"
 #include "common/bounce_address.h"
@@ -31,11 +36,6 @@ bool is_bounce_address(std::string_view address) {
            address.find('@') != std::string_view::npos;
 }
 
-std::string domain_of(std::string_view address) {
-    const std::size_t at = address.rfind('@');
-    return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
-}
-
 std::string_view outcome_name(OutcomeResult result) {
     switch (result) {
         case OutcomeResult::recorded: return "recorded";
@@ -50,6 +50,15 @@ struct Authenticated {
     std::string address;  // the bounce address the token came from
 };
 
+// GMime only after the cheap pre-scan (header_scan.h) has bounded the
+// header lines it would build objects for.
+Result<Report> bounded_parse(std::string_view message) {
+    if (auto bounded = check_header_bounds(message); !bounded) {
+        return Error{"refused before parsing: " + bounded.error()};
+    }
+    return parse_report(message);
+}
+
 class BounceRun {
 public:
     BounceRun(const BounceSettings& settings, const Delivery& delivery)
@@ -60,26 +69,23 @@ public:
         if (!registry) return tempfail(registry.error());
         auto codec = load_bounce_codec(settings_.common.bounce_secret_file);
         if (!codec) return tempfail(codec.error());
+        std::vector<std::string> tenant_ids;
+        for (const Tenant& tenant : registry->tenants()) tenant_ids.push_back(tenant.id);
 
-        report_ = parse_report(delivery_.message);
-        const std::optional<Authenticated> authenticated = authenticate(*codec);
+        const std::optional<Authenticated> authenticated = authenticate(*codec, tenant_ids);
         if (!authenticated) return kExitDone;
-        queue_id_ = authenticated->token.queue_id;
+        token_ = authenticated->token;
+        address_ = authenticated->address;
+        queue_id_ = token_.queue_id;
 
         auto password = read_redis_password(settings_.common.redis);
         if (!password) return tempfail(password.error());
         auto redis = RedisClient::connect(settings_.common.redis, *password);
         if (!redis) return tempfail(redis.error());
 
-        auto tenant = find_tenant(*redis, *registry, authenticated->address);
-        if (!tenant) return tempfail(tenant.error());
-        if (tenant->empty()) {
-            LOG_WARNING("queue_id=%s: no tenant has bounce domain %s and no message record names one; "
-                        "report from %s dropped", queue_id_.c_str(), clean(domain_of(authenticated->address)).c_str(),
-                        clean(delivery_.recipient).c_str());
-            return kExitDone;
-        }
-        tenant_ = *tenant;
+        if (const int status = attribute(*redis); status != kExitDone || tenant_.empty()) return status;
+        if (!parsed_) report_ = bounded_parse(delivery_.message);
+        if (const int status = admit(*redis); status != kExitDone || !admitted_) return status;
         return record(*redis);
     }
 
@@ -94,38 +100,85 @@ private:
         return kExitTempfail;
     }
 
-    // The token comes from the envelope recipient (bounces+TOKEN@domain);
-    // for a report sent to another address of the bounce domain (a feedback
-    // loop address, say) from our bounce address inside the report. Without
-    // a valid token nothing is recorded: the HMAC is what stops anyone from
-    // writing to a tenant's events or suppression list.
-    std::optional<Authenticated> authenticate(const BounceAddressCodec& codec) {
+    // The token comes from the envelope recipient (bounces+TOKEN@domain),
+    // checked before a byte of the report is parsed. Only a report sent to
+    // another address of the bounce domain (a feedback loop address, say)
+    // is parsed first, bounded, to find our bounce address inside it.
+    // Without a valid token nothing is recorded: the HMAC is what stops
+    // anyone from writing to a tenant's events or suppression list.
+    std::optional<Authenticated> authenticate(const BounceAddressCodec& codec,
+                                              const std::vector<std::string>& tenant_ids) {
         std::string address = delivery_.recipient;
         if (!is_bounce_address(address)) {
-            address = report_ ? report_->original_sender() : std::string();
+            report_ = bounded_parse(delivery_.message);
+            parsed_ = true;
+            if (!report_) {
+                LOG_WARNING("report to <%s> is not a bounce address and could not be read (%s); dropped",
+                            clean(delivery_.recipient).c_str(), clean_text(report_.error(), 300).c_str());
+                return std::nullopt;
+            }
+            address = report_->original_sender();
             if (!is_bounce_address(address)) {
                 LOG_WARNING("report to <%s> carries no bounce address; dropped", clean(delivery_.recipient).c_str());
                 return std::nullopt;
             }
         }
         const auto max_age = static_cast<std::int64_t>(settings_.max_token_age.count());
-        auto token = codec.decode(address, now_, max_age);
+        auto token = codec.decode(address, now_, max_age, tenant_ids);
         if (!token) {
-            LOG_WARNING("bounce address <%s> refused: %s; report dropped", clean(address).c_str(), token.error().c_str());
+            LOG_WARNING("bounce address <%s> refused: %s; report dropped", clean(address).c_str(),
+                        token.error().c_str());
             return std::nullopt;
         }
         return Authenticated{std::move(token).value(), address};
     }
 
-    // The message record names the tenant when the milter stored one (and it
-    // has not expired); otherwise the tenant that owns the bounce domain.
-    // "" when neither knows.
-    Result<std::string> find_tenant(RedisClient& redis, const TenantRegistry& registry, const std::string& address) {
-        auto by_queue_id = tenant_of_queue_id(redis, queue_id_);
-        if (!by_queue_id) return by_queue_id;
-        if (!by_queue_id->empty()) return by_queue_id;
-        const Tenant* owner = registry.bounce_domain_owner(domain_of(address));
-        return owner == nullptr ? std::string() : owner->id;
+    // The tenant is the token's. A version 1 token (made before tenants were
+    // bound into it) is attributed only through the record of the message
+    // that carried this very bounce address, never through the bounce
+    // domain's owner: on a shared platform bounce domain that would be
+    // another tenant. Leaves tenant_ empty when the report is dropped.
+    int attribute(RedisClient& redis) {
+        std::string tenant = token_.tenant;
+        if (tenant.empty()) {
+            auto by_queue_id = tenant_of_queue_id(redis, queue_id_);
+            if (!by_queue_id) return tempfail(by_queue_id.error());
+            tenant = *by_queue_id;
+        }
+        if (!tenant.empty()) {
+            auto message = token_message(redis, tenant, queue_id_, address_);
+            if (!message) return tempfail("queue_id=" + clean(queue_id_) + ": " + message.error());
+            message_ = std::move(message).value();
+        }
+        if (token_.tenant.empty() && !message_.found) {
+            LOG_WARNING("queue_id=%s: version 1 bounce address <%s> and no record of its message names a tenant; "
+                        "report dropped", clean(queue_id_).c_str(), clean(address_).c_str());
+            return kExitDone;
+        }
+        tenant_ = tenant;
+        return kExitDone;
+    }
+
+    // At most max_reports_per_token reports per bounce address, counted in
+    // Redis for the token's lifetime; the same report again (Postfix's
+    // retry) is not counted twice.
+    int admit(RedisClient& redis) {
+        const std::string reference =
+            report_ ? report_reference(*report_, delivery_.message) : raw_reference(delivery_.message);
+        const std::int64_t ttl = static_cast<std::int64_t>(settings_.max_token_age.count()) - (now_ - token_.sent_at) +
+                                 600;
+        const std::string key = token_reports_key(tenant_, queue_id_, token_.sent_at);
+        auto admitted = admit_report(redis, key, reference, settings_.max_reports_per_token, ttl);
+        if (!admitted) return tempfail(context_prefix() + ": " + admitted.error());
+        admitted_ = *admitted;
+        if (admitted_) return kExitDone;
+        if (auto counted = count_dropped(redis, tenant_, "over_token_cap"); !counted) {
+            return tempfail(context_prefix() + ": " + counted.error());
+        }
+        LOG_WARNING("%s this bounce address has sent %zu reports already (max_reports_per_token): dropped, "
+                    "counted in %s", context_prefix().c_str(), settings_.max_reports_per_token,
+                    bounce_counters_key(tenant_).c_str());
+        return kExitDone;
     }
 
     std::string context_prefix() const {
@@ -134,20 +187,42 @@ private:
     }
 
     int record(RedisClient& redis) {
-        if (!report_) return keep_unparsed(redis, report_.error());
+        if (!report_) return unreadable(redis, report_.error());
         if (delivery_.truncated()) {
             LOG_WARNING("%s message of %zu bytes: read the first %zu", context_prefix().c_str(), delivery_.size,
                         delivery_.message.size());
         }
-        auto recipients = message_recipients(redis, tenant_, queue_id_);
-        if (!recipients) return tempfail(context_prefix() + ": " + recipients.error());
-        ReportContext context{tenant_, queue_id_, report_reference(*report_, delivery_.message), now_,
-                              std::move(recipients).value()};
+        if (!message_.found) {
+            // Without the recipient set anyone holding the address could
+            // report anyone: say what the report claims, record nothing.
+            LOG_WARNING("%s no record of this message lists its recipients (expired, not written, or "
+                        "record_messages off): report of %zu recipient(s) logged, not recorded",
+                        context_prefix().c_str(),
+                        report_->kind == ReportKind::feedback ? report_->feedback.original_rcpt_to.size()
+                                                              : report_->delivery.recipients.size());
+            return kExitDone;
+        }
+        ReportContext context{tenant_,
+                              queue_id_,
+                              report_reference(*report_, delivery_.message),
+                              now_,
+                              message_.recipients,
+                              message_.message_id,
+                              settings_.max_report_recipients};
         const ReportFacts facts = facts_of(*report_, context);
+        if (!facts.refused.empty()) {
+            LOG_WARNING("%s %s: not recorded", context_prefix().c_str(), clean_text(facts.refused, 600).c_str());
+            return kExitDone;
+        }
         if (!facts.unusable.empty()) return keep_unparsed(redis, facts.unusable);
         for (const RecipientFact& fact : facts.facts) {
             if (const int status = record_fact(redis, fact); status != kExitDone) return status;
         }
+        log_unrecorded(facts);
+        return kExitDone;
+    }
+
+    void log_unrecorded(const ReportFacts& facts) const {
         for (const std::string& ignored : facts.ignored) {
             LOG_INFO("%s %s: nothing to record", context_prefix().c_str(), ignored.c_str());
         }
@@ -158,7 +233,11 @@ private:
             LOG_WARNING("%s <%s> is not a recipient of this message: not recorded", context_prefix().c_str(),
                         stranger.c_str());
         }
-        return kExitDone;
+        if (!facts.over_cap.empty()) {
+            LOG_WARNING("%s %zu more recipient(s) past max_report_recipients (%zu), first <%s>: not recorded",
+                        context_prefix().c_str(), facts.over_cap.size(), settings_.max_report_recipients,
+                        facts.over_cap.front().c_str());
+        }
     }
 
     int record_fact(RedisClient& redis, const RecipientFact& fact) {
@@ -180,13 +259,28 @@ private:
         return kExitDone;
     }
 
+    // A message that is no report: an automatic reply is dropped (counted),
+    // anything else kept for the admin.
+    int unreadable(RedisClient& redis, const std::string& why) {
+        if (is_auto_reply(top_header_block(delivery_.message))) {
+            if (auto counted = count_dropped(redis, tenant_, "auto_replies"); !counted) {
+                return tempfail(context_prefix() + ": " + counted.error());
+            }
+            LOG_INFO("%s automatic reply (no report): dropped, counted in %s", context_prefix().c_str(),
+                     bounce_counters_key(tenant_).c_str());
+            return kExitDone;
+        }
+        return keep_unparsed(redis, why);
+    }
+
     int keep_unparsed(RedisClient& redis, const std::string& why) {
         std::string reason = why;
         if (delivery_.truncated()) {
             reason += " (message of " + std::to_string(delivery_.size) + " bytes, read the first " +
                       std::to_string(delivery_.message.size()) + ")";
         }
-        auto stored = store_unparsed(redis, tenant_, delivery_.message, reason, now_, settings_.unparsed_keep);
+        auto stored = store_unparsed(redis, tenant_, delivery_.message, reason, now_, settings_.unparsed_keep,
+                                     settings_.unparsed_max_bytes);
         if (!stored) return tempfail(context_prefix() + ": " + stored.error());
         LOG_WARNING("%s unparsed: %s; kept as %s in %s", context_prefix().c_str(), clean_text(reason, 500).c_str(),
                     stored->c_str(), unparsed_stream_key(tenant_).c_str());
@@ -197,6 +291,11 @@ private:
     const Delivery& delivery_;
     const std::int64_t now_;
     Result<Report> report_ = Error{"not parsed"};
+    bool parsed_ = false;
+    bool admitted_ = false;
+    BounceToken token_;
+    std::string address_;
+    TokenMessage message_;
     std::string queue_id_;
     std::string tenant_;
 };

@@ -1,12 +1,17 @@
 // bounce_processor.h — one delivery to tenantmail-bounce, start to finish:
-// authenticate the bounce address, find the tenant, parse the report, record
-// each recipient's outcome (and suppress hard bounces and complaints), or
-// keep an unreadable report for inspection.
+// authenticate the bounce address, take the tenant from its token, find the
+// record of the token's message, count the report against the token
+// (max_reports_per_token), parse the report, record the outcome of each
+// recipient of that message it names (at most max_report_recipients; and
+// suppress hard bounces and complaints), drop an automatic reply, or keep an
+// unreadable report for inspection. Without the message's record nothing is
+// recorded per recipient: the report is only logged.
 //
 // Exit statuses, as Postfix's pipe(8) reads them (sysexits.h):
 //   0  (EX_OK)       done: recorded, already recorded, nothing to record,
 //                    kept as unparsed, or refused (forged, altered or
-//                    expired bounce address; no tenant) with a log line —
+//                    expired bounce address; no tenant; too many header
+//                    lines; over the per-token cap) with a log line —
 //                    a retry could not change any of these;
 //   75 (EX_TEMPFAIL) Postfix keeps the report and retries: Redis down, slow
 //                    or answering with an error, or a problem the admin can

@@ -6,7 +6,7 @@ namespace {
 
 namespace po = boost::program_options;
 
-// Both counts share one validator; the range covers both (a stream of a
+// Every count shares one validator; the range covers them all (a stream of a
 // billion entries or a 10 GB message are mistakes either way).
 constexpr std::size_t kMaxCount = 1'000'000'000;
 
@@ -35,14 +35,25 @@ void add_bounce_section_options(po::options_description& desc) {
     using std::chrono::hours;
     // clang-format off
     desc.add_options()
-        ("bounce.max_token_age", po::value<DurationOption>()->default_value({hours(30 * 24)}, "30d")
+        ("bounce.max_token_age", po::value<DurationOption>()->default_value({hours(7 * 24)}, "7d")
              ->value_name("TIME"),
-         "refuse bounce addresses older than this (delayed bounces and complaints come late)")
+         "refuse bounce addresses older than this; at most milter.record_ttl (the message record "
+         "that lists who may be reported on must outlive the token)")
         ("bounce.unparsed_keep", po::value<BounceCountOption>()->default_value({1000}, "1000")->value_name("N"),
          "reports kept for inspection in tm:{TENANT}:unparsed when they cannot be read")
+        ("bounce.unparsed_max_bytes", po::value<BounceCountOption>()->default_value({65536}, "65536")
+             ->value_name("BYTES"),
+         "bytes of each unreadable report kept in tm:{TENANT}:unparsed")
         ("bounce.message_size_limit", po::value<BounceCountOption>()->default_value({10240000}, "10240000")
              ->value_name("BYTES"),
-         "read at most this much of a report; a longer one is parsed from its beginning");
+         "read at most this much of a report; a longer one is parsed from its beginning")
+        ("bounce.max_report_recipients", po::value<BounceCountOption>()->default_value({50}, "50")->value_name("N"),
+         "recipients recorded from one report; the rest are logged, not recorded")
+        ("bounce.max_reports_per_token", po::value<BounceCountOption>()->default_value({10}, "10")
+             ->value_name("N"),
+         "reports (read or not) accepted per bounce address over its lifetime; later ones are dropped")
+        ("bounce.memory_limit_mb", po::value<BounceCountOption>()->default_value({512}, "512")->value_name("MB"),
+         "address space of one run (RLIMIT_AS), so a hostile report cannot exhaust memory");
     // clang-format on
 }
 
@@ -62,7 +73,19 @@ BounceSettings bounce_settings(const LoadedConfig& config) {
     settings.max_token_age = to_seconds(vm["bounce.max_token_age"].as<DurationOption>().value);
     settings.unparsed_keep = vm["bounce.unparsed_keep"].as<BounceCountOption>().value;
     settings.message_size_limit = vm["bounce.message_size_limit"].as<BounceCountOption>().value;
+    settings.unparsed_max_bytes = vm["bounce.unparsed_max_bytes"].as<BounceCountOption>().value;
+    settings.max_report_recipients = vm["bounce.max_report_recipients"].as<BounceCountOption>().value;
+    settings.max_reports_per_token = vm["bounce.max_reports_per_token"].as<BounceCountOption>().value;
+    settings.memory_limit_mb = vm["bounce.memory_limit_mb"].as<BounceCountOption>().value;
     return settings;
+}
+
+Result<void> check_token_age(std::chrono::seconds max_token_age, std::chrono::seconds record_ttl) {
+    if (max_token_age <= record_ttl) return {};
+    return make_error("bounce.max_token_age (" + std::to_string(max_token_age.count()) +
+                      "s) is longer than milter.record_ttl (" + std::to_string(record_ttl.count()) +
+                      "s): reports that arrive after a message's record expired could only be logged; "
+                      "lower max_token_age or raise record_ttl");
 }
 
 }  // namespace tenantmail::bounce

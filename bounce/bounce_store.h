@@ -9,8 +9,15 @@
 //                      report or a later one never overwrites a reason set
 //                      before (by an admin, or by the first bounce)
 //   tm:{T}:unparsed    stream, capped with MAXLEN unparsed_keep; fields
-//                      raw (the message's first kUnparsedRawBytes), reason,
+//                      raw (the message's first unparsed_max_bytes), reason,
 //                      time (Unix seconds), for an admin to inspect
+//   tm:{T}:token:QID:SENT_AT:reports
+//                      set of the references of the reports one bounce
+//                      address has sent (max_reports_per_token at most),
+//                      expiring with the token
+//   tm:{T}:bounce_counters
+//                      hash of what was dropped without a trace in Redis
+//                      otherwise: auto_replies, over_token_cap
 // The builders are pure so tests read the exact commands; the senders report
 // any Redis failure so the caller can exit with EX_TEMPFAIL.
 #pragma once
@@ -27,23 +34,42 @@
 
 namespace tenantmail::bounce {
 
-inline constexpr std::size_t kUnparsedRawBytes = 256 * 1024;
-
 std::string unparsed_stream_key(std::string_view tenant);
+std::string token_reports_key(std::string_view tenant, std::string_view queue_id, std::int64_t sent_at);
+std::string bounce_counters_key(std::string_view tenant);
 
 std::vector<std::string> build_suppression_hsetnx(std::string_view tenant, const Suppression& suppression);
 std::vector<std::string> build_unparsed_xadd(std::string_view tenant, std::string_view raw_message,
-                                             std::string_view reason, std::int64_t time, std::size_t cap);
+                                             std::string_view reason, std::int64_t time, std::size_t cap,
+                                             std::size_t raw_bytes);
+// EVAL of the per-token admission script: reply 1 admitted (also a report
+// admitted before, so a retry by Postfix passes), 0 over the cap.
+std::vector<std::string> build_admit_report(std::string_view key, std::string_view report_ref, std::size_t cap,
+                                            std::int64_t ttl_seconds);
 
-// The message's envelope recipients from the record the milter stored
-// (HKEYS of tm:{T}:msg:{QID}:rcpt, normalised there); empty when there is
-// no such record (expired, or only the minimal one record_outcome makes).
-Result<std::vector<std::string>> message_recipients(RedisClient& redis, std::string_view tenant,
-                                                    std::string_view queue_id);
+// The message a bounce token speaks of, from the record the milter stored:
+// found only when the record is the milter's (it has mail_from) and its
+// bounce_address is the very address the token came from, so a record of
+// another message under a reused queue id (or of another tenant) never
+// lends its recipients. recipients: the record's envelope recipients
+// (normalised there).
+struct TokenMessage {
+    bool found = false;
+    std::string message_id;
+    std::vector<std::string> recipients;
+};
+Result<TokenMessage> token_message(RedisClient& redis, std::string_view tenant, std::string_view queue_id,
+                                   std::string_view bounce_address);
+// Counts the report against its token: true when admitted.
+Result<bool> admit_report(RedisClient& redis, std::string_view key, std::string_view report_ref, std::size_t cap,
+                          std::int64_t ttl_seconds);
+// HINCRBY tm:{T}:bounce_counters FIELD 1.
+Result<void> count_dropped(RedisClient& redis, std::string_view tenant, std::string_view field);
 // True when the address was added, false when it was already suppressed.
 Result<bool> add_suppression(RedisClient& redis, std::string_view tenant, const Suppression& suppression);
 // The stream entry id.
 Result<std::string> store_unparsed(RedisClient& redis, std::string_view tenant, std::string_view raw_message,
-                                   std::string_view reason, std::int64_t time, std::size_t cap);
+                                   std::string_view reason, std::int64_t time, std::size_t cap,
+                                   std::size_t raw_bytes);
 
 }  // namespace tenantmail::bounce

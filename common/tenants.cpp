@@ -438,17 +438,4 @@ bool TenantRegistry::may_send_as(const Tenant& tenant, std::string_view domain) 
     return owner != nullptr && owner->id == tenant.id;
 }
 
-// A linear scan: it runs once per bounce, and tenants are few.
-const Tenant* TenantRegistry::bounce_domain_owner(std::string_view domain) const {
-    const auto normal = normalise_domain(domain);
-    if (!normal) return nullptr;
-    const Tenant* owner = nullptr;
-    for (const Tenant& tenant : tenants_) {
-        if (tenant.bounce_domain != *normal) continue;
-        if (owner != nullptr) return nullptr;
-        owner = &tenant;
-    }
-    return owner;
-}
-
 }  // namespace tenantmail

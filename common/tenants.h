@@ -84,12 +84,6 @@ public:
     // True only when tenant is domain_owner(domain): owning uni.ac.uk does not
     // let a tenant send as careers.uni.ac.uk when another tenant claims that.
     bool may_send_as(const Tenant& tenant, std::string_view domain) const;
-    // The tenant whose bounce_domain is exactly domain (case-insensitive, a
-    // trailing dot ignored), for bounces whose queue id is no longer known.
-    // nullptr when no tenant has it, or when several share it: the bounce
-    // processor must not guess which tenant a report belongs to.
-    const Tenant* bounce_domain_owner(std::string_view domain) const;
-
     const std::vector<Tenant>& tenants() const { return tenants_; }
 
 private:

@@ -250,7 +250,7 @@ std::string OutboundMessage::bounce_address(std::string_view queue_id, std::int6
     // bounce processor authenticate the bounce, if not find the queue file.
     std::string id(queue_id);
     if (id.empty() || id.size() > BounceAddressCodec::max_queue_id_length) id = random_hex(6);
-    auto address = table_->bounce_codec().encode({id, now}, domain);
+    auto address = table_->bounce_codec().encode({id, now, tenant.id}, domain);
     return address ? *address : std::string();
 }
 

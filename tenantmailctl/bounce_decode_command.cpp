@@ -1,14 +1,16 @@
 // bounce_decode_command.cpp — `tenantmailctl bounce-decode ADDRESS`: check a
 // bounce address (bounces+TOKEN@domain) against the bounce secret and print
-// the queue id and sending time it carries. Exit 1 for a forged, altered or
+// the queue id, sending time and tenant it carries. Exit 1 for a forged, altered or
 // expired address, with the reason.
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "common/bounce_address.h"
 #include "common/config.h"
 #include "common/duration.h"
+#include "common/tenants.h"
 #include "tenantmailctl/all_options.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
@@ -46,6 +48,14 @@ int run_bounce_decode(const Args& args) {
         }
         secret_file = common_settings(config->options).bounce_secret_file;
     }
+    // A token is bound to one of the tenants (--tenants or tenants_file).
+    auto registry = load_ctl_registry(vm);
+    if (!registry) {
+        std::fprintf(stderr, "tenantmailctl bounce-decode: %s\n", registry.error().c_str());
+        return 1;
+    }
+    std::vector<std::string> tenant_ids;
+    for (const Tenant& tenant : registry->tenants()) tenant_ids.push_back(tenant.id);
     const auto max_age = parse_duration(max_age_text);
     if (!max_age) {
         std::fprintf(stderr, "tenantmailctl bounce-decode: --max-age: %s\n", max_age.error().c_str());
@@ -58,12 +68,14 @@ int run_bounce_decode(const Args& args) {
     }
     if (now == 0) now = static_cast<long long>(std::time(nullptr));
     const auto max_age_seconds = std::chrono::duration_cast<std::chrono::seconds>(*max_age).count();
-    auto token = codec->decode(address, now, max_age_seconds);
+    auto token = codec->decode(address, now, max_age_seconds, tenant_ids);
     if (!token) {
         std::fprintf(stderr, "tenantmailctl bounce-decode: %s: %s\n", address.c_str(), token.error().c_str());
         return 1;
     }
-    std::printf("queue_id=%s sent_at=%lld\n", token->queue_id.c_str(), static_cast<long long>(token->sent_at));
+    std::printf("queue_id=%s sent_at=%lld tenant=%s\n", token->queue_id.c_str(),
+                static_cast<long long>(token->sent_at),
+                token->tenant.empty() ? "(none: version 1 token)" : token->tenant.c_str());
     return 0;
 }
 

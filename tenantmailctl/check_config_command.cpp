@@ -1,6 +1,7 @@
 // check_config_command.cpp — `tenantmailctl check-config`: validate
 // tenantmail.conf (every program's sections), the tenants file, every
-// tenant's DKIM key and the bounce secret, exactly as the daemons load them.
+// tenant's DKIM key and the bounce secret, exactly as the daemons load them,
+// and that bounce.max_token_age does not outlive milter.record_ttl.
 // Prints "file:line: reason" for the first problem and exits 1. A milter or
 // policy socket on TCP is flagged with a warning (exit status unchanged),
 // naming the login accounts that could reach it, and so are a Postfix with
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bounce/bounce_settings.h"
 #include "common/socket_exposure.h"
 #include "common/text.h"
 #include "policyd/policy_settings.h"
@@ -74,6 +76,13 @@ int run_check_config(const Args& args) {
         return 1;
     }
     milter::MilterSettings settings = milter::milter_settings(*config);
+    const auto max_token_age = std::chrono::duration_cast<std::chrono::seconds>(
+        config->options["bounce.max_token_age"].as<DurationOption>().value);
+    if (auto ages = bounce::check_token_age(max_token_age, settings.record_ttl); !ages) {
+        std::fprintf(stderr, "%s: %s\n", config->file.empty() ? "(defaults)" : config->file.c_str(),
+                     ages.error().c_str());
+        return 1;
+    }
     if (vm.count("tenants")) settings.common.tenants_file = vm["tenants"].as<std::string>();
     auto table = milter::SigningTable::load(settings);
     if (!table) {

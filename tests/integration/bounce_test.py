@@ -12,8 +12,18 @@ stdin, recipient after "--") and checks, with Redis as the witness:
     soft_bounce; delivered recipients record nothing;
   * ARF complaints: sent to the bounce address, and to another address of
     the bounce domain (the token then comes from Original-Mail-From);
-  * tenant found by the message record's queue id, else by bounce domain;
-    when the record lists the message's recipients, others are refused;
+  * the tenant is the token's; a report counts only for recipients of the
+    record that carries this very bounce address, else it is only logged
+    (no record, a reused queue id, another tenant's record); a shared
+    platform bounce domain never gives the platform tenant another's report;
+    version 1 tokens are attributed only through such a record;
+  * caps: max_report_recipients, max_reports_per_token (also for unparsed
+    reports; counted in Redis with the token's lifetime, retries pass),
+    unparsed_max_bytes; a complaint naming another Message-ID is refused;
+  * 1.4 million header lines (9.8 MB): refused before parsing, the child's
+    peak RSS measured (getrusage) far below what GMime needed; to a forged
+    token: refused without parsing;
+  * automatic replies dropped and counted, DSNs with Auto-Submitted kept;
   * forged, altered, expired and foreign-domain tokens: exit 0, one log line
     with the reason, nothing recorded anywhere;
   * unreadable reports: kept in tm:{T}:unparsed (raw, reason, time), capped;
@@ -32,7 +42,8 @@ whose main.cf routes the bounce domain to it (as conf/postfix-*.cf say):
     and delivers it once Redis is back.
 Prints "bounce: N passed, M failed"; exits non-zero on any failure.
 
-Run: /usr/bin/python3 tests/integration/bounce_test.py PATH/TO/tenantmail-bounce
+Run: /usr/bin/python3 tests/integration/bounce_test.py PATH/TO/tenantmail-bounce [PATH/TO/tenantmailctl]
+(with tenantmailctl: its check-config refuses max_token_age > record_ttl)
 (TM_KEEP_TMP=1 keeps the temp dir.)
 """
 
@@ -57,6 +68,10 @@ FAILED = 0
 EX_TEMPFAIL = 75
 ACME_DOMAIN = "mta.acme.example"
 BETA_DOMAIN = "bounces.beta.example"
+# The platform tenant's bounce domain, shared by from_rewrite tenants that
+# have none of their own (gamma).
+PLATFORM_DOMAIN = "bounces.platform.example"
+DOMAIN_TENANT = {ACME_DOMAIN: "acme", BETA_DOMAIN: "beta", PLATFORM_DOMAIN: "platform"}
 PIPE_USER = tp.PIPE_USER
 
 
@@ -88,6 +103,7 @@ Sorry, no mailbox here by that name. (#5.1.1)
 class Env:
     def __init__(self, binary: str, directory: str, redis: ms.RedisServer):
         self.binary = binary
+        self.ctl: str | None = None  # tenantmailctl, when given
         self.directory = directory
         self.redis = redis
         self.files = tp.TenantFiles(directory)
@@ -99,6 +115,9 @@ class Env:
                      "bounce_domain": ACME_DOMAIN},
             "beta": {"domains": "beta.example", "from_rewrite": "beta@platform.example",
                      "bounce_domain": BETA_DOMAIN},
+            "platform": {"domains": "platform.example", "bounce_domain": PLATFORM_DOMAIN, "selector": "s1",
+                         "key": self.files.rsa_key("platform")},
+            "gamma": {"domains": "gamma.example", "from_rewrite": "gamma@platform.example"},
         })
         self.config = self.write_config("bounce.conf")
 
@@ -112,8 +131,30 @@ class Env:
                     + "".join(f"{k} = {v}\n" for k, v in options.items()))
         return path
 
-    def address(self, queue_id: str, domain: str = ACME_DOMAIN, sent_at: int | None = None) -> str:
+    def address(self, queue_id: str, domain: str = ACME_DOMAIN, sent_at: int | None = None,
+                tenant: str | None = None) -> str:
+        """A current (version 2) bounce address, for the domain's tenant unless told."""
+        return bounce_address(self.secret, queue_id, domain, sent_at, tenant or DOMAIN_TENANT[domain])
+
+    def legacy_address(self, queue_id: str, domain: str = ACME_DOMAIN, sent_at: int | None = None) -> str:
+        """A version 1 bounce address (no tenant), as made before the upgrade."""
         return bounce_address(self.secret, queue_id, domain, sent_at)
+
+    def store_record(self, tenant: str, queue_id: str, address: str, recipients: list[str],
+                     message_id: str = "") -> None:
+        """The message record as the milter writes it (message_store.h)."""
+        self.redis.command("SET", f"tm:qid:{{{queue_id}}}", tenant)
+        self.redis.command("HSET", f"tm:{{{tenant}}}:msg:{queue_id}", "queue_id", queue_id, "tenant", tenant,
+                           "mail_from", f"app@{tenant}.example", "bounce_address", address,
+                           "message_id", message_id or f"<{queue_id.lower()}@{tenant}.example>",
+                           "time", str(int(time.time())))
+        for recipient in recipients:
+            self.redis.command("HSET", f"tm:{{{tenant}}}:msg:{queue_id}:rcpt", recipient,
+                               json.dumps({"status": "queued", "time": int(time.time()), "history": []}))
+
+    def counters(self, tenant: str) -> dict:
+        flat = self.redis.command("HGETALL", f"tm:{{{tenant}}}:bounce_counters") or []
+        return {k: int(v) for k, v in zip(flat[::2], flat[1::2])}
 
     def run(self, recipient: str | list[str] | None, message: bytes, config: str | None = None,
             foreground: bool = True, timeout: float = 60.0) -> tuple[int, str]:
@@ -147,9 +188,11 @@ class Env:
         value = self.redis.command("HGET", f"tm:{{{tenant}}}:msg:{queue_id}:rcpt", recipient)
         return json.loads(value) if value else None
 
-    def snapshot(self) -> tuple:
-        """Everything the program could write, for "nothing recorded" checks."""
-        keys = sorted(self.redis.command("KEYS", "tm:*") or [])
+    def snapshot(self, but_tokens: bool = False) -> tuple:
+        """Everything the program could write, for "nothing recorded" checks
+        (but_tokens: without the per-token report counts)."""
+        keys = sorted(k for k in self.redis.command("KEYS", "tm:*") or []
+                      if not (but_tokens and ":token:" in k))
         sizes = []
         for key in keys:
             kind = self.redis.command("TYPE", key)
@@ -166,11 +209,9 @@ def events_for(events: list[dict], recipient: str) -> list[dict]:
 # Part 1: the program on its own
 
 def test_hard_bounce_and_redelivery(env: Env) -> None:
-    # The message record the milter would have stored names the tenant.
-    env.redis.command("SET", "tm:qid:{QIDA1}", "acme")
-    env.redis.command("HSET", "tm:{acme}:msg:QIDA1", "queue_id", "QIDA1", "tenant", "acme",
-                      "message_id", "<app-1@acme.example>")
+    # The message record the milter would have stored lists the recipient.
     address = env.address("QIDA1")
+    env.store_record("acme", "QIDA1", address, ["gone@example.org"], "<app-1@acme.example>")
     report = dsn(address, [("Gone@Example.org", "failed", "5.1.1",
                             "550 5.1.1 <gone@example.org>: Recipient address | rejected: User unknown")],
                  "dsn-1@mx1.example.net", "app-1@acme.example", "gone@example.org")
@@ -209,8 +250,10 @@ def test_hard_bounce_and_redelivery(env: Env) -> None:
 
 
 def test_multi_recipient_and_delays(env: Env) -> None:
-    # No message record: the tenant comes from the bounce domain.
+    # The tenant comes from the token (beta's).
     address = env.address("QIDB2", BETA_DOMAIN)
+    env.store_record("beta", "QIDB2", address, ["alice@contoso.example", "bob@contoso.example",
+                                                "carol@contoso.example", "dave@contoso.example"])
     report = dsn(address, [
         ("alice@contoso.example", "failed", "5.1.10",
          "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient | alice@contoso.example not found"),
@@ -222,7 +265,7 @@ def test_multi_recipient_and_delays(env: Env) -> None:
     check("multi-recipient (base64 status part): exit 0", status == 0, log)
     events = env.events("beta")
     kinds = sorted((e["recipient"], e["kind"]) for e in events)
-    check("multi-recipient: two bounces and one soft bounce in beta's stream, by bounce domain",
+    check("multi-recipient: two bounces and one soft bounce in beta's stream, by the token's tenant",
           kinds == [("alice@contoso.example", "bounce"), ("bob@contoso.example", "bounce"),
                     ("carol@contoso.example", "soft_bounce")], kinds)
     check("multi-recipient: folded Diagnostic-Code unfolded",
@@ -245,12 +288,8 @@ def test_multi_recipient_and_delays(env: Env) -> None:
 def test_known_recipients(env: Env) -> None:
     # The record lists the message's recipients: a report about anyone else
     # (anyone who saw the bounce address could send one) records nothing.
-    env.redis.command("SET", "tm:qid:{QIDK1}", "acme")
-    env.redis.command("HSET", "tm:{acme}:msg:QIDK1", "queue_id", "QIDK1", "tenant", "acme",
-                      "mail_from", "app@acme.example", "message_id", "<k1@acme.example>")
-    env.redis.command("HSET", "tm:{acme}:msg:QIDK1:rcpt", "real@example.org", '{"status":"queued"}',
-                      "other@example.org", '{"status":"queued"}')
     address = env.address("QIDK1")
+    env.store_record("acme", "QIDK1", address, ["real@example.org", "other@example.org"], "<k1@acme.example>")
     report = dsn(address, [("stranger@example.org", "failed", "5.1.1", "550 5.1.1 gone"),
                            ("real@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "known-1@x", "o@x")
     status, log = env.run(address, report)
@@ -259,19 +298,23 @@ def test_known_recipients(env: Env) -> None:
           and not events_for(env.events("acme"), "stranger@example.org")
           and "stranger@example.org" not in env.suppressed("acme")
           and "<stranger@example.org> is not a recipient of this message" in log, log)
-    # The record the outcome script made for a message nobody stored lists
-    # only what was reported: it must not refuse the next report's recipients.
+    # No record of the message (expired, records off, dropped by the
+    # writer): a valid token alone must not let anyone report anybody.
+    # Neither does the minimal record the outcome script makes (no mail_from).
     env.redis.command("SET", "tm:qid:{QIDK2}", "acme")
+    env.redis.command("HSET", "tm:{acme}:msg:QIDK2", "queue_id", "QIDK2", "tenant", "acme")
     address = env.address("QIDK2")
-    for i, who in enumerate(("first@example.org", "second@example.org")):
-        status, log = env.run(address, dsn(address, [(who, "failed", "5.1.1", "550 5.1.1 gone")], f"k2-{i}@x", "o@x"))
-        check(f"no stored record: separate reports for two recipients both recorded ({who})",
-              status == 0 and len(events_for(env.events("acme"), who)) == 1, log)
+    before = env.snapshot(but_tokens=True)
+    victims = [(f"victim{i}@example.org", "failed", "5.1.1", "550 5.1.1 gone") for i in range(20)]
+    status, log = env.run(address, dsn(address, victims, "k2-1@x", "o@x"))
+    check("no record of the message: exit 0, nothing recorded or suppressed, the report logged",
+          status == 0 and env.snapshot(but_tokens=True) == before and "no record of this message lists its recipients" in log
+          and not any(k.startswith("victim") for k in env.suppressed("acme")), f"{status}\n{log}")
 
 
 def test_complaints(env: Env) -> None:
-    env.redis.command("SET", "tm:qid:{QIDC3}", "acme")
     address = env.address("QIDC3")
+    env.store_record("acme", "QIDC3", address, ["reader@isp.example"], "<news-3@acme.example>")
     report = arf(address, address, "Reader@ISP.example", "arf-1@arf.isp.example", "news-3@acme.example")
     status, log = env.run(address, report)
     check("complaint to the bounce address: exit 0", status == 0, log)
@@ -291,20 +334,21 @@ def test_complaints(env: Env) -> None:
 
     # A feedback loop that reports to its own registered address: the token
     # comes from Original-Mail-From; the complainant from the original's To.
-    env.redis.command("SET", "tm:qid:{QIDC4}", "acme")
     address4 = env.address("QIDC4")
+    env.store_record("acme", "QIDC4", address4, ["reader@isp.example", "reader2@isp.example"],
+                     "<news-4@acme.example>")
     report = arf(address4, f"fbl@{ACME_DOMAIN}", None, "arf-2@arf.isp.example", "news-4@acme.example")
     status, log = env.run(f"fbl@{ACME_DOMAIN}", report)
     events = events_for(env.events("acme"), "reader@isp.example")
     check("complaint to fbl@bounce-domain: token from Original-Mail-From, recipient from the original's To",
           status == 0 and any(e["queue_id"] == "QIDC4" and e["kind"] == "complaint" for e in events), log)
 
-    before = env.snapshot()
+    before = env.snapshot(but_tokens=True)
     report = arf(address4, address4, "reader2@isp.example", "arf-3@arf.isp.example", "news-4@acme.example",
                  feedback_type="not-spam")
     status, log = env.run(address4, report)
     check("not-spam feedback: exit 0, nothing recorded, logged",
-          status == 0 and env.snapshot() == before and "feedback type not-spam" in log, log)
+          status == 0 and env.snapshot(but_tokens=True) == before and "feedback type not-spam" in log, log)
 
 
 def test_refused_tokens(env: Env) -> None:
@@ -339,6 +383,7 @@ def test_refused_tokens(env: Env) -> None:
 
 def test_unparsed(env: Env) -> None:
     address = env.address("QIDU6")
+    env.store_record("acme", "QIDU6", address, ["x@example.org"])
     status, log = env.run(address, PLAIN_BOUNCE)
     entries = env.unparsed("acme")
     check("unparseable report: exit 0, kept in tm:{acme}:unparsed with raw, reason and time",
@@ -353,7 +398,9 @@ def test_unparsed(env: Env) -> None:
           status == 0 and len(entries) == 2 and "could be classified" in entries[-1].get("reason", ""),
           f"{entries}\n{log}")
     for i in range(10):
-        env.run(address, PLAIN_BOUNCE + f"\n{i}\n".encode())
+        # Each from another message: one bounce address may send only
+        # max_reports_per_token reports.
+        env.run(env.address(f"QIDU6{i}"), PLAIN_BOUNCE + f"\n{i}\n".encode())
     length = env.redis.command("XLEN", "tm:{acme}:unparsed")
     check("unparsed stream is capped at unparsed_keep (5)", length == 5, length)
     events_before = len(env.events("acme"))
@@ -367,6 +414,7 @@ def test_unparsed(env: Env) -> None:
 def test_size_limit(env: Env) -> None:
     small = env.write_config("small.conf", message_size_limit="4096")
     address = env.address("QIDS7")
+    env.store_record("acme", "QIDS7", address, ["big@example.org"])
     report = dsn(address, [("big@example.org", "failed", "5.3.4", "552 5.3.4 message too big")],
                  "big-1@x", "o@x")
     report = report.replace(b"Subject: Your application\n",
@@ -378,8 +426,9 @@ def test_size_limit(env: Env) -> None:
 
 
 def test_redis_failures(env: Env) -> None:
-    env.redis.command("SET", "tm:qid:{QIDR8}", "acme")
     address = env.address("QIDR8")
+    recipients = ["later@example.org", "outage@example.org", "frozen@example.org"]
+    env.store_record("acme", "QIDR8", address, recipients)
     report = dsn(address, [("later@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "redis-1@x", "o@x")
 
     # An error reply half-way: the event is written, the suppression fails.
@@ -401,7 +450,7 @@ def test_redis_failures(env: Env) -> None:
               status == EX_TEMPFAIL and "tenantmail-bounce:" in log and "Redis" in log, f"{status}\n{log}")
     finally:
         env.redis.start()
-    env.redis.command("SET", "tm:qid:{QIDR8}", "acme")
+    env.store_record("acme", "QIDR8", address, recipients)
     status, log = env.run(address, report2)
     check("Redis back: the same input records the event",
           status == 0 and len(events_for(env.events("acme"), "outage@example.org")) == 1, log)
@@ -425,24 +474,243 @@ def test_redis_failures(env: Env) -> None:
 def test_command_line(env: Env) -> None:
     proc = subprocess.run([env.binary, "-c", env.config, "--check-config"], capture_output=True, timeout=30,
                           env=ms._clean_env())
-    check("--check-config: exit 0 and a summary", proc.returncode == 0 and b"configuration OK: 2 tenants" in
+    check("--check-config: exit 0 and a summary", proc.returncode == 0 and b"configuration OK: 4 tenants" in
           proc.stdout, proc.stdout + proc.stderr)
     status, log = env.run(None, b"")
     check("no recipient: exit 75 and a hint", status == EX_TEMPFAIL and "${original_recipient}" in log, log)
     # Postfix passes several recipients when one report went to several
     # bounce addresses of the domain: each is handled on its own.
-    env.redis.command("SET", "tm:qid:{QIDM1}", "acme")
-    env.redis.command("SET", "tm:qid:{QIDM2}", "acme")
     first, second = env.address("QIDM1"), env.address("QIDM2")
+    env.store_record("acme", "QIDM1", first, ["multi@example.org"])
+    env.store_record("acme", "QIDM2", second, ["multi@example.org"])
     report = dsn(first, [("multi@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "multi-1@x", "o@x")
     status, log = env.run([first, second, "bounces+forged@" + ACME_DOMAIN], report)
     queue_ids = sorted(e["queue_id"] for e in events_for(env.events("acme"), "multi@example.org"))
     check("several recipients in one run: each token's message gets its event, the forged one none",
           status == 0 and queue_ids == ["QIDM1", "QIDM2"] and "refused" in log, f"{queue_ids}\n{log}")
+    if env.ctl:
+        # The report needs the message's record: a token that outlives it
+        # could only be logged, so check-config refuses that configuration.
+        for age, refused in (("30d", True), ("7d", False)):
+            path = os.path.join(env.files.dir, f"ages-{age}.conf")
+            with open(path, "w") as f:
+                f.write(f"tenants_file = {env.tenants}\nbounce_secret_file = {env.files.secret_path}\n"
+                        f"[milter]\nrecord_ttl = 7d\n[bounce]\nmax_token_age = {age}\n")
+            proc = subprocess.run([env.ctl, "check-config", "-c", path], capture_output=True, timeout=60,
+                                  env=ms._clean_env())
+            said = b"longer than milter.record_ttl" in proc.stderr
+            check(f"tenantmailctl check-config, max_token_age {age} with record_ttl 7d: "
+                  + ("refused (exit 1, says why)" if refused else "not refused for it"),
+                  (proc.returncode == 1 and said) if refused else not said, proc.stdout + proc.stderr)
     broken = env.write_config("broken.conf", unparsed_keep="-3")
     status, log = env.run(env.address("QIDX9"), PLAIN_BOUNCE, config=broken)
     check("broken config: exit 75 (Postfix keeps the report) with file:line",
           status == EX_TEMPFAIL and "broken.conf:" in log, log)
+
+
+def test_attribution(env: Env) -> None:
+    # gamma sends with from_rewrite and has no bounce domain of its own: its
+    # bounce addresses are on the platform tenant's domain.
+    address = env.address("QIDG1", PLATFORM_DOMAIN, tenant="gamma")
+    env.store_record("gamma", "QIDG1", address, ["g1@example.org"])
+    status, log = env.run(address, dsn(address, [("g1@example.org", "failed", "5.1.1", "550 5.1.1 gone")],
+                                       "g1-1@x", "o@x"))
+    check("shared bounce domain: the report is gamma's (the token's tenant), the platform gets nothing",
+          status == 0 and len(events_for(env.events("gamma"), "g1@example.org")) == 1
+          and not env.events("platform") and "g1@example.org" in env.suppressed("gamma")
+          and not env.suppressed("platform"), log)
+
+    # Once gamma's record is gone, the report is only logged: never the
+    # domain owner's (that was the platform tenant).
+    address = env.address("QIDG2", PLATFORM_DOMAIN, tenant="gamma")
+    before = env.snapshot(but_tokens=True)
+    status, log = env.run(address, dsn(address, [("g2@example.org", "failed", "5.1.1", "550 5.1.1 gone")],
+                                       "g2-1@x", "o@x"))
+    check("shared bounce domain, record expired: nothing recorded for anyone, logged as gamma's",
+          status == 0 and env.snapshot(but_tokens=True) == before and "tenant=gamma queue_id=QIDG2" in log
+          and "not recorded" in log, log)
+
+    # Version 1 tokens (before the upgrade) carry no tenant: only the record
+    # that names this very bounce address attributes them.
+    legacy = env.legacy_address("QIDG3", PLATFORM_DOMAIN)
+    before = env.snapshot()
+    status, log = env.run(legacy, dsn(legacy, [("g3@example.org", "failed", "5.1.1", "550 5.1.1 gone")],
+                                      "g3-1@x", "o@x"))
+    check("version 1 token without a record: dropped, not the bounce domain owner's",
+          status == 0 and env.snapshot() == before and "version 1 bounce address" in log
+          and not env.events("platform"), log)
+    legacy = env.legacy_address("QIDG4", PLATFORM_DOMAIN)
+    env.store_record("gamma", "QIDG4", legacy, ["g4@example.org"])
+    status, log = env.run(legacy, dsn(legacy, [("g4@example.org", "failed", "5.1.1", "550 5.1.1 gone")],
+                                      "g4-1@x", "o@x"))
+    check("version 1 token with its message's record: attributed by the record (gamma)",
+          status == 0 and len(events_for(env.events("gamma"), "g4@example.org")) == 1
+          and not env.events("platform"), log)
+
+    # A reused queue id: the record is of an older message with another
+    # bounce address; it must not lend its recipients to this token.
+    old = env.address("QIDQ1", sent_at=int(time.time()) - 3600)
+    env.store_record("acme", "QIDQ1", old, ["old-rcpt@example.org"])
+    new = env.address("QIDQ1")
+    before = env.snapshot(but_tokens=True)
+    status, log = env.run(new, dsn(new, [("old-rcpt@example.org", "failed", "5.1.1", "550 5.1.1 gone")],
+                                   "q1-1@x", "o@x"))
+    check("reused queue id: the other message's record lends no recipients, nothing recorded",
+          status == 0 and env.snapshot(but_tokens=True) == before and "no record of this message" in log, log)
+
+    # The queue id's record belongs to another tenant: the token decides.
+    beta_address = env.address("QIDQ2", BETA_DOMAIN)
+    env.store_record("beta", "QIDQ2", beta_address, ["shared@example.org"])
+    acme_address = env.address("QIDQ2")
+    before = env.snapshot(but_tokens=True)
+    status, log = env.run(acme_address, dsn(acme_address, [("shared@example.org", "failed", "5.1.1", "550 gone")],
+                                            "q2-1@x", "o@x"))
+    check("queue id recorded for another tenant: that tenant's record and stream untouched",
+          status == 0 and env.snapshot(but_tokens=True) == before and "tenant=acme queue_id=QIDQ2" in log, log)
+
+
+def test_forged_report_caps(env: Env) -> None:
+    caps = env.write_config("caps.conf", max_report_recipients="2", max_reports_per_token="3",
+                            unparsed_max_bytes="1000")
+    sent_at = int(time.time())
+    address = env.address("QIDX1", sent_at=sent_at)
+    recipients = ["r1@example.org", "r2@example.org", "r3@example.org"]
+    env.store_record("acme", "QIDX1", address, recipients)
+    report = dsn(address, [(r, "failed", "5.1.1", "550 5.1.1 gone") for r in recipients], "x1-1@x", "o@x")
+    status, log = env.run(address, report, config=caps)
+    recorded = sorted(r for r in recipients if events_for(env.events("acme"), r))
+    check("max_report_recipients 2: two recipients recorded, the third logged",
+          status == 0 and recorded == ["r1@example.org", "r2@example.org"]
+          and "r3@example.org" not in env.suppressed("acme") and "past max_report_recipients" in log,
+          f"{recorded}\n{log}")
+
+    for i in range(2, 6):
+        status, log = env.run(address, dsn(address, [("r3@example.org", "delayed", "4.4.7", "451 later")],
+                                           f"x1-{i}@x", "o@x"), config=caps)
+    delays = events_for(env.events("acme"), "r3@example.org")
+    check("max_reports_per_token 3: reports 4 and 5 of one bounce address are dropped and counted",
+          len(delays) == 2 and env.counters("acme").get("over_token_cap") == 2
+          and "max_reports_per_token" in log, f"{len(delays)} delays, {env.counters('acme')}\n{log}")
+    status, log = env.run(address, report, config=caps)
+    check("the first report again (Postfix's retry) is still admitted: already recorded",
+          status == 0 and "already recorded" in log and env.counters("acme").get("over_token_cap") == 2, log)
+    key = f"tm:{{acme}}:token:QIDX1:{(sent_at - 1704067200) // 60 * 60 + 1704067200}:reports"
+    ttl = env.redis.command("TTL", key)
+    check("the per-token count lives in Redis as long as the token (30d here), no longer",
+          env.redis.command("SCARD", key) == 3 and 29 * 86400 < ttl <= 30 * 86400 + 600, f"{key} ttl {ttl}")
+
+    unparsed_address = env.address("QIDX2", BETA_DOMAIN)
+    for i in range(5):
+        env.run(unparsed_address, PLAIN_BOUNCE + b"x" * 5000 + f"\n{i}\n".encode(), config=caps)
+    entries = env.unparsed("beta")
+    check("unparsed reports count against the token too, and keep unparsed_max_bytes of each",
+          len(entries) == 3 and all(len(e["raw"]) == 1000 for e in entries)
+          and env.counters("beta").get("over_token_cap") == 2,
+          f"{len(entries)} entries of {[len(e['raw']) for e in entries]} bytes, {env.counters('beta')}")
+
+    # A complaint about another message than the token's.
+    address = env.address("QIDX3")
+    env.store_record("acme", "QIDX3", address, ["reader@isp.example"], "<real-3@acme.example>")
+    before = env.snapshot(but_tokens=True)
+    status, log = env.run(address, arf(address, address, "reader@isp.example", "arf-x3@isp.example",
+                                       "other-3@acme.example"))
+    check("complaint naming another Message-ID than the record's: nothing recorded, logged",
+          status == 0 and env.snapshot(but_tokens=True) == before and "complaint is about Message-ID" in log, log)
+    status, log = env.run(address, arf(address, address, "reader@isp.example", "arf-x3b@isp.example",
+                                       "real-3@acme.example"))
+    check("the same complaint with the record's Message-ID: recorded",
+          status == 0 and any(e["queue_id"] == "QIDX3" for e in events_for(env.events("acme"),
+                                                                            "reader@isp.example")), log)
+
+
+MEASURE = ("import json, resource, subprocess, sys\n"
+           "with open(sys.argv[1], 'rb') as f:\n"
+           "    p = subprocess.run(sys.argv[2:], stdin=f, capture_output=True)\n"
+           "print(json.dumps({'status': p.returncode, 'maxrss_kb': resource.getrusage(resource.RUSAGE_CHILDREN)"
+           ".ru_maxrss, 'log': (p.stdout + p.stderr).decode('utf-8', 'replace')[-4000:]}))\n")
+
+
+def run_measured(env: Env, recipient: str, message: bytes) -> tuple[int, int, str]:
+    """Exit status, the child's peak RSS in MB, and its log."""
+    path = os.path.join(env.directory, "measured.eml")
+    with open(path, "wb") as f:
+        f.write(message)
+    argv = [sys.executable, "-c", MEASURE, path, env.binary, "-c", env.config, "-f", "--", recipient]
+    proc = subprocess.run(argv, capture_output=True, timeout=300, env=ms._clean_env())
+    result = json.loads(proc.stdout)
+    return result["status"], result["maxrss_kb"] // 1024, result["log"]
+
+
+def test_header_flood(env: Env) -> None:
+    # 1.4 million header lines, 9.8 MB: GMime alone needed 0.7 GB for it.
+    flood = (f"From: x@example.org\nTo: postmaster@{ACME_DOMAIN}\n".encode() + b"X-A: b\n" * 1_400_000
+             + b"\nbody\n")
+    _status, baseline, _log = run_measured(env, env.address("QIDH0"), PLAIN_BOUNCE)
+    before = env.snapshot()
+    status, rss, log = run_measured(env, f"postmaster@{ACME_DOMAIN}", flood)
+    print(f"     header flood to postmaster@: peak RSS {rss} MB (a small report: {baseline} MB)")
+    check("header flood to another address of the bounce domain: exit 0, refused before parsing, nothing written",
+          status == 0 and "refused before parsing" in log and env.snapshot() == before, f"{status}\n{log}")
+    check("header flood: peak RSS of the run far below GMime's (under 200 MB)", rss < 200, f"{rss} MB")
+
+    address = env.address("QIDH1")
+    status, rss, log = run_measured(env, address, flood)
+    entries = env.unparsed("acme")
+    check("header flood to a valid bounce address: kept as unparsed (first bytes), exit 0, RSS under 200 MB",
+          status == 0 and rss < 200 and "refused before parsing" in entries[-1].get("reason", "")
+          and len(entries[-1]["raw"]) <= 65536, f"{status} {rss} MB\n{log}")
+
+    forged = bounce_address(b"1" * 64, "QIDH2", ACME_DOMAIN, tenant="acme")
+    before = env.snapshot()
+    status, rss, log = run_measured(env, forged, flood)
+    check("header flood to a forged bounce address: refused by the token alone, never parsed",
+          status == 0 and env.snapshot() == before and "signature does not match" in log
+          and "refused before parsing" not in log and rss < 200, f"{status} {rss} MB\n{log}")
+
+
+OUT_OF_OFFICE = """From: Jane Reader <jane@example.org>
+To: {address}
+Subject: Out of office: Your application
+{marker}
+
+I am away until Monday.
+"""
+
+
+def last_unparsed(env: Env) -> tuple:
+    entries = env.redis.command("XREVRANGE", "tm:{acme}:unparsed", "+", "-", "COUNT", "1") or []
+    return (entries[0][0], dict(zip(entries[0][1][::2], entries[0][1][1::2]))) if entries else ("", {})
+
+
+def test_auto_replies(env: Env) -> None:
+    before = last_unparsed(env)[0]
+    markers = ["Auto-Submitted: auto-replied (vacation)", "X-Autoreply: yes", "X-Autorespond: yes",
+               "Precedence: auto_reply"]
+    logs = []
+    for i, marker in enumerate(markers):
+        address = env.address(f"QIDO{i}")
+        status, log = env.run(address, OUT_OF_OFFICE.format(address=address, marker=marker).encode())
+        logs.append(log)
+    check("automatic replies: dropped, not kept in tm:{acme}:unparsed",
+          last_unparsed(env)[0] == before, logs)
+    check("automatic replies: counted in tm:{acme}:bounce_counters auto_replies, one log line each",
+          env.counters("acme").get("auto_replies") == 4 and all("automatic reply" in log for log in logs),
+          f"{env.counters('acme')}\n{logs}")
+
+    # Postfix marks its DSNs auto-replied too: they are reports and count.
+    address = env.address("QIDO9")
+    env.store_record("acme", "QIDO9", address, ["ooo-dsn@example.org"])
+    report = dsn(address, [("ooo-dsn@example.org", "failed", "5.1.1", "550 5.1.1 gone")], "o9@x", "o@x")
+    report = report.replace(b"Subject: Undelivered", b"Auto-Submitted: auto-replied\nSubject: Undelivered")
+    status, log = env.run(address, report)
+    check("a DSN with Auto-Submitted: auto-replied is still recorded",
+          status == 0 and len(events_for(env.events("acme"), "ooo-dsn@example.org")) == 1, log)
+    plain = PLAIN_BOUNCE.replace(b"Subject: failure notice", b"Auto-Submitted: auto-replied\nSubject: failure notice")
+    status, log = env.run(env.address("QIDO8"), plain)
+    newest_id, newest = last_unparsed(env)
+    check("an unreadable bounce from MAILER-DAEMON with Auto-Submitted: still kept as unparsed",
+          status == 0 and newest_id != before and "Auto-Submitted: auto-replied" in newest.get("raw", "")
+          and "unparsed" in log, log)
 
 
 # ---------------------------------------------------------------------------
@@ -462,8 +730,8 @@ def test_postfix(env: Env) -> None:
                                    rcpt_replies={"gone@remote.example": "550 5.1.1 <gone@remote.example>: no such user"})
     with remote, tp.BouncePostfix(os.path.join(env.directory, "postfix"), remote.port, env.binary,
                                   pipe_config, bounce_domains=[ACME_DOMAIN]) as pf:
-        env.redis.command("SET", "tm:qid:{QIDP1}", "acme")
         sender = env.address("QIDP1")
+        env.store_record("acme", "QIDP1", sender, ["gone@remote.example"], "<loop-1@acme.example>")
         message = (f"From: jobs@acme.example\r\nTo: gone@remote.example\r\nSubject: Hello\r\n"
                    f"Message-ID: <loop-1@acme.example>\r\n\r\nHi\r\n").encode()
         refused = ms.send_smtp(pf.smtp_port, sender, "gone@remote.example", message)
@@ -481,8 +749,9 @@ def test_postfix(env: Env) -> None:
             check("Postfix's own DSN went through the pipe and became a bounce event", False,
                   f"{exc}\n--- postfix.log ---\n{pf.log()[-4000:]}")
 
-        env.redis.command("SET", "tm:qid:{QIDP2}", "acme")
         address = env.address("QIDP2")
+        p2_recipients = ["fbl-reader@isp.example", "deferred-by-us@example.org"]
+        env.store_record("acme", "QIDP2", address, p2_recipients, "<news-9@acme.example>")
         report = arf(address, address, "fbl-reader@isp.example", "arf-smtp-1@isp.example", "news-9@acme.example")
         ms.send_smtp(pf.smtp_port, "", address, report.replace(b"\n", b"\r\n"))
         try:
@@ -506,7 +775,7 @@ def test_postfix(env: Env) -> None:
                   f"{exc}\n{pf.log()[-4000:]}")
         finally:
             env.redis.start()
-        env.redis.command("SET", "tm:qid:{QIDP2}", "acme")
+        env.store_record("acme", "QIDP2", address, p2_recipients, "<news-9@acme.example>")
         pf.flush()
         try:
             wait_events(env, "acme", "deferred-by-us@example.org", timeout=60)
@@ -519,18 +788,21 @@ def test_postfix(env: Env) -> None:
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-bounce", file=sys.stderr)
+    if len(sys.argv) not in (2, 3):
+        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-bounce [PATH/TO/tenantmailctl]", file=sys.stderr)
         return 2
     binary = os.path.abspath(sys.argv[1])
+    ctl = os.path.abspath(sys.argv[2]) if len(sys.argv) == 3 else None
     started = time.monotonic()
     try:
         with ms.workdir("tm-bounce-") as directory:
             with ms.RedisServer(directory) as redis:
                 env = Env(binary, directory, redis)
+                env.ctl = ctl
                 for test in (test_hard_bounce_and_redelivery, test_multi_recipient_and_delays,
-                             test_known_recipients, test_complaints,
-                             test_refused_tokens, test_unparsed, test_size_limit, test_redis_failures,
+                             test_known_recipients, test_complaints, test_attribution, test_forged_report_caps,
+                             test_refused_tokens, test_unparsed, test_header_flood, test_auto_replies,
+                             test_size_limit, test_redis_failures,
                              test_command_line, test_postfix):
                     try:
                         test(env)

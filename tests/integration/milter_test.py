@@ -252,7 +252,8 @@ class Env:
 
     def ctl_decode(self, address: str) -> tuple[int, str]:
         proc = subprocess.run([self.ctl_bin, "bounce-decode", address, "--secret",
-                               self.files.secret_path], capture_output=True, timeout=30)
+                               self.files.secret_path, "--tenants", self.files.tenants_path],
+                              capture_output=True, timeout=30)
         return proc.returncode, (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
 
 
@@ -469,7 +470,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     check("2 envelope sender at the sink is bounces+TOKEN@mta.acme.example", m, m1.sender)
     if m and qid:
         status, out = env.ctl_decode(m1.sender)
-        dm = re.fullmatch(r"queue_id=(\w+) sent_at=(\d+)", out)
+        dm = re.fullmatch(r"queue_id=(\w+) sent_at=(\d+) tenant=acme", out)
         log = pf.log()
         client_line = re.search(rf"postfix/submission/smtpd\[\d+\]: {qid}: client=.*"
                                 rf"sasl_username=acme-bulk", log)
@@ -479,8 +480,8 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
               status == 0 and dm and dm.group(1) == qid and client_line and qmgr_line,
               f"decode exit {status}: {out!r}; swaks queued as {qid}; client line "
               f"{bool(client_line)}; qmgr line {bool(qmgr_line)}")
-        check("2 sent_at is now (within 120 s)",
-              dm and abs(int(dm.group(2)) - time.time()) < 120, out)
+        check("2 sent_at is now (the token keeps the minute: within 180 s)",
+              dm and abs(int(dm.group(2)) - time.time()) < 180, out)
         token = m.group(1)
         i = len(token) // 2
         forged_char = "b" if token[i] != "b" else "c"

@@ -3,7 +3,7 @@
 Made independently of tenantmail's C++ code, so tests that use them check
 the programs against the formats, not against themselves:
 
-  * bounce_address(secret, queue_id, domain[, sent_at])  bounces+TOKEN@domain
+  * bounce_address(secret, queue_id, domain[, sent_at][, tenant])  bounces+TOKEN@domain
   * dsn(bounce_addr, recipients, report_id, original_id, ...)  an RFC 3464
     multipart/report (recipients as (address, action, status, diagnostic))
   * arf(bounce_addr, to, rcpt_to, report_id, original_id[, feedback_type])
@@ -22,16 +22,31 @@ import time
 
 
 # ---------------------------------------------------------------------------
-# Bounce addresses, made independently of the C++ codec (common/bounce_address.cpp):
-# version 1 | sent_at (4 bytes, big-endian) | queue id | HMAC-SHA256 truncated
-# to 10 bytes over that payload, a NUL and the lower-cased domain; base32
-# (RFC 4648 alphabet, lower case, no padding). The key is the secret file's
-# text without its line end.
+# Bounce addresses, made independently of the C++ codec (common/bounce_address.cpp).
+# Version 2 (with tenant): version 2 | minutes since 2024-01-01 (3 bytes,
+# big-endian) | tag (first 2 bytes of HMAC-SHA256(secret, "tenant-tag" NUL
+# tenant)) | queue id | HMAC-SHA256 truncated to 10 bytes over that payload,
+# a NUL, the lower-cased domain, a NUL and the tenant id.
+# Version 1 (tenant=None, the tokens made before tenants were bound):
+# version 1 | sent_at (4 bytes, big-endian seconds) | queue id | MAC over the
+# payload, a NUL and the lower-cased domain.
+# base32 (RFC 4648 alphabet, lower case, no padding). The key is the secret
+# file's text without its line end.
 
-def bounce_address(secret: bytes, queue_id: str, domain: str, sent_at: int | None = None) -> str:
+V2_EPOCH = 1704067200
+
+
+def bounce_address(secret: bytes, queue_id: str, domain: str, sent_at: int | None = None,
+                   tenant: str | None = None) -> str:
     sent_at = int(time.time()) if sent_at is None else sent_at
-    payload = bytes([1]) + sent_at.to_bytes(4, "big") + queue_id.encode()
-    mac = hmac.new(secret, payload + b"\0" + domain.lower().encode(), hashlib.sha256).digest()[:10]
+    if tenant is None:
+        payload = bytes([1]) + sent_at.to_bytes(4, "big") + queue_id.encode()
+        mac_input = payload + b"\0" + domain.lower().encode()
+    else:
+        tag = hmac.new(secret, b"tenant-tag\0" + tenant.encode(), hashlib.sha256).digest()[:2]
+        payload = bytes([2]) + ((sent_at - V2_EPOCH) // 60).to_bytes(3, "big") + tag + queue_id.encode()
+        mac_input = payload + b"\0" + domain.lower().encode() + b"\0" + tenant.encode()
+    mac = hmac.new(secret, mac_input, hashlib.sha256).digest()[:10]
     token = base64.b32encode(payload + mac).decode().rstrip("=").lower()
     return f"bounces+{token}@{domain.lower()}"
 

@@ -10,8 +10,9 @@
 namespace tenantmail {
 namespace {
 
-constexpr std::int64_t now = 1795400000;
+constexpr std::int64_t now = 1795400040;  // a whole minute: version 2 tokens keep minutes
 constexpr std::int64_t week = 7 * 86400;
+const std::vector<std::string> tenants = {"acme", "beta", "platform"};
 
 BounceAddressCodec codec(const std::string& secret = std::string(32, 's')) {
     auto result = BounceAddressCodec::from_secret(secret);
@@ -42,64 +43,100 @@ TEST(BounceAddress, RefusesShortSecret) { EXPECT_FALSE(BounceAddressCodec::from_
 
 TEST(BounceAddress, RoundTripsQueueIdAndTime) {
     const auto c = codec();
-    const auto address = c.encode({"4Fz0lT1Xbnz9sgpQ", now}, "mta.careers.uni.example");
+    const auto address = c.encode({"4Fz0lT1Xbnz9sgpQ", now, "beta"}, "mta.careers.uni.example");
     ASSERT_TRUE(address.ok()) << address.error();
-    const auto decoded = c.decode(*address, now + 60, week);
+    const auto decoded = c.decode(*address, now + 60, week, tenants);
     ASSERT_TRUE(decoded.ok()) << decoded.error();
     EXPECT_EQ(decoded->queue_id, "4Fz0lT1Xbnz9sgpQ");
     EXPECT_EQ(decoded->sent_at, now);
+    EXPECT_EQ(decoded->tenant, "beta");
+    // Seconds within the minute are not kept.
+    EXPECT_EQ(c.decode(*c.encode({"Q1", now + 59, "acme"}, "b.example"), now + 60, week, tenants)->sent_at, now);
+}
+
+TEST(BounceAddress, TenantIsBoundOnASharedBounceDomain) {
+    const auto c = codec();
+    const std::string address = *c.encode({"Q1", now, "acme"}, "bounces.platform.example");
+    // Without the tenant among the candidates the token is worthless...
+    EXPECT_FALSE(c.decode(address, now, week, {"beta", "platform"}).ok());
+    // ...and no other tenant's id makes it verify.
+    std::vector<std::string> many;
+    for (int i = 0; i < 5000; ++i) many.push_back("t" + std::to_string(i));
+    EXPECT_FALSE(c.decode(address, now, week, many).ok());
+    many.push_back("acme");
+    const auto decoded = c.decode(address, now, week, many);
+    ASSERT_TRUE(decoded.ok()) << decoded.error();
+    EXPECT_EQ(decoded->tenant, "acme");
+    EXPECT_FALSE(c.encode({"Q1", now, ""}, "b.example").ok());
+}
+
+TEST(BounceAddress, VersionOneTokensStillDecodeWithoutTenant) {
+    const auto c = codec();
+    const std::string address = *c.encode_v1({"QOLD1", now - 3600 - 7, ""}, "mta.acme.example");
+    const auto decoded = c.decode(address, now, week, tenants);
+    ASSERT_TRUE(decoded.ok()) << decoded.error();
+    EXPECT_EQ(decoded->tenant, "");
+    EXPECT_EQ(decoded->queue_id, "QOLD1");
+    EXPECT_EQ(decoded->sent_at, now - 3600 - 7);
+    EXPECT_FALSE(c.decode(address, now + week, week, tenants).ok());
+    std::string moved = address;
+    moved.replace(moved.find('@') + 1, std::string::npos, "mta.beta.example");
+    EXPECT_FALSE(c.decode(moved, now, week, tenants).ok());
 }
 
 TEST(BounceAddress, LocalPartFitsSixtyFourOctetsForLongestQueueId) {
-    const auto address = codec().encode({std::string(BounceAddressCodec::max_queue_id_length, 'Q'), now}, "b.example");
+    const std::string longest_tenant(63, 'x');  // tenant ids have at most 63 characters
+    const auto address =
+        codec().encode({std::string(BounceAddressCodec::max_queue_id_length, 'Q'), now, longest_tenant}, "b.example");
     ASSERT_TRUE(address.ok());
     EXPECT_LE(address->find('@'), 64u);
-    EXPECT_FALSE(codec().encode({std::string(BounceAddressCodec::max_queue_id_length + 1, 'Q'), now}, "b.example").ok());
-    EXPECT_FALSE(codec().encode({"", now}, "b.example").ok());
+    EXPECT_FALSE(codec().encode({std::string(BounceAddressCodec::max_queue_id_length + 1, 'Q'), now, "acme"},
+                                "b.example").ok());
+    EXPECT_FALSE(codec().encode({"", now, "acme"}, "b.example").ok());
 }
 
 TEST(BounceAddress, SurvivesCaseFoldingOfTheWholeAddress) {
     const auto c = codec();
-    std::string address = *c.encode({"ABCdef123", now}, "Mta.Example");
+    std::string address = *c.encode({"ABCdef123", now, "acme"}, "Mta.Example");
     for (char& ch : address) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    const auto decoded = c.decode(address, now, week);
+    const auto decoded = c.decode(address, now, week, tenants);
     ASSERT_TRUE(decoded.ok()) << decoded.error();
     EXPECT_EQ(decoded->queue_id, "ABCdef123");
 }
 
 TEST(BounceAddress, RefusesTokenFromAnotherSecret) {
-    const auto address = *codec(std::string(32, 'a')).encode({"Q1", now}, "b.example");
-    EXPECT_FALSE(codec(std::string(32, 'b')).decode(address, now, week).ok());
+    const auto address = *codec(std::string(32, 'a')).encode({"Q1", now, "acme"}, "b.example");
+    EXPECT_FALSE(codec(std::string(32, 'b')).decode(address, now, week, tenants).ok());
 }
 
 TEST(BounceAddress, RefusesTokenMovedToAnotherBounceDomain) {
     const auto c = codec();
-    std::string address = *c.encode({"Q1", now}, "mta.tenant-a.example");
+    std::string address = *c.encode({"Q1", now, "acme"}, "mta.tenant-a.example");
     address.replace(address.find('@') + 1, std::string::npos, "mta.tenant-b.example");
-    const auto decoded = c.decode(address, now, week);
+    const auto decoded = c.decode(address, now, week, tenants);
     ASSERT_FALSE(decoded.ok());
     EXPECT_NE(decoded.error().find("signature"), std::string::npos);
 }
 
 TEST(BounceAddress, RefusesEveryAlteredCharacter) {
     const auto c = codec();
-    const std::string address = *c.encode({"Q12345", now}, "b.example");
+    const std::string address = *c.encode({"Q12345", now, "acme"}, "b.example");
     const size_t at = address.find('@');
     for (size_t i = BounceAddressCodec::local_prefix.size(); i < at; ++i) {
         std::string altered = address;
         altered[i] = altered[i] == 'a' ? 'b' : 'a';
-        EXPECT_FALSE(c.decode(altered, now, week).ok()) << altered;
+        EXPECT_FALSE(c.decode(altered, now, week, tenants).ok()) << altered;
     }
 }
 
 TEST(BounceAddress, RefusesExpiredAndFutureTokens) {
     const auto c = codec();
-    const std::string address = *c.encode({"Q1", now}, "b.example");
-    EXPECT_TRUE(c.decode(address, now + week, week).ok());
-    const auto expired = c.decode(address, now + week + 1, week);
+    const std::string address = *c.encode({"Q1", now, "acme"}, "b.example");
+    EXPECT_TRUE(c.decode(address, now + week, week, tenants).ok());
+    const auto expired = c.decode(address, now + week + 1, week, tenants);
     ASSERT_FALSE(expired.ok());
     EXPECT_NE(expired.error().find("expired"), std::string::npos);
-    EXPECT_FALSE(c.decode(address, now - 3600, week).ok());
+    EXPECT_FALSE(c.decode(address, now - 3600, week, tenants).ok());
 }
 
 TEST(BounceAddress, RefusesHostileAddressesWithoutCrashing) {
@@ -108,7 +145,7 @@ TEST(BounceAddress, RefusesHostileAddressesWithoutCrashing) {
                                   "bounces+aaaa@b", std::string("bounces+") + std::string(5000, 'a') + "@b",
                                   std::string("bounces+\0a", 10) + "@b"};
     for (const std::string& bad : hostile) {
-        EXPECT_FALSE(c.decode(bad, now, week).ok()) << bad;
+        EXPECT_FALSE(c.decode(bad, now, week, tenants).ok()) << bad;
     }
 }
 

@@ -16,8 +16,23 @@ namespace {
 
 using namespace samples;
 
+// Every address the report names is one of the message's recipients, as
+// the message record would list them.
+std::vector<std::string> recipients_named(const Report& report) {
+    std::vector<std::string> named;
+    for (const DsnRecipient& rcpt : report.delivery.recipients) {
+        for (const std::string* address : {&rcpt.original_recipient, &rcpt.final_recipient}) {
+            if (!address->empty()) named.push_back(normalise_recipient(*address));
+        }
+    }
+    for (const std::string& address : report.feedback.original_rcpt_to) named.push_back(normalise_recipient(address));
+    if (!report.original.to.empty()) named.push_back(normalise_recipient(report.original.to));
+    return named;
+}
+
 ReportContext context_for(const Report& report, std::string_view raw) {
-    return ReportContext{"acme", "4F1C2A0B3D", report_reference(report, raw), 1709547400, {}};
+    return ReportContext{"acme", "4F1C2A0B3D", report_reference(report, raw), 1709547400, recipients_named(report),
+                         "", 50};
 }
 
 Report parsed(std::string_view raw) {
@@ -200,6 +215,48 @@ TEST(BounceFacts, ReportOnlyAboutStrangersRecordsNothingAndIsNotUnparsed) {
     EXPECT_EQ(facts_of(arf, arf_context).facts.size(), 1u);
 }
 
+TEST(BounceFacts, WithoutKnownRecipientsNobodyIsRecorded) {
+    const Report report = parsed(kExchangeDsn);
+    ReportContext context = context_for(report, kExchangeDsn);
+    context.message_recipients.clear();
+    const ReportFacts facts = facts_of(report, context);
+    EXPECT_TRUE(facts.facts.empty());
+    EXPECT_EQ(facts.strangers.size(), 3u);
+}
+
+TEST(BounceFacts, RecipientsPastTheCapAreOnlyListed) {
+    const Report report = parsed(kExchangeDsn);
+    ReportContext context = context_for(report, kExchangeDsn);
+    context.max_recipients = 1;
+    const ReportFacts facts = facts_of(report, context);
+    ASSERT_EQ(facts.facts.size(), 1u);
+    EXPECT_EQ(facts.facts[0].outcome.recipient, "alice@contoso.example");
+    EXPECT_EQ(facts.over_cap, (std::vector<std::string>{"bob@contoso.example", "carol@contoso.example"}));
+    EXPECT_TRUE(facts.unusable.empty());
+
+    Report arf = parsed(kArfReport);
+    arf.feedback.original_rcpt_to = {"one@yahoo.example", "two@yahoo.example"};
+    ReportContext arf_context = context_for(arf, kArfReport);
+    arf_context.max_recipients = 1;
+    const ReportFacts complaint = facts_of(arf, arf_context);
+    EXPECT_EQ(complaint.facts.size(), 1u);
+    EXPECT_EQ(complaint.over_cap, (std::vector<std::string>{"two@yahoo.example"}));
+}
+
+TEST(BounceFacts, ComplaintAboutAnotherMessageIdIsRefused) {
+    const Report arf = parsed(kArfReport);
+    ASSERT_FALSE(arf.original.message_id.empty());
+    ReportContext context = context_for(arf, kArfReport);
+    context.message_id = "<someone-else@acme.example>";
+    const ReportFacts refused = facts_of(arf, context);
+    EXPECT_TRUE(refused.facts.empty());
+    EXPECT_NE(refused.refused.find("someone-else@acme.example"), std::string::npos) << refused.refused;
+    context.message_id = " " + arf.original.message_id;
+    EXPECT_EQ(facts_of(arf, context).facts.size(), 1u);
+    context.message_id.clear();  // a record without Message-ID cannot disagree
+    EXPECT_EQ(facts_of(arf, context).facts.size(), 1u);
+}
+
 TEST(BounceEventIds, SameFactSameIdAnyChangeAnotherId) {
     const std::string base = fact_event_id("QID1", "a@example.org", EventKind::bounce, "5.1.1", "mid:r1@x");
     EXPECT_EQ(base, fact_event_id("QID1", "a@example.org", EventKind::bounce, "5.1.1", "mid:r1@x"));
@@ -231,7 +288,7 @@ TEST(BounceEventIds, RedeliveredReportGivesTheSameIds) {
     const Report again = parsed(kExchangeDsn);
     const ReportFacts a = facts_of(first, context_for(first, kExchangeDsn));
     const ReportFacts b = facts_of(again, ReportContext{"acme", "4F1C2A0B3D", report_reference(again, kExchangeDsn),
-                                                        1709999999, {}});
+                                                        1709999999, recipients_named(again), "", 50});
     ASSERT_EQ(a.facts.size(), b.facts.size());
     std::set<std::string> ids;
     for (std::size_t i = 0; i < a.facts.size(); ++i) {
@@ -253,13 +310,26 @@ TEST(BounceStore, SuppressionIsHsetnxOfOurJson) {
     EXPECT_EQ(decoded.time, 1709547400);
 }
 
+TEST(BounceStore, AdmissionIsOneEvalOfTheTokenSetWithCapAndLifetime) {
+    const std::string key = token_reports_key("acme", "QID1", 1709547400);
+    EXPECT_EQ(key, "tm:{acme}:token:QID1:1709547400:reports");
+    const auto argv = build_admit_report(key, "mid:r1@x", 10, 3600);
+    ASSERT_EQ(argv.size(), 7u);
+    EXPECT_EQ(argv[0], "EVAL");
+    EXPECT_NE(argv[1].find("SISMEMBER"), std::string::npos);
+    EXPECT_EQ(std::vector<std::string>(argv.begin() + 2, argv.end()),
+              (std::vector<std::string>{"1", key, "mid:r1@x", "10", "3600"}));
+    EXPECT_EQ(build_admit_report(key, "r", 10, -5).back(), "1");  // never EXPIRE 0 or less
+    EXPECT_EQ(bounce_counters_key("beta"), "tm:{beta}:bounce_counters");
+}
+
 TEST(BounceStore, UnparsedIsACappedStreamWithTheRawStartReasonAndTime) {
-    const std::string raw(kUnparsedRawBytes + 1000, 'r');
-    const auto argv = build_unparsed_xadd("acme", raw, "not a report", 1709547400, 1000);
+    const std::string raw(64 * 1024 + 1000, 'r');
+    const auto argv = build_unparsed_xadd("acme", raw, "not a report", 1709547400, 1000, 64 * 1024);
     const std::vector<std::string> head{"XADD", "tm:{acme}:unparsed", "MAXLEN", "1000", "*", "raw"};
     ASSERT_EQ(argv.size(), 11u);
     EXPECT_EQ(std::vector<std::string>(argv.begin(), argv.begin() + 6), head);
-    EXPECT_EQ(argv[6].size(), kUnparsedRawBytes);
+    EXPECT_EQ(argv[6].size(), 64u * 1024);
     EXPECT_EQ(argv[7], "reason");
     EXPECT_EQ(argv[8], "not a report");
     EXPECT_EQ(argv[9], "time");

@@ -1,6 +1,6 @@
 // bounce_settings_test.cpp — the [bounce] options (defaults, file values,
 // bad values at their file:line), conf/tenantmail.conf read as the bounce
-// processor reads it, and the bounce-domain tenant lookup it relies on.
+// processor reads it, and max_token_age against milter.record_ttl.
 #include "bounce/bounce_settings.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "common/tenants.h"
 
 namespace tenantmail::bounce {
 namespace {
@@ -46,26 +45,37 @@ TEST(BounceSettings, Defaults) {
     const auto config = load({});
     ASSERT_TRUE(config) << config.error();
     const BounceSettings settings = bounce_settings(*config);
-    EXPECT_EQ(settings.max_token_age, std::chrono::hours(30 * 24));
+    EXPECT_EQ(settings.max_token_age, std::chrono::hours(7 * 24));  // = milter.record_ttl's default
     EXPECT_EQ(settings.unparsed_keep, 1000u);
+    EXPECT_EQ(settings.unparsed_max_bytes, 65536u);
     EXPECT_EQ(settings.message_size_limit, 10240000u);
+    EXPECT_EQ(settings.max_report_recipients, 50u);
+    EXPECT_EQ(settings.max_reports_per_token, 10u);
+    EXPECT_EQ(settings.memory_limit_mb, 512u);
     EXPECT_FALSE(settings.foreground);
 }
 
 TEST(BounceSettings, FromFileAndCommandLine) {
-    const TempFile file("[bounce]\nmax_token_age = 7d\nunparsed_keep = 50\nmessage_size_limit = 2048\n");
+    const TempFile file("[bounce]\nmax_token_age = 7d\nunparsed_keep = 50\nmessage_size_limit = 2048\n"
+                        "max_report_recipients = 3\nmax_reports_per_token = 4\nunparsed_max_bytes = 500\n"
+                        "memory_limit_mb = 256\n");
     const auto config = load({"-c", file.path(), "-f", "--bounce.unparsed_keep=60"});
     ASSERT_TRUE(config) << config.error();
     const BounceSettings settings = bounce_settings(*config);
     EXPECT_EQ(settings.max_token_age, std::chrono::hours(7 * 24));
     EXPECT_EQ(settings.unparsed_keep, 60u);
     EXPECT_EQ(settings.message_size_limit, 2048u);
+    EXPECT_EQ(settings.max_report_recipients, 3u);
+    EXPECT_EQ(settings.max_reports_per_token, 4u);
+    EXPECT_EQ(settings.unparsed_max_bytes, 500u);
+    EXPECT_EQ(settings.memory_limit_mb, 256u);
     EXPECT_TRUE(settings.foreground);
 }
 
 TEST(BounceSettings, BadValuesAreReportedAtTheirLine) {
     for (const char* bad : {"unparsed_keep = -1", "unparsed_keep = 10k", "unparsed_keep = 0",
-                            "message_size_limit = 99999999999", "max_token_age = soon"}) {
+                            "message_size_limit = 99999999999", "max_token_age = soon",
+                            "max_reports_per_token = 0", "max_report_recipients = x"}) {
         const TempFile file(std::string("[bounce]\n") + bad + "\n");
         const auto config = load({"-c", file.path()});
         ASSERT_FALSE(config) << bad;
@@ -83,30 +93,18 @@ TEST(BounceSettings, ShippedExampleConfigLoads) {
     const auto config = load({"-c", conf.string()});
     ASSERT_TRUE(config) << config.error();
     const BounceSettings settings = bounce_settings(*config);
-    EXPECT_EQ(settings.max_token_age, std::chrono::hours(30 * 24));
+    EXPECT_EQ(settings.max_token_age, std::chrono::hours(7 * 24));
     EXPECT_EQ(settings.unparsed_keep, 1000u);
+    EXPECT_EQ(settings.max_reports_per_token, 10u);
 }
 
-TEST(BounceTenantLookup, ByBounceDomainExactAndUnambiguousOnly) {
-    const auto registry = TenantRegistry::parse(
-        "[acme]\ndomains = careers.uni.ac.uk\nselector = s\nkey = /k/acme.pem\nbounce_domain = mta.careers.uni.ac.uk\n"
-        "[uni]\ndomains = uni.ac.uk\nselector = s\nkey = /k/uni.pem\nbounce_domain = bounces.uni.ac.uk\n"
-        "[shop]\ndomains = shop.example\nfrom_rewrite = shop@platform.example\n"
-        "[twin1]\ndomains = twin1.example\nselector = s\nkey = /k/t1.pem\nbounce_domain = shared.example\n"
-        "[twin2]\ndomains = twin2.example\nselector = s\nkey = /k/t2.pem\nbounce_domain = shared.example\n",
-        "tenants.conf");
-    ASSERT_TRUE(registry) << registry.error();
-    ASSERT_NE(registry->bounce_domain_owner("mta.careers.uni.ac.uk"), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner("MTA.Careers.Uni.AC.uk.")->id, "acme");
-    EXPECT_EQ(registry->bounce_domain_owner("bounces.uni.ac.uk")->id, "uni");
-    // Not a parent or child match, and not the From domains.
-    EXPECT_EQ(registry->bounce_domain_owner("x.mta.careers.uni.ac.uk"), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner("careers.uni.ac.uk"), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner("shop.example"), nullptr);
-    // Shared by two tenants: ambiguous, so nobody.
-    EXPECT_EQ(registry->bounce_domain_owner("shared.example"), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner(""), nullptr);
-    EXPECT_EQ(registry->bounce_domain_owner("..."), nullptr);
+TEST(BounceSettings, TokenAgeMayNotOutliveTheMessageRecord) {
+    using std::chrono::hours;
+    EXPECT_TRUE(check_token_age(hours(7 * 24), hours(7 * 24)));
+    EXPECT_TRUE(check_token_age(hours(24), hours(7 * 24)));
+    const auto refused = check_token_age(hours(30 * 24), hours(7 * 24));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().find("milter.record_ttl"), std::string::npos) << refused.error();
 }
 
 }  // namespace

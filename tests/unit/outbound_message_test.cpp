@@ -106,9 +106,12 @@ TEST_F(OutboundMessageTest, SignsOwnDomainWithEveryTenantKeyAndRewritesEnvelope)
     }
     EXPECT_NE(outcome->changes[0].value.find("a=rsa-sha256"), std::string::npos);
     EXPECT_NE(outcome->changes[1].value.find("a=ed25519-sha256"), std::string::npos);
-    const auto token = table_->bounce_codec().decode(outcome->envelope_from, now, 86400);
+    std::vector<std::string> tenant_ids;
+    for (const Tenant& tenant : table_->registry().tenants()) tenant_ids.push_back(tenant.id);
+    const auto token = table_->bounce_codec().decode(outcome->envelope_from, now, 86400, tenant_ids);
     ASSERT_TRUE(token.ok()) << outcome->envelope_from;
     EXPECT_EQ(token->queue_id, "4ABCDEF");
+    EXPECT_EQ(token->tenant, m.tenant().id);  // the tenant travels in the token
     EXPECT_NE(outcome->envelope_from.find("@mta.careers.uni.example"), std::string::npos);
 }
 

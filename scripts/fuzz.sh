@@ -8,13 +8,14 @@
 # Reproduce with: build/fuzz/fuzz/fuzz_TARGET build/fuzz/artifacts/TARGET/crash-...
 # The working corpora (build/fuzz/corpus/) are kept between runs, so longer
 # local runs build on earlier ones; the tree is never written to.
-# Environment: TM_FUZZ_CXX (default clang++-14), TM_FUZZ_JOBS (default nproc).
+# Environment: TM_FUZZ_CXX (default clang++-14), TM_FUZZ_JOBS (build jobs and
+# targets run at once, default nproc), TM_FUZZ_BUILD_DIR (default build/fuzz).
 set -eu
 
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
-build_dir=build/fuzz
+build_dir=${TM_FUZZ_BUILD_DIR:-build/fuzz}
 cxx=${TM_FUZZ_CXX:-clang++-14}
 jobs=${TM_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
@@ -43,16 +44,15 @@ for t in $targets; do build_targets="$build_targets --target fuzz_$t"; done
 # shellcheck disable=SC2086
 cmake --build "$build_dir" -j "$jobs" $build_targets
 built=$(date +%s)
-echo "fuzz.sh: built in $((built - start)) s; running each target for $seconds s"
+echo "fuzz.sh: built in $((built - start)) s; running each target for $seconds s, $jobs at a time"
 
 mkdir -p "$build_dir/logs"
-failed=""
-summary=""
-for t in $targets; do
+
+# Runs one target; its exit status goes to logs/TARGET.status.
+run_target() {
+    t=$1
     corpus="$build_dir/corpus/$t"
-    artifacts="$build_dir/artifacts/$t"
-    log="$build_dir/logs/$t.log"
-    mkdir -p "$corpus" "$artifacts"
+    mkdir -p "$corpus" "$build_dir/artifacts/$t"
     cp fuzz/corpus/"$t"/* "$corpus"/
     dict=""
     [ -f "fuzz/dict/$t.dict" ] && dict="-dict=fuzz/dict/$t.dict"
@@ -61,11 +61,32 @@ for t in $targets; do
     # -rss_limit_mb: bounded parsers stay far below it.
     # shellcheck disable=SC2086
     "$build_dir/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$artifacts/" $dict "$corpus" >"$log" 2>&1 || status=$?
+        -print_final_stats=1 -artifact_prefix="$build_dir/artifacts/$t/" $dict "$corpus" \
+        >"$build_dir/logs/$t.log" 2>&1 || status=$?
+    echo "$status" >"$build_dir/logs/$t.status"
+}
+
+# One target per core at a time: each libFuzzer process is single-threaded.
+running=0
+for t in $targets; do
+    run_target "$t" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait
+        running=0
+    fi
+done
+wait
+
+failed=""
+summary=""
+for t in $targets; do
+    log="$build_dir/logs/$t.log"
+    status=$(cat "$build_dir/logs/$t.status")
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
-    units=$(ls "$corpus" | wc -l)
+    units=$(ls "$build_dir/corpus/$t" | wc -l)
     result=ok
     if [ "$status" -ne 0 ]; then
         result="FAILED (exit $status)"
@@ -73,10 +94,8 @@ for t in $targets; do
         echo "---- fuzz_$t failed; end of $log:" >&2
         tail -n 40 "$log" >&2
     fi
-    line=$(printf '%-16s execs %10s  cov %6s  ft %6s  corpus %5s  %s' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$result")
-    echo "$line"
     summary="$summary
-$line"
+$(printf '%-16s execs %10s  cov %6s  ft %6s  corpus %5s  %s' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$result")"
 done
 
 echo "fuzz.sh: $seconds s per target, $(( $(date +%s) - start )) s in all (build $((built - start)) s)$summary"

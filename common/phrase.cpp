@@ -24,11 +24,12 @@ bool is_separator(char c) {
     return u <= 0x20 || u == 0x7F;
 }
 
-// RFC 2047 token: printable ASCII except especials.
+// RFC 2047 token: printable ASCII except especials (RFC 2047 2: backslash
+// included; left bare in a phrase it would be a quoted-pair outside quotes).
 bool is_charset_char(char c) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7F) return false;
-    return std::string_view("()<>@,;:\"/[]?.=").find(c) == std::string_view::npos;
+    return std::string_view("()<>@,;:\\\"/[]?.=").find(c) == std::string_view::npos;
 }
 
 // The Q characters a phrase allows literally (RFC 2047 5(3)), '=' and '_'

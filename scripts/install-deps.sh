@@ -11,6 +11,7 @@ PACKAGES="
   libmilter-dev libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev libgmime-3.0-dev
   libldns-dev nsd
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  clang-14 libclang-rt-14-dev llvm-14
   python3 python3-dkim python3-nacl python3-dnspython
   postfix sasl2-bin libsasl2-modules redis-server swaks libnet-ssleay-perl
   opendkim opendkim-tools postfwd policyd-rate-limit

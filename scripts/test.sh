@@ -4,6 +4,9 @@
 # treats warnings as errors, so the tests also catch memory and UB bugs.
 # Integration tests start real components (dkimpy, Postfix, Redis) on
 # loopback; run scripts/install-deps.sh first on a fresh machine.
+# Then, when ctest passed, a short fuzzing run of every parser of outside input
+# (scripts/fuzz.sh, its own clang build in build/fuzz): TM_FUZZ_SECONDS per
+# target, 0 to skip it. ctest's unit tests already replay the fuzz corpora.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -12,5 +15,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTM_WERROR=ON -DTM_SANITIZE=ON
 cmake --build "$build_dir" -j "$jobs"
-cd "$build_dir"
-ctest --output-on-failure "$@"
+(cd "$build_dir" && ctest --output-on-failure "$@")
+
+fuzz_seconds=${TM_FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" -gt 0 ]; then
+    sh scripts/fuzz.sh "$fuzz_seconds"
+fi

@@ -57,6 +57,16 @@ TEST(Phrase, MalformedEncodedWordsAreQuotedLikeAnyText) {
     EXPECT_TRUE(is_phrase_encoded_word("=?iso-8859-1*de?Q?M=FCller_+_Co?="));
 }
 
+// Found by fuzz/mailbox_fuzzer: a backslash in the charset was taken as a
+// token character, so the word stayed bare and the From it went into could
+// not be parsed ("backslash outside a quoted string").
+TEST(Phrase, BackslashInTheCharsetMakesNoEncodedWord) {
+    const std::string word = "=?UTF\\8?Q?J=C3=BCrgen?=";
+    EXPECT_FALSE(is_phrase_encoded_word(word));
+    EXPECT_EQ(make_phrase(word).front(), '"');
+    expect_one_mailbox(make_phrase(word));
+}
+
 TEST(Phrase, LongTextBecomesEncodedWordsOfAtMostSeventyFiveCharacters) {
     std::string name;
     for (int i = 0; i < 40; ++i) name += "Ünïcödé ";

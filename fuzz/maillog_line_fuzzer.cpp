@@ -32,12 +32,22 @@ void check_delivery(const DeliveryLine& delivery, std::string_view line) {
     (void)line_time_to_unix(delivery.time, static_cast<std::time_t>(1768435200));
 }
 
+void check_queue_event(const QueueEvent& event, std::string_view line) {
+    for (std::string_view field : {event.timestamp, event.host, event.service, event.queue_id, event.value}) {
+        FUZZ_CHECK(fuzz::is_within(field, line));
+    }
+    FUZZ_CHECK(!event.queue_id.empty());
+}
+
 void check_line(std::string_view line) {
     const ParsedLine parsed = parse_maillog_line(line);
     switch (parsed.kind) {
         case LineKind::delivery:
             FUZZ_CHECK(line.size() <= kMaxLineLength + 1);
             check_delivery(parsed.delivery, line);
+            break;
+        case LineKind::queue_event:
+            check_queue_event(parsed.queue, line);
             break;
         case LineKind::malformed:
             FUZZ_CHECK(!parsed.problem.empty());

@@ -378,7 +378,9 @@ def write_files(directory: str, redis: ms.RedisServer) -> str:
     with open(config, "w") as f:
         f.write(f"tenants_file = {tenants}\nbounce_secret_file = {secret}\n"
                 f"[redis]\nhost = 127.0.0.1\nport = {redis.port}\ntimeout = 2s\n"
-                "[milter]\nrecord_messages = yes\nrecord_ttl = 3d\nrecord_queue_limit = 500\n")
+                "[milter]\nrecord_messages = yes\nrecord_ttl = 3d\nrecord_queue_limit = 500\n"
+                # a bounce address may not outlive the record it is checked against
+                "[bounce]\nmax_token_age = 3d\n")
     return config
 
 

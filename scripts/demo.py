@@ -112,7 +112,8 @@ def run_demo(postfix, sink, files, ctl_bin, milter, with_policyd):
     for verdict in dkim_verify.verify_message(received.data, tp.dns_for(files)):
         print(f"    {verdict.line('message')}")
     import subprocess
-    decoded = subprocess.run([ctl_bin, "bounce-decode", received.sender, "--secret", files.secret_path],
+    decoded = subprocess.run([ctl_bin, "bounce-decode", received.sender, "--secret", files.secret_path,
+                              "--tenants", files.tenants_path],
                              capture_output=True, text=True)
     print(f"    bounce address check: {(decoded.stdout or decoded.stderr).strip()}")
     print(f"    milter log: {milter.wait_log(r'tenant=acme class=bulk')[-1].strip()}")

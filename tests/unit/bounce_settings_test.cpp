@@ -2,6 +2,7 @@
 // bad values at their file:line), conf/tenantmail.conf read as the bounce
 // processor reads it, and max_token_age against milter.record_ttl.
 #include "bounce/bounce_settings.h"
+#include "source_tree.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -89,7 +90,7 @@ TEST(BounceSettings, BadValuesAreReportedAtTheirLine) {
 
 TEST(BounceSettings, ShippedExampleConfigLoads) {
     const std::filesystem::path conf =
-        std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "conf" / "tenantmail.conf";
+        tenantmail::testing::source_file("conf/tenantmail.conf");
     const auto config = load({"-c", conf.string()});
     ASSERT_TRUE(config) << config.error();
     const BounceSettings settings = bounce_settings(*config);

@@ -2,6 +2,7 @@
 // the file, and errors with their exact "file:line:" or "command line:"
 // prefix. Each test writes its files into a private temporary directory.
 #include "common/config.h"
+#include "source_tree.h"
 
 #include <gtest/gtest.h>
 
@@ -142,7 +143,7 @@ TEST_F(ConfigTest, CommandLineWorksWithoutAnyFile) {
 
 TEST_F(ConfigTest, ExampleConfigurationLoadsWithTheDocumentedDefaults) {
     const auto example =
-        std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "conf" / "tenantmail.conf";
+        tenantmail::testing::source_file("conf/tenantmail.conf");
     const LoadedConfig from_example = load_ok({"-c", example.string()});
     EXPECT_EQ(from_example.file, example.string());
     const CommonSettings documented = common_settings(from_example.options);

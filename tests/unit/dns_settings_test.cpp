@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "tenantmailctl/all_options.h"
+#include "source_tree.h"
 
 namespace tenantmail::ctl {
 namespace {
@@ -31,7 +32,7 @@ protected:
 
 TEST_F(DnsSettingsTest, ExampleConfigurationDocumentsTheDefaults) {
     const auto example =
-        std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "conf" / "tenantmail.conf";
+        tenantmail::testing::source_file("conf/tenantmail.conf");
     auto documented = load_all_options(example.string(), false);
     ASSERT_TRUE(documented) << documented.error();
     auto defaults = load_all_options(dir_ + "/absent.conf", true);

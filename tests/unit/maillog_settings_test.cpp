@@ -2,6 +2,7 @@
 // ones documented in conf/tenantmail.conf, the file and command-line forms,
 // and values refused at their line.
 #include "maillog/maillog_settings.h"
+#include "source_tree.h"
 
 #include <gtest/gtest.h>
 
@@ -57,7 +58,7 @@ TEST_F(MaillogSettingsTest, DefaultsAreTheDocumentedOnes) {
     EXPECT_EQ(settings.common.redis.port, 6379);
 
     const auto example =
-        std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "conf" / "tenantmail.conf";
+        tenantmail::testing::source_file("conf/tenantmail.conf");
     auto documented = load({"-c", example.string()});
     ASSERT_TRUE(documented.ok()) << documented.error();
     const MaillogSettings from_example = maillog_settings(*documented);

@@ -1,8 +1,9 @@
 // tenants_test.cpp — the tenants file: every field, every malformed line and
 // cross-tenant conflict with its exact "file:line: reason", and the lookups
 // (SASL login, client address, most-specific domain) the daemons make.
-// Also parses conf/tenants.conf, found relative to this source file.
+// Also parses the shipped conf/tenants.conf (source_tree.h).
 #include "common/tenants.h"
+#include "source_tree.h"
 
 #include <gtest/gtest.h>
 
@@ -478,7 +479,7 @@ TEST(Tenants, SubdomainOfAnotherTenantsDomainIsAllowed) { EXPECT_EQ(load_ok(kAcm
 
 // --- files -----------------------------------------------------------------
 
-std::filesystem::path repo_root() { return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path(); }
+std::filesystem::path repo_root() { return tenantmail::testing::source_file(""); }
 
 TEST(Tenants, ExampleConfigurationParses) {
     const std::string path = (repo_root() / "conf" / "tenants.conf").string();

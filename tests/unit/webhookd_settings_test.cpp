@@ -2,6 +2,7 @@
 // ones documented in conf/tenantmail.conf, bad values at their file:line,
 // and the checks between options (claim_after > http_timeout, ...).
 #include "webhookd/webhook_settings.h"
+#include "source_tree.h"
 
 #include <gtest/gtest.h>
 
@@ -66,7 +67,7 @@ TEST_F(WebhookSettingsTest, DefaultsAreTheDocumentedOnes) {
     EXPECT_FALSE(settings->foreground);
 
     const auto example =
-        std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "conf" / "tenantmail.conf";
+        tenantmail::testing::source_file("conf/tenantmail.conf");
     auto documented = load({"-c", example.string()});
     ASSERT_TRUE(documented.ok()) << documented.error();
     EXPECT_EQ(documented->group, settings->group);

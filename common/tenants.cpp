@@ -406,6 +406,13 @@ std::optional<TenantMatch> TenantRegistry::by_sasl_user(std::string_view login) 
     return TenantMatch{&tenants_[it->second.first], it->second.second};
 }
 
+std::optional<TenantMatch> TenantRegistry::identify(std::string_view login, std::string_view client_address) const {
+    std::optional<TenantMatch> match;
+    if (!login.empty()) match = by_sasl_user(login);
+    if (!match && !client_address.empty()) match = by_client_address(client_address);
+    return match;
+}
+
 std::optional<TenantMatch> TenantRegistry::by_client_address(std::string_view address_text) const {
     const auto address = IpAddress::parse(trim(address_text));
     if (!address) return std::nullopt;

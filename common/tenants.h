@@ -78,6 +78,12 @@ public:
     std::optional<TenantMatch> by_client_address(std::string_view address_text) const;
     std::optional<TenantMatch> by_client_address(const IpAddress& address) const;
 
+    // Who is sending: the tenant of the SASL login when there is one that
+    // matches, else the tenant whose network holds the client address. The
+    // one lookup order the milter and policyd share, so both name the same
+    // tenant for the same session. Either argument may be empty.
+    std::optional<TenantMatch> identify(std::string_view login, std::string_view client_address) const;
+
     // The tenant whose domain is the longest match for domain (itself or a
     // parent), or nullptr. Case-insensitive; a trailing dot is ignored.
     const Tenant* domain_owner(std::string_view domain) const;

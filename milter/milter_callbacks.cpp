@@ -209,9 +209,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
         std::shared_ptr<const SigningTable> table = g_table.load();
         const std::string login = macro(ctx, "{auth_authen}");
         conn.login = login;
-        std::optional<TenantMatch> match;
-        if (!login.empty()) match = table->registry().by_sasl_user(login);
-        if (!match && !conn.client_address.empty()) match = table->registry().by_client_address(conn.client_address);
+        const std::optional<TenantMatch> match = table->registry().identify(login, conn.client_address);
         if (!match && !g_settings->require_tenant) {
             // Not ours: untouched, unless it claims a tenant's identity. The
             // envelope sender is known now; the From fields at end of headers.

@@ -27,9 +27,7 @@ Route route_request(const PolicyRequest& request, const TenantRegistry& registry
     if (request.request != "smtpd_access_policy") return answer(kPermitAction, "not an smtpd_access_policy request");
     if (request.protocol_state != "RCPT") return answer(kPermitAction, "not at RCPT");
     if (request.recipient.empty()) return answer(kPermitAction, "no recipient");
-    std::optional<TenantMatch> match;
-    if (!request.sasl_username.empty()) match = registry.by_sasl_user(request.sasl_username);
-    if (!match && !request.client_address.empty()) match = registry.by_client_address(request.client_address);
+    const std::optional<TenantMatch> match = registry.identify(request.sasl_username, request.client_address);
     if (!match) return answer(settings.unknown_tenant_action, "no tenant");
     Route route;
     route.kind = Route::Kind::check;

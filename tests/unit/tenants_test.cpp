@@ -155,6 +155,31 @@ TEST(Tenants, SaslLoginMayBeAnEmailAddress) {
     EXPECT_EQ(match->traffic_class, TrafficClass::transactional);
 }
 
+TEST(Tenants, IdentifyPrefersTheLoginOverTheClientNetwork) {
+    const TenantRegistry registry = load_ok(kAcme + kUni);
+    // uni's login from inside acme's network is uni's mail, with its class.
+    const auto by_login = registry.identify("uni-web", "192.0.2.14");
+    ASSERT_TRUE(by_login.has_value());
+    EXPECT_EQ(by_login->tenant->id, "uni");
+    const auto tx = registry.identify("acme-tx", "198.51.100.1");
+    ASSERT_TRUE(tx.has_value());
+    EXPECT_EQ(tx->traffic_class, TrafficClass::transactional);
+}
+
+TEST(Tenants, IdentifyFallsBackToTheClientNetwork) {
+    const TenantRegistry registry = load_ok(kAcme + kUni);
+    const auto no_login = registry.identify("", "192.0.2.14");
+    ASSERT_TRUE(no_login.has_value());
+    EXPECT_EQ(no_login->tenant->id, "acme");
+    EXPECT_EQ(no_login->traffic_class, TrafficClass::bulk);
+    const auto unknown_login = registry.identify("someone-else", "192.0.2.14");
+    ASSERT_TRUE(unknown_login.has_value());
+    EXPECT_EQ(unknown_login->tenant->id, "acme");
+    EXPECT_FALSE(registry.identify("someone-else", "198.51.100.1").has_value());
+    EXPECT_FALSE(registry.identify("", "").has_value());
+    EXPECT_FALSE(registry.identify("", "not an address").has_value());
+}
+
 TEST(Tenants, FindsTenantByIpv4ClientAddress) {
     const TenantRegistry registry = load_ok(kAcme + kUni);
     const auto match = registry.by_client_address("192.0.2.14");

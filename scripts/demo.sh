@@ -8,7 +8,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
-    echo "demo.sh: run as root (sudo bash scripts/demo.sh): it installs packages and starts a private Postfix" >&2
+    echo "demo.sh: run as root: it installs packages and starts a private Postfix" >&2
     exit 1
 fi
 sh scripts/install-deps.sh

@@ -6,7 +6,7 @@ Usage: check_includes.py [--root DIR] [--exceptions FILE]
 Reads every #include "folder/file.h" of the C++ sources under DIR (default:
 the tree this script is in) whose first path component is a top-level folder
 of the tree, and fails naming file:line for each one the architecture
-forbids (DESIGN.md, "Rule of the house"):
+forbids (daemons meet only in common/; common/ knows no program):
   common/                 includes only common/
   tests/, fuzz/, bench/   may include anything
   any other folder        (the daemons, tenantmailctl, programs to come)
@@ -128,7 +128,7 @@ def main() -> int:
             print(f"{args.exceptions}:{number}: warning: stale exception "
                   f"({key[0]} no longer includes {key[1]}): remove it", file=sys.stderr)
     if failed:
-        print(f"check_includes: {failed} forbidden include(s); see DESIGN.md, \"Rule of the house\"")
+        print(f"check_includes: {failed} forbidden include(s) (daemons meet only in common/; common/ knows no program)")
         return 1
     print(f"check_includes: include direction OK ({len(used)} listed exception(s) left)")
     return 0

@@ -8,7 +8,7 @@ path a line relative to the tree, '#' starts a comment) is preprocessed
 alone, `CXX -std=c++20 -E -H -I ROOT` (no compiling: fast, and the build
 already compiles every header), and fails when one of its includes is
 missing or when it includes, directly or through any other header, one of
-hiredis, Boost.Asio, libmilter, curl, GMime or ldns (DESIGN.md: pure logic
+hiredis, Boost.Asio, libmilter, curl, GMime or ldns (the design rule: pure logic
 is unit-tested without sockets). A failure names the header and the
 include chain that reached the library.
 Exit status: 0 all pure, 1 a header failed, 2 usage or unreadable list.

@@ -229,14 +229,6 @@ std::vector<std::vector<std::string>> build_store_record(const MessageRecord& re
     return commands;
 }
 
-Result<std::optional<MessageRecord>> load_message(RedisClient& redis, std::string_view tenant,
-                                                  std::string_view queue_id) {
-    auto loaded = load_messages(redis, tenant, {std::string(queue_id)});
-    if (!loaded) return Error{loaded.error()};
-    if (loaded->empty()) return std::optional<MessageRecord>();
-    return std::optional<MessageRecord>(std::move(loaded->front().record));
-}
-
 Result<std::vector<RecipientState>> load_recipients(RedisClient& redis, std::string_view tenant,
                                                     std::string_view queue_id) {
     auto reply = redis.command({"HGETALL", message_recipients_key(tenant, queue_id)});

@@ -187,8 +187,6 @@ std::vector<std::string> build_queue_id_refresh(std::string_view queue_id, std::
 Result<std::string> tenant_of_queue_id(RedisClient& redis, std::string_view queue_id);
 
 // Reading, for tenantmailctl's views.
-Result<std::optional<MessageRecord>> load_message(RedisClient& redis, std::string_view tenant,
-                                                  std::string_view queue_id);
 Result<std::vector<RecipientState>> load_recipients(RedisClient& redis, std::string_view tenant,
                                                     std::string_view queue_id);
 

@@ -290,13 +290,16 @@ struct AsyncRedis::Link : std::enable_shared_from_this<AsyncRedis::Link> {
 // ---------------------------------------------------------------------------
 // AsyncRedis
 
-AsyncRedis::AsyncRedis(asio::io_context& io, RedisSettings settings, std::string password)
+AsyncRedis::AsyncRedis(asio::io_context& io, RedisSettings settings, std::string password,
+                       RedisOutageWording wording)
     : io_(io),
       settings_(std::move(settings)),
       password_(std::move(password)),
       where_(describe_redis(settings_)),
       deadline_timer_(io),
-      reconnect_timer_(io) {}
+      reconnect_timer_(io),
+      wording_(std::move(wording)),
+      outage_(kFirstBackoff, kMaxBackoff) {}
 
 AsyncRedis::~AsyncRedis() {
     if (state_ != State::stopped) stop();
@@ -399,7 +402,10 @@ bool AsyncRedis::command(int argc, const char** argv, const std::size_t* lengths
 }
 
 void AsyncRedis::on_reply(Link&, redisReply* reply) {
-    if (pending_.empty()) return;  // cannot happen: one entry per command sent
+    // One entry is queued per command sent and Redis answers in order: a
+    // reply without its entry means every later reply would reach the
+    // wrong handler.
+    if (pending_.empty()) TM_PANIC("Redis at %s: a reply arrived with no command pending", where_.c_str());
     const Pending pending = pending_.pop();
     if (pending.handler != nullptr) {
         pending.handler->on_redis_reply(reply);
@@ -414,13 +420,11 @@ void AsyncRedis::on_reply(Link&, redisReply* reply) {
 
 void AsyncRedis::note_up() {
     state_ = State::up;
-    backoff_ = std::chrono::milliseconds(0);
-    if (in_outage_) {
-        const auto seconds = std::chrono::duration<double>(Clock::now() - outage_start_).count();
-        LOG_WARNING("Redis at %s is reachable again after %.1fs; %llu requests got the fallback answer meanwhile",
-                    where_.c_str(), seconds,
-                    static_cast<unsigned long long>(stats_.failed + stats_.refused - failed_at_outage_start_));
-        in_outage_ = false;
+    if (const auto ended = outage_.on_success(Clock::now())) {
+        const auto seconds = std::chrono::duration<double>(ended->duration).count();
+        LOG_WARNING("Redis at %s is reachable again after %.1fs; %llu %s", where_.c_str(), seconds,
+                    static_cast<unsigned long long>(stats_.failed + stats_.refused - failed_at_outage_start_),
+                    wording_.failed_meanwhile.c_str());
     } else if (!ever_up_) {
         LOG_INFO("connected to Redis at %s", where_.c_str());
     }
@@ -447,15 +451,15 @@ void AsyncRedis::fail(const std::string& reason) {
         }
     }
     const bool stopping = state_ == State::stopped;
+    Outage::Failure retry_delay{};
     if (!stopping) {
         state_ = State::down;
-        if (!in_outage_) {
-            in_outage_ = true;
-            outage_start_ = Clock::now();
+        retry_delay = outage_.on_failure(Clock::now());
+        if (retry_delay.log_now) {
             failed_at_outage_start_ = stats_.failed + stats_.refused;
             ++stats_.outages;
-            LOG_ERROR("Redis at %s unavailable: %s; answering with the fallback action until it is back",
-                      where_.c_str(), reason.c_str());
+            LOG_ERROR("Redis at %s unavailable: %s; %s", where_.c_str(), reason.c_str(),
+                      wording_.while_down.c_str());
         } else {
             LOG_DEBUG("Redis at %s still unavailable: %s", where_.c_str(), reason.c_str());
         }
@@ -464,7 +468,7 @@ void AsyncRedis::fail(const std::string& reason) {
     std::swap(failed, pending_);
     startup_left_ = 0;
     fail_pending(failed);
-    if (!stopping) schedule_reconnect();
+    if (!stopping) schedule_reconnect(retry_delay.delay);
 }
 
 void AsyncRedis::fail_pending(PendingQueue& failed) {
@@ -497,9 +501,8 @@ void AsyncRedis::on_deadline_timer() {
     arm_deadline_timer();
 }
 
-void AsyncRedis::schedule_reconnect() {
-    backoff_ = backoff_.count() == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
-    reconnect_timer_.expires_after(backoff_);
+void AsyncRedis::schedule_reconnect(std::chrono::milliseconds delay) {
+    reconnect_timer_.expires_after(delay);
     reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || state_ != State::down) return;
         connect();

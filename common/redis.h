@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/outage.h"
 #include "common/result.h"
 
 struct redisAsyncContext;
@@ -78,11 +79,20 @@ protected:
     ~RedisReplyHandler() = default;
 };
 
+// What an outage means, in the owner's words, for the two lines AsyncRedis
+// logs: "Redis at WHERE unavailable: REASON; WHILE_DOWN" once per outage and
+// "Redis at WHERE is reachable again after Ns; COUNT FAILED_MEANWHILE".
+struct RedisOutageWording {
+    std::string while_down;        // e.g. "answering with the fallback action until it is back"
+    std::string failed_meanwhile;  // e.g. "requests got the fallback answer meanwhile"
+};
+
 class AsyncRedis {
 public:
     using Clock = std::chrono::steady_clock;
 
-    AsyncRedis(boost::asio::io_context& io, RedisSettings settings, std::string password);
+    AsyncRedis(boost::asio::io_context& io, RedisSettings settings, std::string password,
+               RedisOutageWording wording);
     ~AsyncRedis();
     AsyncRedis(const AsyncRedis&) = delete;
     AsyncRedis& operator=(const AsyncRedis&) = delete;
@@ -148,7 +158,7 @@ private:
     void fail_pending(PendingQueue& pending);
     void arm_deadline_timer();
     void on_deadline_timer();
-    void schedule_reconnect();
+    void schedule_reconnect(std::chrono::milliseconds delay);
     void note_up();
 
     boost::asio::io_context& io_;
@@ -163,10 +173,9 @@ private:
     boost::asio::steady_timer deadline_timer_;
     bool deadline_armed_ = false;
     boost::asio::steady_timer reconnect_timer_;
-    std::chrono::milliseconds backoff_{0};
-    bool in_outage_ = false;
+    RedisOutageWording wording_;
+    Outage outage_;
     bool ever_up_ = false;
-    Clock::time_point outage_start_;
     std::uint64_t failed_at_outage_start_ = 0;
     Stats stats_;
 };

@@ -6,6 +6,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "common/log.h"
+
 namespace tenantmail::maillog {
 
 RecipientStatus recipient_status_for(DeliveryStatus status) {
@@ -15,7 +17,7 @@ RecipientStatus recipient_status_for(DeliveryStatus status) {
         case DeliveryStatus::bounced:
         case DeliveryStatus::expired: return RecipientStatus::bounced;
     }
-    return RecipientStatus::bounced;
+    TM_PANIC("recipient_status_for: unknown delivery status %d", static_cast<int>(status));
 }
 
 EventKind event_kind_for(DeliveryStatus status) {
@@ -25,7 +27,7 @@ EventKind event_kind_for(DeliveryStatus status) {
         case DeliveryStatus::bounced:
         case DeliveryStatus::expired: return EventKind::bounce;
     }
-    return EventKind::bounce;
+    TM_PANIC("event_kind_for: unknown delivery status %d", static_cast<int>(status));
 }
 
 std::string_view recorded_recipient(const DeliveryLine& line) {

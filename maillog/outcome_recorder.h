@@ -21,32 +21,28 @@
 #include "common/redis.h"
 #include "common/result.h"
 #include "maillog/maillog_line.h"
+#include "maillog/maillog_runner.h"
 #include "maillog/queue_identity.h"
 
 namespace tenantmail::maillog {
 
-class OutcomeRecorder {
+class OutcomeRecorder final : public OutcomeSink {
 public:
     OutcomeRecorder(RedisSettings settings, std::string password);
 
-    struct Stats {
-        std::uint64_t recorded = 0;
-        std::uint64_t duplicates = 0;
-        std::uint64_t already_final = 0;
-        std::uint64_t refused = 0;  // the record under the queue id is another message's
-    };
+    using Stats = RecorderStats;
 
     // Learn from a line which message its queue id names.
-    void observe(const QueueEvent& event, std::time_t now);
+    void observe(const QueueEvent& event, std::time_t now) override;
     // now: for the year of syslog timestamps, and the time of lines whose
     // stamp cannot be read. False when the queue id has no record of this
     // message: not a tenant's message, its record is not written yet, or
     // the record there is another message's.
-    Result<bool> record(const DeliveryLine& line, std::time_t now);
+    Result<bool> record(const DeliveryLine& line, std::time_t now) override;
     // A round trip, to tell whether Redis is back.
-    Result<void> ping();
+    Result<void> ping() override;
 
-    const Stats& stats() const { return stats_; }
+    const Stats& stats() const override { return stats_; }
 
 private:
     Result<RedisClient*> client();

@@ -22,7 +22,7 @@
 #include <memory>
 #include <thread>
 
-#include "common/daemon.h"
+#include "common/daemon_main.h"
 #include "common/log.h"
 #include "common/redis.h"
 #include "common/socket_exposure.h"
@@ -146,66 +146,68 @@ int serve(const MilterSettings& settings, const sigset_t& signals) {
     return status == MI_SUCCESS ? 0 : 1;
 }
 
-}  // namespace
+// What prepare opens for serve.
+struct MilterState {
+    std::unique_ptr<RecordWriter> records;
+    sigset_t signals{};
+};
 
-int main(int argc, char** argv) {
-    tenantmail::keep_secrets_out_of_core_dumps();
-    namespace po = boost::program_options;
-    po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
-    add_milter_options(desc, kDefaultConfigFile);
-    int exit_status = 0;
-    auto config = load_program_config(program, argc, argv, desc, exit_status);
-    if (!config) return exit_status;
-    static const MilterSettings settings = milter_settings(*config);
-    if (settings.common.check_config) return check_config(settings);
-
-    LogLevel level = LogLevel::info;
-    parse_log_level(settings.common.log_level, level);
-    log_open(program, settings.foreground, level);
-
-    const auto fatal = [&](const std::string& message) {
-        return cannot_start(program, settings.foreground, message);
-    };
+Result<MilterState> prepare(const MilterSettings& settings) {
     auto table = SigningTable::load(settings);
-    if (!table) return fatal(table.error());
+    if (!table) return Error{table.error()};
     install_settings(settings);
     install_table(std::move(table).value());
 
+    MilterState state;
     // Read while still privileged: the password file is owner-only.
-    std::unique_ptr<RecordWriter> records;
     if (settings.record_messages) {
         auto password = read_redis_password(settings.common.redis);
-        if (!password) return fatal(password.error());
-        records = std::make_unique<RecordWriter>(settings.common.redis, *password, settings.record_ttl,
-                                                 settings.record_queue_limit);
+        if (!password) return Error{password.error()};
+        state.records = std::make_unique<RecordWriter>(settings.common.redis, *password, settings.record_ttl,
+                                                       settings.record_queue_limit);
     }
+    if (auto opened = open_socket(settings); !opened) return Error{opened.error()};
+    return state;
+}
 
-    if (auto opened = open_socket(settings); !opened) return fatal(opened.error());
-    if (auto daemon = become_daemon(settings.user, settings.foreground, settings.pidfile); !daemon) {
-        return fatal(daemon.error());
-    }
-
+Result<void> start(const MilterSettings&, MilterState& state) {
     // Blocked here, so every thread (libmilter's included) inherits the mask
-    // and only sigwait() below receives these.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // and only sigwait() in serve receives these.
+    sigemptyset(&state.signals);
+    sigaddset(&state.signals, SIGHUP);
+    sigaddset(&state.signals, SIGTERM);
+    sigaddset(&state.signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &state.signals, nullptr);
 
     // Started only now: a thread would not survive detaching (fork), and it
     // inherits the blocked signals above.
-    if (records) {
-        records->start();
-        install_record_writer(records.get());
+    if (state.records) {
+        state.records->start();
+        install_record_writer(state.records.get());
     }
+    return {};
+}
 
+int serve_and_finish(const MilterSettings& settings, MilterState& state) {
     LOG_INFO("listening on %s", settings.socket.c_str());
-    const int status = serve(settings, signals);
+    const int status = serve(settings, state.signals);
     install_record_writer(nullptr);
-    records.reset();  // writes what Redis still takes, bounded by redis.timeout
-    remove_pidfile(settings.pidfile);
-    LOG_INFO("stopped");
+    state.records.reset();  // writes what Redis still takes, bounded by redis.timeout
     return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    DaemonSpec<MilterSettings, MilterState> spec;
+    spec.program = program;
+    spec.add_options = [](boost::program_options::options_description& desc) {
+        add_milter_options(desc, kDefaultConfigFile);
+    };
+    spec.read_settings = [](const LoadedConfig& config) -> Result<MilterSettings> { return milter_settings(config); };
+    spec.check_config = check_config;
+    spec.prepare = prepare;
+    spec.start = start;
+    spec.serve = serve_and_finish;
+    return run_daemon(spec, argc, argv);
 }

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <ctime>
 #include <exception>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,18 @@ struct Connection {
 };
 
 Connection* connection(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
+
+// libmilter holds the connection (as its private pointer) from here until
+// on_close takes it back; one that was already there is freed, not leaked.
+Connection& attach_new_connection(SMFICTX* ctx) {
+    const std::unique_ptr<Connection> previous(connection(ctx));
+    auto conn = std::make_unique<Connection>();
+    if (smfi_setpriv(ctx, conn.get()) == MI_FAILURE) {
+        smfi_setpriv(ctx, nullptr);
+        throw std::runtime_error("smfi_setpriv failed");
+    }
+    return *conn.release();
+}
 
 std::string macro(SMFICTX* ctx, const char* name) {
     const char* value = smfi_getsymval(ctx, const_cast<char*>(name));
@@ -166,8 +180,7 @@ sfsistat guarded(SMFICTX* ctx, const char* stage, Body body) {
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, unsigned long, unsigned long,
                       unsigned long* want_actions, unsigned long* want_steps, unsigned long*, unsigned long*) {
     return guarded(ctx, "negotiate", [&] {
-        auto* conn = new Connection();
-        smfi_setpriv(ctx, conn);
+        Connection* conn = &attach_new_connection(ctx);
         *want_actions = actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM);
         if ((actions & SMFIF_CHGFROM) == 0) LOG_WARNING("the MTA cannot change the envelope sender; bounces are not rewritten");
         // Skip what we never look at. DATA stays: answering it avoids a
@@ -189,10 +202,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
 sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* address) {
     return guarded(ctx, "connect", [&] {
         Connection* conn = connection(ctx);
-        if (conn == nullptr) {  // an MTA that skipped negotiation
-            conn = new Connection();
-            smfi_setpriv(ctx, conn);
-        }
+        if (conn == nullptr) conn = &attach_new_connection(ctx);  // an MTA that skipped negotiation
         conn->client_address = address_text(address);
         return SMFIS_CONTINUE;
     });
@@ -326,7 +336,7 @@ sfsistat on_abort(SMFICTX* ctx) {
 }
 
 sfsistat on_close(SMFICTX* ctx) {
-    delete connection(ctx);
+    const std::unique_ptr<Connection> adopted(connection(ctx));
     smfi_setpriv(ctx, nullptr);
     return SMFIS_CONTINUE;
 }

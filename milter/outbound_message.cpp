@@ -2,6 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 
 #include "common/header_fold.h"
@@ -40,9 +43,18 @@ constexpr std::size_t max_display_name_octets = 200;
 std::string random_hex(std::size_t bytes) {
     std::string raw(bytes, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
-        // Uniqueness, not secrecy, is what a Message-ID needs; the clock and
-        // address of raw still differ between calls.
-        for (std::size_t i = 0; i < bytes; ++i) raw[i] = static_cast<char>(reinterpret_cast<std::uintptr_t>(&raw) >> i);
+        // Uniqueness, not secrecy, is what a Message-ID needs: mix the clock
+        // and a per-process counter (splitmix64), so two calls never repeat
+        // even within one clock tick.
+        static std::atomic<std::uint64_t> calls{0};
+        std::uint64_t state = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
+                              (calls.fetch_add(1) * 0x9E3779B97F4A7C15ULL);
+        for (std::size_t i = 0; i < bytes; ++i) {
+            state += 0x9E3779B97F4A7C15ULL;
+            std::uint64_t mixed = (state ^ (state >> 30)) * 0xBF58476D1CE4E5B9ULL;
+            mixed = (mixed ^ (mixed >> 27)) * 0x94D049BB133111EBULL;
+            raw[i] = static_cast<char>((mixed ^ (mixed >> 31)) & 0xff);
+        }
     }
     std::string hex;
     char digits[3];

@@ -35,7 +35,8 @@ RecordWriter::RecordWriter(RedisSettings redis, std::string password, std::chron
       password_(std::move(password)),
       ttl_(ttl),
       queue_limit_(queue_limit),
-      where_(describe_redis(redis_settings_)) {}
+      where_(describe_redis(redis_settings_)),
+      outage_(kFirstBackoff, kMaxBackoff) {}
 
 RecordWriter::~RecordWriter() { stop(); }
 
@@ -134,8 +135,8 @@ Result<void> RecordWriter::write(const std::deque<MessageRecord>& batch) {
 }
 
 void RecordWriter::on_failure(std::deque<MessageRecord>& batch, const std::string& reason) {
-    if (!in_outage_) {
-        in_outage_ = true;
+    const Outage::Failure failure = outage_.on_failure(Clock::now());
+    if (failure.log_now) {
         LOG_ERROR("cannot store message records: %s; keeping up to %zu in memory and retrying", reason.c_str(),
                   queue_limit_);
     } else {
@@ -148,18 +149,16 @@ void RecordWriter::on_failure(std::deque<MessageRecord>& batch, const std::strin
         batch.pop_back();
     }
     dropped_ += batch.size();
-    backoff_ = backoff_.count() == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
-    retry_at_ = Clock::now() + backoff_;
+    retry_at_ = Clock::now() + failure.delay;
 }
 
 void RecordWriter::on_success(std::size_t written) {
     LOG_DEBUG("stored %zu message records", written);
-    backoff_ = std::chrono::milliseconds(0);
-    const bool recovered = in_outage_ || (queue_full_ && queue_.size() < queue_limit_ / 2);
+    const bool outage_ended = outage_.on_success(Clock::now()).has_value();
+    const bool recovered = outage_ended || (queue_full_ && queue_.size() < queue_limit_ / 2);
     if (!recovered) return;
     LOG_WARNING("storing message records in Redis at %s again; %llu were dropped meanwhile", where_.c_str(),
                 static_cast<unsigned long long>(dropped_));
-    in_outage_ = false;
     queue_full_ = false;
     dropped_ = 0;
 }

@@ -21,6 +21,7 @@
 
 #include "common/config.h"
 #include "common/message_store.h"
+#include "common/outage.h"
 #include "common/redis.h"
 
 namespace tenantmail::milter {
@@ -59,11 +60,10 @@ private:
     std::condition_variable wake_;
     std::deque<MessageRecord> queue_;
     bool stopping_ = false;
-    bool in_outage_ = false;      // Redis failed; records wait for it
+    Outage outage_;               // Redis failed; records wait for it
     bool queue_full_ = false;     // dropping since the queue filled up
     std::uint64_t dropped_ = 0;   // since the outage or full queue began
     Clock::time_point retry_at_{};
-    std::chrono::milliseconds backoff_{0};
 
     std::optional<RedisClient> client_;  // the writer thread's only
     std::thread thread_;

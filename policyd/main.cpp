@@ -14,12 +14,13 @@
 #include <cstdio>
 #include <memory>
 
-#include "common/daemon.h"
+#include "common/daemon_main.h"
 #include "common/log.h"
 #include "common/rate_limiter.h"
 #include "common/redis.h"
 #include "common/tenants.h"
 #include "common/socket_exposure.h"
+#include "common/unique_fd.h"
 #include "policyd/listen_address.h"
 #include "policyd/policy_server.h"
 #include "policyd/policy_settings.h"
@@ -98,45 +99,35 @@ void wait_for_signals(asio::signal_set& signals, PolicyServer& server, AsyncRedi
     });
 }
 
-}  // namespace
+// What prepare opens, still privileged, for serve.
+struct PolicyState {
+    std::shared_ptr<const TenantRegistry> registry;
+    std::string redis_password;
+    UniqueFd listener;
+};
 
-int main(int argc, char** argv) {
-    tenantmail::keep_secrets_out_of_core_dumps();
-    namespace po = boost::program_options;
-    po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
-    add_policyd_options(desc, kDefaultConfigFile);
-    int exit_status = 0;
-    auto config = load_program_config(program, argc, argv, desc, exit_status);
-    if (!config) return exit_status;
-    const PolicySettings settings = policy_settings(*config);
-    if (settings.common.check_config) return check_config(settings);
-
-    LogLevel level = LogLevel::info;
-    parse_log_level(settings.common.log_level, level);
-    log_open(program, settings.foreground, level);
-    const auto fatal = [&](const std::string& message) {
-        return cannot_start(program, settings.foreground, message);
-    };
-
+Result<PolicyState> prepare(const PolicySettings& settings) {
     auto registry = TenantRegistry::load_file(settings.common.tenants_file);
-    if (!registry) return fatal(registry.error());
+    if (!registry) return Error{registry.error()};
     auto password = read_redis_password(settings.common.redis);
-    if (!password) return fatal(password.error());
+    if (!password) return Error{password.error()};
     if (settings.listen.is_inet()) {
         LOG_WARNING("%s", network_socket_warning("policy socket", settings.listen.to_string()).c_str());
     }
     auto listener = open_listener(settings.listen, listener_options(settings));
-    if (!listener) return fatal(listener.error());
+    if (!listener) return Error{listener.error()};
+    return PolicyState{std::make_shared<const TenantRegistry>(std::move(registry).value()),
+                       std::move(password).value(), std::move(listener).value()};
+}
 
-    if (auto daemon = become_daemon(settings.user, settings.foreground, settings.pidfile); !daemon) {
-        return fatal(daemon.error());
-    }
-
+int serve(const PolicySettings& settings, PolicyState& state) {
     asio::io_context io(1);
     // Before the AsyncRedis: its destructor fails what is still pending,
     // which calls back into this.
     BlockedEvents blocked_events;
-    AsyncRedis redis(io, settings.common.redis, std::move(password).value());
+    AsyncRedis redis(io, settings.common.redis, std::move(state.redis_password),
+                     {"answering with the fallback action until it is back",
+                      "requests got the fallback answer meanwhile"});
     // Loaded on every (re)connection, so EVALSHA rarely meets NOSCRIPT.
     redis.add_startup_command({"SCRIPT", "LOAD", std::string(rate_script())});
     ServerSettings server_settings;
@@ -144,10 +135,11 @@ int main(int argc, char** argv) {
     server_settings.idle_timeout = settings.idle_timeout;
     server_settings.request_timeout = settings.request_timeout;
     server_settings.max_connections = settings.max_connections;
-    PolicyServer server(io, server_settings, redis,
-                        std::make_shared<const TenantRegistry>(std::move(registry).value()));
+    PolicyServer server(io, server_settings, redis, std::move(state.registry));
     server.set_blocked_events(&blocked_events);
-    if (auto started = server.start(std::move(listener).value()); !started) return fatal(started.error());
+    if (auto started = server.start(std::move(state.listener)); !started) {
+        return cannot_start(program, settings.foreground, started.error());
+    }
     redis.start();
 
     asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
@@ -159,8 +151,21 @@ int main(int argc, char** argv) {
              settings.decision.redis_error_action.c_str());
     io.run();
 
-    remove_pidfile(settings.pidfile);
     if (settings.listen.kind == ListenAddress::Kind::unix_path) ::unlink(settings.listen.path.c_str());
-    LOG_INFO("stopped");
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    DaemonSpec<PolicySettings, PolicyState> spec;
+    spec.program = program;
+    spec.add_options = [](boost::program_options::options_description& desc) {
+        add_policyd_options(desc, kDefaultConfigFile);
+    };
+    spec.read_settings = [](const LoadedConfig& config) -> Result<PolicySettings> { return policy_settings(config); };
+    spec.check_config = check_config;
+    spec.prepare = prepare;
+    spec.serve = serve;
+    return run_daemon(spec, argc, argv);
 }

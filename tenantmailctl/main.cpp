@@ -1,6 +1,9 @@
-// main.cpp — tenantmailctl: the operator's tool for tenantmail (sign a test
-// message, generate tenant keys, check the configuration). Dispatches to one
-// function per subcommand; each prints its own errors on stderr.
+// main.cpp — tenantmailctl: the admin's command line for tenantmail: check
+// the configuration, manage tenants' DKIM keys (keygen, rotate, retire),
+// publish and check their DNS records, look at messages, the outbox, rate
+// usage, suppressions and dead webhook batches, and sign or decode by hand.
+// Dispatches to one run_* function per subcommand (usage_text lists them);
+// each prints its own errors on stderr and returns the exit status.
 #include <cstdio>
 #include <cstring>
 #include <string_view>

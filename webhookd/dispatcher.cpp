@@ -32,7 +32,7 @@ Dispatcher::Dispatcher(WebhookSettings settings, std::string redis_password, std
       me_(std::move(consumer)),
       poster_(std::move(poster)),
       signal_fd_(signal_fd),
-      reconnect_backoff_(kFirstReconnect) {
+      outage_(kFirstReconnect, kMaxReconnect) {
     for (WebhookTenant& tenant : tenants) {
         auto state = std::make_unique<TenantState>();
         state->id = tenant.id;
@@ -61,11 +61,9 @@ void Dispatcher::connect() {
     reader_.emplace(std::move(*reader));
     reader_id_ = id->integer;
     redis_up_ = true;
-    reconnect_backoff_ = kFirstReconnect;
-    if (in_outage_) {
-        const double seconds = std::chrono::duration<double>(now - outage_start_).count();
+    if (const auto ended = outage_.on_success(now)) {
+        const double seconds = std::chrono::duration<double>(ended->duration).count();
         LOG_WARNING("Redis at %s is reachable again after %.1fs", control_->where().c_str(), seconds);
-        in_outage_ = false;
     }
     LOG_INFO("connected to Redis at %s as consumer %s of group %s", control_->where().c_str(), me_.c_str(),
              settings_.group.c_str());
@@ -77,10 +75,9 @@ void Dispatcher::redis_failed(const std::string& reason) {
     const auto now = Clock::now();
     const std::string where = "Redis at " + describe_redis(settings_.common.redis);
     const std::string text = reason.find(where) == std::string::npos ? where + ": " + reason : reason;
-    if (!in_outage_) {
+    const Outage::Failure failure = outage_.on_failure(now);
+    if (failure.log_now) {
         LOG_ERROR("%s; events wait in Redis until it is back", text.c_str());
-        in_outage_ = true;
-        outage_start_ = now;
     } else {
         LOG_DEBUG("still no Redis: %s", text.c_str());
     }
@@ -95,8 +92,7 @@ void Dispatcher::redis_failed(const std::string& reason) {
         // A reply lost with the connection may have handed us entries.
         t->check_history = true;
     }
-    reconnect_at_ = now + reconnect_backoff_;
-    reconnect_backoff_ = std::min(reconnect_backoff_ * 2, kMaxReconnect);
+    reconnect_at_ = now + failure.delay;
 }
 
 std::optional<RespValue> Dispatcher::control(const std::vector<std::string>& args) {
@@ -282,7 +278,6 @@ void Dispatcher::finish() {
             }
         }
     }
-    LOG_INFO("stopped");
 }
 
 std::chrono::milliseconds Dispatcher::next_wakeup(Clock::time_point now) const {

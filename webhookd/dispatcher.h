@@ -35,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/outage.h"
 #include "webhookd/batch.h"
 #include "webhookd/http_poster.h"
 #include "webhookd/redis_link.h"
@@ -132,10 +133,8 @@ private:
     std::optional<RedisLink> reader_;
     long long reader_id_ = 0;
     bool redis_up_ = false;
-    bool in_outage_ = false;
-    Clock::time_point outage_start_;
+    Outage outage_;
     Clock::time_point reconnect_at_;
-    std::chrono::milliseconds reconnect_backoff_;
 
     bool read_outstanding_ = false;
     bool unblock_sent_ = false;

@@ -10,8 +10,11 @@
 
 #include <climits>
 #include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
-#include "common/daemon.h"
+#include "common/daemon_main.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "common/redis.h"
@@ -54,40 +57,26 @@ int check_config(const WebhookSettings& settings) {
     return 0;
 }
 
-}  // namespace
+// What prepare reads, still privileged, and start opens for serve.
+struct WebhookState {
+    std::vector<WebhookTenant> tenants;
+    std::string redis_password;
+    UniqueFd signal_fd;
+    std::unique_ptr<HttpPoster> poster;
+};
 
-int main(int argc, char** argv) {
-    tenantmail::keep_secrets_out_of_core_dumps();
-    namespace po = boost::program_options;
-    po::options_description desc(std::string("usage: ") + program + " [options]\n\noptions");
-    add_webhookd_options(desc, kDefaultConfigFile);
-    int exit_status = 0;
-    auto config = load_program_config(program, argc, argv, desc, exit_status);
-    if (!config) return exit_status;
-    auto loaded_settings = webhook_settings(*config);
-    if (!loaded_settings) {
-        std::fprintf(stderr, "%s: %s%s\n", program, config->file.empty() ? "" : (config->file + ": ").c_str(),
-                     loaded_settings.error().c_str());
-        return 2;
-    }
-    const WebhookSettings settings = std::move(loaded_settings).value();
-    if (settings.common.check_config) return check_config(settings);
-
-    LogLevel level = LogLevel::info;
-    parse_log_level(settings.common.log_level, level);
-    log_open(program, settings.foreground, level);
-    const auto fatal = [&](const std::string& message) {
-        return cannot_start(program, settings.foreground, message);
-    };
-
+Result<WebhookState> prepare(const WebhookSettings& settings) {
     auto tenants = load_webhook_tenants(settings.common.tenants_file);
-    if (!tenants) return fatal(tenants.error());
+    if (!tenants) return Error{tenants.error()};
     auto password = read_redis_password(settings.common.redis);
-    if (!password) return fatal(password.error());
+    if (!password) return Error{password.error()};
+    WebhookState state;
+    state.tenants = std::move(tenants).value();
+    state.redis_password = std::move(password).value();
+    return state;
+}
 
-    if (auto daemon = become_daemon(settings.user, settings.foreground, settings.pidfile); !daemon) {
-        return fatal(daemon.error());
-    }
+Result<void> start(const WebhookSettings& settings, WebhookState& state) {
     // Signals arrive through a descriptor polled with the transfers; blocked
     // before libcurl may start resolver threads, which inherit the mask.
     sigset_t signals;
@@ -95,26 +84,49 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGHUP);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
-    if (::sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) return fatal("cannot block signals");
-    const UniqueFd signal_fd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
-    if (signal_fd.get() < 0) return fatal("cannot create a signalfd");
+    if (::sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) return make_error("cannot block signals");
+    state.signal_fd = UniqueFd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (state.signal_fd.get() < 0) return make_error("cannot create a signalfd");
 
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return fatal("libcurl failed to initialise");
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return make_error("libcurl failed to initialise");
     auto poster = HttpPoster::create(settings.destinations);
-    if (!poster) return fatal(poster.error());
+    if (!poster) return Error{poster.error()};
+    state.poster = std::move(poster).value();
+    return {};
+}
 
+int serve(const WebhookSettings& settings, WebhookState& state) {
     const std::string consumer = settings.consumer.empty() ? default_consumer() : settings.consumer;
     LOG_INFO("starting: %zu tenants with a webhook; Redis at %s; group %s, consumer %s; batches of at most %zu, "
              "retries from %s to %s for %s",
-             tenants->size(), describe_redis(settings.common.redis).c_str(), settings.group.c_str(),
+             state.tenants.size(), describe_redis(settings.common.redis).c_str(), settings.group.c_str(),
              consumer.c_str(), settings.max_batch, format_duration(settings.retry_initial).c_str(),
              format_duration(settings.retry_max).c_str(), format_duration(settings.retry_for).c_str());
     {
-        Dispatcher dispatcher(settings, std::move(password).value(), consumer, std::move(tenants).value(),
-                              std::move(poster).value(), signal_fd.get());
+        Dispatcher dispatcher(settings, std::move(state.redis_password), consumer, std::move(state.tenants),
+                              std::move(state.poster), state.signal_fd.get());
         dispatcher.run();
     }
     curl_global_cleanup();
-    remove_pidfile(settings.pidfile);
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    DaemonSpec<WebhookSettings, WebhookState> spec;
+    spec.program = program;
+    spec.add_options = [](boost::program_options::options_description& desc) {
+        add_webhookd_options(desc, kDefaultConfigFile);
+    };
+    spec.read_settings = [](const LoadedConfig& config) -> Result<WebhookSettings> {
+        auto settings = webhook_settings(config);
+        if (!settings) return make_error((config.file.empty() ? "" : config.file + ": ") + settings.error());
+        return settings;
+    };
+    spec.check_config = check_config;
+    spec.prepare = prepare;
+    spec.start = start;
+    spec.serve = serve;
+    return run_daemon(spec, argc, argv);
 }

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "common/dkim_canon.h"
+#include "common/openssl_handles.h"
 #include "common/result.h"
 
 namespace tenantmail {
@@ -25,10 +26,6 @@ public:
     Result<std::string> finish();
 
 private:
-    struct MdCtxFree {
-        void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-    };
-
     // Adapter handed to the canonicaliser; a member so BodyHasher stays movable
     // (the canonicaliser keeps no pointer to it between calls).
     class Digest final : public BodySink {
@@ -38,7 +35,7 @@ private:
         Result<std::string> finish();
 
     private:
-        std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx_;
+        EvpMdCtxPtr ctx_;
         bool failed_ = false;
     };
 

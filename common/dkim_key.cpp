@@ -28,13 +28,6 @@
 namespace tenantmail {
 namespace {
 
-template <auto Free>
-struct Deleter {
-    template <class T>
-    void operator()(T* handle) const { Free(handle); }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
 
 
 // Empties OpenSSL's per-thread error queue and returns its most specific
@@ -279,7 +272,7 @@ Result<std::string> DkimKey::sign(std::string_view data) const {
     if (!key_ || !sign_template_) return make_error("sign: no key loaded (moved-from DkimKey)");
     // A copy per call, not the template itself: a DigestSign context holds
     // per-operation state, and the milter signs from several threads.
-    MdCtxPtr ctx(EVP_MD_CTX_new());
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), sign_template_.get()) != 1) {
         return openssl_error("sign", "cannot copy the signing context");
     }

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/openssl_handles.h"
 #include "common/result.h"
 
 namespace tenantmail {
@@ -63,16 +64,7 @@ public:
     EVP_PKEY* native() const { return key_.get(); }
 
 private:
-    struct KeyFree {
-        void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-    };
-    struct MdCtxFree {
-        void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-    };
-    struct MdFree {
-        void operator()(EVP_MD* md) const { EVP_MD_free(md); }
-    };
-    using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
+    using KeyPtr = EvpPkeyPtr;
 
     // Checks the algorithm and size against policy and prepares the signing
     // context; every constructor path goes through here.
@@ -84,10 +76,10 @@ private:
     KeyAlgorithm algorithm_;
     // DigestSign context initialised once with the key; sign() copies it
     // (cheaper than a fresh init, which fetches the algorithm again).
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> sign_template_;
+    EvpMdCtxPtr sign_template_;
     // SHA-256 fetched once for the Ed25519 pre-hash (avoids an implicit
     // fetch per message).
-    std::unique_ptr<EVP_MD, MdFree> sha256_;
+    EvpMdPtr sha256_;
 };
 
 }  // namespace tenantmail

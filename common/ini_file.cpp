@@ -8,19 +8,15 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <memory>
 
+#include "common/c_handle.h"
 #include "common/text.h"
 
 namespace tenantmail {
 namespace {
 
-struct FileCloser {
-    void operator()(std::FILE* file) const { std::fclose(file); }
-};
-
 Result<std::string> read_small_file(const std::string& path) {
-    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+    CHandle<std::FILE, std::fclose> file(std::fopen(path.c_str(), "rb"));
     if (!file) return make_error(path + ": cannot open: " + std::strerror(errno));
     std::string data;
     char buffer[65536];

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/c_handle.h"
 #include "common/network.h"
 
 // Last, and after stdbool.h: without __bool_true_false_are_defined,
@@ -15,21 +16,10 @@
 namespace tenantmail::ctl {
 namespace {
 
-struct ResolverFree {
-    void operator()(ldns_resolver* resolver) const { ldns_resolver_deep_free(resolver); }
-};
-struct RdfFree {
-    void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
-};
-struct PktFree {
-    void operator()(ldns_pkt* pkt) const { ldns_pkt_free(pkt); }
-};
-struct CharFree {
-    void operator()(char* text) const { std::free(text); }
-};
-using ResolverPtr = std::unique_ptr<ldns_resolver, ResolverFree>;
-using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
-using PktPtr = std::unique_ptr<ldns_pkt, PktFree>;
+using ResolverPtr = CHandle<ldns_resolver, ldns_resolver_deep_free>;
+using RdfPtr = CHandle<ldns_rdf, ldns_rdf_deep_free>;
+using PktPtr = CHandle<ldns_pkt, ldns_pkt_free>;
+using LdnsText = CHandle<char, std::free>;
 
 // Attempts per query; each gets half the time, so one lost UDP packet does
 // not fail the check and the total stays within the timeout.
@@ -67,7 +57,7 @@ DnsRcode from_ldns(ldns_pkt_rcode rcode) {
 }
 
 std::string rdf_text(const ldns_rdf* rdf) {
-    std::unique_ptr<char, CharFree> text(ldns_rdf2str(rdf));
+    LdnsText text(ldns_rdf2str(rdf));
     return text ? std::string(text.get()) : std::string();
 }
 

@@ -25,7 +25,7 @@
 #include "common/redis.h"
 #include "maillog/log_follower.h"
 #include "maillog/maillog_line.h"
-#include "maillog/maillog_settings.h"
+#include "common/options/maillog.h"
 #include "maillog/outcome_recorder.h"
 #include "maillog/state_file.h"
 

@@ -20,9 +20,9 @@
 #include "common/redis.h"
 #include "common/tenants.h"
 #include "common/socket_exposure.h"
-#include "policyd/listen_address.h"
+#include "common/listen_address.h"
 #include "policyd/policy_server.h"
-#include "policyd/policy_settings.h"
+#include "common/options/policyd.h"
 
 namespace {
 
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     server_settings.decision = settings.decision;
     server_settings.idle_timeout = settings.idle_timeout;
     server_settings.request_timeout = settings.request_timeout;
-    server_settings.max_connections = settings.max_connections;
+    server_settings.max_connections = settings.connection_limit;
     PolicyServer server(io, server_settings, redis,
                         std::make_shared<const TenantRegistry>(std::move(registry).value()));
     server.set_blocked_events(&blocked_events);

@@ -24,7 +24,7 @@
 #include <cstddef>
 #include <string>
 
-#include "bounce/bounce_settings.h"
+#include "common/options/bounce.h"
 
 namespace tenantmail::bounce {
 

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "bounce/bounce_processor.h"
-#include "bounce/bounce_settings.h"
+#include "common/options/bounce.h"
 #include "common/daemon.h"
 #include "common/log.h"
 

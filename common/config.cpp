@@ -16,16 +16,29 @@
 
 #include "common/duration.h"
 #include "common/ini_file.h"
+#include "common/options/sections.h"
 
 namespace tenantmail {
 namespace po = boost::program_options;
-
-namespace {
 
 const std::string& single_value(boost::any& out, const std::vector<std::string>& values) {
     po::validators::check_first_occurrence(out);
     return po::validators::get_single_string(values);
 }
+
+const OptionAlias* find_option_alias(std::string_view name) {
+    for (const OptionAlias& alias : kOptionAliases) {
+        if (alias.old_name == name) return &alias;
+    }
+    return nullptr;
+}
+
+std::string option_alias_warning(std::string_view where, const OptionAlias& alias) {
+    return "warning: " + std::string(where) + ": " + std::string(alias.old_name) + " is an old name of " +
+           std::string(alias.new_name) + "; use " + std::string(alias.new_name);
+}
+
+namespace {
 
 std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
@@ -64,11 +77,36 @@ po::command_line_style::style_t command_line_style() {
                                                         ~po::command_line_style::allow_guessing);
 }
 
+// --old-name[=VALUE] becomes --new-name[=VALUE] when desc declares the new
+// name (kOptionAliases), with a warning.
+std::vector<std::string> resolve_command_line_aliases(int argc, const char* const* argv,
+                                                      const po::options_description& desc,
+                                                      std::vector<std::string>& warnings) {
+    std::vector<std::string> arguments;
+    for (int i = 1; i < argc; ++i) {
+        std::string argument = argv[i];
+        if (argument.starts_with("--")) {
+            const std::size_t equals = argument.find('=');
+            const std::string name = argument.substr(2, equals == std::string::npos ? std::string::npos : equals - 2);
+            const OptionAlias* alias = find_option_alias(name);
+            if (alias != nullptr && desc.find_nothrow(std::string(alias->new_name), false) != nullptr) {
+                warnings.push_back(option_alias_warning("command line", *alias));
+                argument = "--" + std::string(alias->new_name) +
+                           (equals == std::string::npos ? std::string() : argument.substr(equals));
+            }
+        }
+        arguments.push_back(std::move(argument));
+    }
+    return arguments;
+}
+
 Result<void> store_command_line(int argc, const char* const* argv, const po::options_description& desc,
-                                po::variables_map& options) {
+                                LoadedConfig& loaded) {
+    po::variables_map& options = loaded.options;
     po::parsed_options parsed(&desc);
     try {
-        parsed = po::command_line_parser(argc, argv).options(desc).style(command_line_style()).run();
+        const std::vector<std::string> arguments = resolve_command_line_aliases(argc, argv, desc, loaded.warnings);
+        parsed = po::command_line_parser(arguments).options(desc).style(command_line_style()).run();
     } catch (const std::exception& e) {
         return make_error(std::string("command line: ") + e.what());
     }
@@ -93,8 +131,8 @@ Result<void> store_command_line(int argc, const char* const* argv, const po::opt
 
 class FileStorer {
 public:
-    FileStorer(const std::string& path, const po::options_description& desc, po::variables_map& options)
-        : path_(path), desc_(desc), options_(options), names_(option_names(desc)) {}
+    FileStorer(const std::string& path, const po::options_description& desc, LoadedConfig& loaded)
+        : path_(path), desc_(desc), options_(loaded.options), warnings_(loaded.warnings), names_(option_names(desc)) {}
 
     Result<void> store() {
         IniOptions ini_options;
@@ -111,9 +149,7 @@ private:
     // One file serves every program: a section owned by another program
     // (one this program declares no option of) is that program's to check.
     bool belongs_to_other_program(const std::string& section) const {
-        if (std::find(kProgramSections.begin(), kProgramSections.end(), section) == kProgramSections.end()) {
-            return false;
-        }
+        if (find_option_section(section) == nullptr) return false;
         const std::string prefix = section + ".";
         return std::none_of(names_.begin(), names_.end(),
                             [&](const std::string& known) { return known.rfind(prefix, 0) == 0; });
@@ -125,7 +161,8 @@ private:
 
     Result<void> store_entry(const IniEntry& entry) {
         // [redis] timeout = 100ms is the option redis.timeout, as Boost maps it.
-        const std::string name = entry.section.empty() ? entry.key : entry.section + "." + entry.key;
+        const std::string written = entry.section.empty() ? entry.key : entry.section + "." + entry.key;
+        const std::string name = resolve_alias(written, entry);
         const po::option_description* description = desc_.find_nothrow(name, false);
         if (description == nullptr && belongs_to_other_program(entry.section)) return {};
         if (description == nullptr) {
@@ -133,9 +170,13 @@ private:
             return fail(entry, "unknown option " + in_quotes(name) + did_you_mean(name, known));
         }
         if (command_line_only(name)) return fail(entry, "option " + in_quotes(name) + " is only for the command line");
-        const auto [first, added] = first_line_.emplace(name, entry.line);
+        const auto [first, added] = first_given_.emplace(name, Given{entry.line, written});
+        if (!added && first->second.written != written) {
+            return fail(entry, written + " and " + first->second.written + " are the same option, " + name +
+                                   " (first given at line " + std::to_string(first->second.line) + ")");
+        }
         if (!added && !description->semantic()->is_composing()) {
-            return fail(entry, name + " given twice (first at line " + std::to_string(first->second) + ")");
+            return fail(entry, written + " given twice (first at line " + std::to_string(first->second.line) + ")");
         }
         po::option option(name, {entry.value});
         option.original_tokens = {entry.key, entry.value};
@@ -143,16 +184,31 @@ private:
         // option, Boost skips the file's value without parsing it, and a
         // broken file must not pass --check-config just because of that.
         po::variables_map scratch;
-        if (auto valid = store_one(option, desc_, scratch); !valid) return fail(entry, name + ": " + valid.error());
-        if (auto stored = store_one(option, desc_, options_); !stored) return fail(entry, name + ": " + stored.error());
+        if (auto valid = store_one(option, desc_, scratch); !valid) return fail(entry, written + ": " + valid.error());
+        if (auto stored = store_one(option, desc_, options_); !stored) return fail(entry, written + ": " + stored.error());
         return {};
     }
+
+    // An old name this program knows under its new one is stored as the new
+    // one, with a warning; any other name is returned as written.
+    std::string resolve_alias(const std::string& written, const IniEntry& entry) {
+        const OptionAlias* alias = find_option_alias(written);
+        if (alias == nullptr || desc_.find_nothrow(std::string(alias->new_name), false) == nullptr) return written;
+        warnings_.push_back(option_alias_warning(path_ + ":" + std::to_string(entry.line), *alias));
+        return std::string(alias->new_name);
+    }
+
+    struct Given {
+        std::size_t line;
+        std::string written;  // the name as written, old or new
+    };
 
     const std::string& path_;
     const po::options_description& desc_;
     po::variables_map& options_;
+    std::vector<std::string>& warnings_;
     std::vector<std::string> names_;
-    std::map<std::string, std::size_t> first_line_;
+    std::map<std::string, Given> first_given_;
 };
 
 }  // namespace
@@ -229,7 +285,7 @@ namespace {
 
 Result<LoadedConfig> load_config_unguarded(int argc, const char* const* argv, const po::options_description& desc) {
     LoadedConfig loaded;
-    if (auto ok = store_command_line(argc, argv, desc, loaded.options); !ok) return Error{ok.error()};
+    if (auto ok = store_command_line(argc, argv, desc, loaded); !ok) return Error{ok.error()};
     // Options are stored one at a time, so with an empty command line Boost
     // would never have run; an empty store fills in the defaults.
     po::store(po::parsed_options(&desc), loaded.options);
@@ -241,7 +297,7 @@ Result<LoadedConfig> load_config_unguarded(int argc, const char* const* argv, co
         std::error_code ignored;
         const bool absent_default = config->second.defaulted() && !std::filesystem::exists(path, ignored);
         if (!absent_default) {
-            FileStorer storer(path, desc, loaded.options);
+            FileStorer storer(path, desc, loaded);
             if (auto ok = storer.store(); !ok) return Error{ok.error()};
             loaded.file = path;
         }
@@ -284,6 +340,7 @@ std::optional<LoadedConfig> load_program_config(const char* program, int argc, c
         exit_status = 2;
         return std::nullopt;
     }
+    for (const std::string& warning : config->warnings) std::fprintf(stderr, "%s: %s\n", program, warning.c_str());
     if (config->options.count("help")) {
         std::cout << desc << '\n';
         return std::nullopt;

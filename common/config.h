@@ -22,9 +22,30 @@ namespace tenantmail {
 
 inline constexpr const char* kDefaultConfigFile = "/etc/tenantmail/tenantmail.conf";
 
-// Sections of tenantmail.conf that belong to one program each. A program
-// skips the sections of the others; `tenantmailctl check-config` knows them all.
-inline constexpr std::array<std::string_view, 6> kProgramSections = {"milter", "policyd", "dns", "bounce", "maillog", "webhookd"};
+// Sections of tenantmail.conf that belong to one program each are the table
+// in common/options/sections.h: a program skips the sections of the others;
+// `tenantmailctl check-config` knows them all.
+
+// Renamed options: the old name stays accepted, in the file and on the
+// command line, with a warning naming the new one. Giving both is an error.
+struct OptionAlias {
+    std::string_view old_name;
+    std::string_view new_name;
+};
+inline constexpr std::array<OptionAlias, 5> kOptionAliases = {{
+    {"milter.on_error", "milter.error_action"},
+    {"policyd.max_connections", "policyd.connection_limit"},
+    {"webhookd.max_batch", "webhookd.batch_limit"},
+    {"webhookd.retry_initial", "webhookd.retry_min_delay"},
+    {"webhookd.retry_max", "webhookd.retry_max_delay"},
+}};
+// The entry whose old_name is name; nullptr when name is no old name.
+const OptionAlias* find_option_alias(std::string_view name);
+// "warning: WHERE: OLD is an old name of NEW; use NEW".
+std::string option_alias_warning(std::string_view where, const OptionAlias& alias);
+
+// For validate() overloads: the one value given, refusing a second.
+const std::string& single_value(boost::any& out, const std::vector<std::string>& values);
 
 // Option value types that validate themselves, so a bad value is reported
 // against the line (or argument) that holds it. Declare options with them:
@@ -58,6 +79,7 @@ void add_common_options(boost::program_options::options_description& desc,
 struct LoadedConfig {
     boost::program_options::variables_map options;
     std::string file;  // the config file read, or "" when the default path was absent
+    std::vector<std::string> warnings;  // one line each, e.g. an old option name (kOptionAliases)
 };
 
 // Parses the command line, then the config file named by --config. The file
@@ -70,7 +92,7 @@ Result<LoadedConfig> load_config(int argc, const char* const* argv,
 
 // load_config for a daemon's main(), with what each does first: adds
 // --version; --help prints desc, --version "PROGRAM VERSION"; a bad command
-// line or file is said on stderr. Without a configuration, exit_status is
+// line or file, and each warning, is said on stderr. Without a configuration, exit_status is
 // what main returns: 0 after --help or --version, 2 after an error.
 std::optional<LoadedConfig> load_program_config(const char* program, int argc, const char* const* argv,
                                                 boost::program_options::options_description& desc,

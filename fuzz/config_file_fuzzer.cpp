@@ -13,11 +13,11 @@
 #include <functional>
 #include <string>
 
-#include "bounce/bounce_settings.h"
+#include "common/options/bounce.h"
 #include "common/config.h"
 #include "fuzz/fuzz_check.h"
-#include "maillog/maillog_settings.h"
-#include "policyd/policy_settings.h"
+#include "common/options/maillog.h"
+#include "common/options/policyd.h"
 
 namespace {
 

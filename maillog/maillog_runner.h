@@ -21,7 +21,7 @@
 #include "maillog/follow_state.h"
 #include "maillog/log_follower.h"
 #include "maillog/maillog_line.h"
-#include "maillog/maillog_settings.h"
+#include "common/options/maillog.h"
 
 namespace tenantmail::maillog {
 

@@ -19,7 +19,6 @@
 #include "common/log.h"
 #include "common/redis.h"
 #include "maillog/maillog_runner.h"
-#include "maillog/maillog_settings.h"
 #include "maillog/outcome_recorder.h"
 #include "maillog/state_file.h"
 

@@ -26,9 +26,9 @@
 #include "common/log.h"
 #include "common/redis.h"
 #include "common/socket_exposure.h"
+#include "common/options/milter.h"
+#include "common/signing_table.h"
 #include "milter/milter_callbacks.h"
-#include "milter/milter_settings.h"
-#include "milter/signing_table.h"
 
 namespace {
 
@@ -56,8 +56,13 @@ void disable_nagle_on_listener() {
     }
 }
 
+Result<std::shared_ptr<const SigningTable>> load_signing_table(const MilterSettings& settings) {
+    return SigningTable::load(settings.common.tenants_file, settings.common.bounce_secret_file,
+                              settings.platform_tenant);
+}
+
 int check_config(const MilterSettings& settings) {
-    auto table = SigningTable::load(settings);
+    auto table = load_signing_table(settings);
     if (!table) {
         std::fprintf(stderr, "%s: %s\n", program, table.error().c_str());
         return 1;
@@ -114,7 +119,7 @@ Result<void> open_socket(const MilterSettings& settings) {
 }
 
 void reload(const MilterSettings& settings) {
-    auto table = SigningTable::load(settings);
+    auto table = load_signing_table(settings);
     if (!table) {
         LOG_ERROR("reload refused, still serving the previous tenants and keys: %s", table.error().c_str());
         return;
@@ -153,7 +158,7 @@ struct MilterState {
 };
 
 Result<MilterState> prepare(const MilterSettings& settings) {
-    auto table = SigningTable::load(settings);
+    auto table = load_signing_table(settings);
     if (!table) return Error{table.error()};
     install_settings(settings);
     install_table(std::move(table).value());

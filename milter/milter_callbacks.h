@@ -11,9 +11,9 @@
 
 #include <memory>
 
-#include "milter/milter_settings.h"
+#include "common/options/milter.h"
 #include "milter/record_writer.h"
-#include "milter/signing_table.h"
+#include "common/signing_table.h"
 
 namespace tenantmail::milter {
 

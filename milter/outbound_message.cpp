@@ -277,7 +277,7 @@ Result<MessageOutcome> OutboundMessage::end_of_message(std::string_view queue_id
                 {HeaderChange::Kind::insert_at_top, field.substr(0, colon), field.substr(colon + 1), 1});
         }
         outcome.signed_ok = true;
-    } else if (settings_.on_error == ErrorAction::tempfail) {
+    } else if (settings_.error_action == ErrorAction::tempfail) {
         return Error{signatures.error()};
     }
     if (!null_sender_) outcome.envelope_from = bounce_address(queue_id, now);

@@ -19,8 +19,8 @@
 #include "common/dkim_signer.h"
 #include "common/header_field.h"
 #include "common/tenants.h"
-#include "milter/milter_settings.h"
-#include "milter/signing_table.h"
+#include "common/options/milter.h"
+#include "common/signing_table.h"
 #include "milter/smtp_reply.h"
 
 namespace tenantmail::milter {
@@ -36,7 +36,7 @@ struct HeaderChange {
 struct MessageOutcome {
     std::vector<HeaderChange> changes;  // in the order to apply
     std::string envelope_from;          // new MAIL FROM; "" keeps the original
-    bool signed_ok = false;             // false only when on_error = accept let a failure through
+    bool signed_ok = false;             // false only when error_action = accept let a failure through
     std::string log_summary;            // "d=... s=... from=... bounce=..." for the decision log line
 };
 

@@ -11,7 +11,6 @@ namespace {
 // processor quoting a remote server): keep the SMTP reply short and clean.
 constexpr std::size_t kMaxReasonInReply = 120;
 constexpr std::size_t kMaxRecipientInReply = 256;
-constexpr std::size_t kMaxActionLength = 500;
 
 Route answer(std::string_view action, const char* why) {
     Route route;
@@ -82,18 +81,6 @@ const char* outcome_word(RateOutcome::Kind kind) {
         case RateOutcome::Kind::error: return "unavailable";
     }
     return "unavailable";
-}
-
-std::string check_action_text(std::string_view action) {
-    if (action.empty()) return "empty action";
-    if (action.size() > kMaxActionLength) return "action longer than " + std::to_string(kMaxActionLength) + " characters";
-    for (const char c : action) {
-        if (c < 0x20 || c > 0x7e) return "action contains a control or non-ASCII character";
-    }
-    const char first = action.front();
-    const bool word = (first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z') || (first >= '0' && first <= '9');
-    if (!word) return "action must start with a word such as DUNNO, DEFER_IF_PERMIT or REJECT";
-    return {};
 }
 
 }  // namespace tenantmail::policyd

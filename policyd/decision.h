@@ -16,20 +16,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/options/policyd.h"
 #include "common/rate_limiter.h"
 #include "common/tenants.h"
 #include "policyd/policy_protocol.h"
 
+// DecisionSettings, kPermitAction and check_action_text are part of the
+// [policyd] option declarations (common/options/policyd.h).
 namespace tenantmail::policyd {
-
-inline constexpr std::string_view kPermitAction = "DUNNO";
-inline constexpr std::string_view kDefaultRedisErrorAction =
-    "DEFER_IF_PERMIT 4.3.0 rate limit service unavailable, try again later";
-
-struct DecisionSettings {
-    std::string unknown_tenant_action = std::string(kPermitAction);
-    std::string redis_error_action = std::string(kDefaultRedisErrorAction);
-};
 
 struct Route {
     enum class Kind { answer, check };
@@ -59,10 +53,5 @@ void outcome_action(std::string& action, const RateOutcome& outcome, const Check
 
 // "permitted", "deferred", "rejected" or "unavailable", for the log.
 const char* outcome_word(RateOutcome::Kind kind);
-
-// An action from the configuration: one line of printable ASCII starting
-// with a word (DUNNO, DEFER_IF_PERMIT, REJECT, 450, ...). Empty string when
-// valid, else the reason.
-std::string check_action_text(std::string_view action);
 
 }  // namespace tenantmail::policyd

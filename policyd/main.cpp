@@ -21,9 +21,9 @@
 #include "common/tenants.h"
 #include "common/socket_exposure.h"
 #include "common/unique_fd.h"
-#include "policyd/listen_address.h"
+#include "common/listen_address.h"
 #include "policyd/policy_server.h"
-#include "policyd/policy_settings.h"
+#include "common/options/policyd.h"
 
 namespace {
 
@@ -134,7 +134,7 @@ int serve(const PolicySettings& settings, PolicyState& state) {
     server_settings.decision = settings.decision;
     server_settings.idle_timeout = settings.idle_timeout;
     server_settings.request_timeout = settings.request_timeout;
-    server_settings.max_connections = settings.max_connections;
+    server_settings.max_connections = settings.connection_limit;
     PolicyServer server(io, server_settings, redis, std::move(state.registry));
     server.set_blocked_events(&blocked_events);
     if (auto started = server.start(std::move(state.listener)); !started) {

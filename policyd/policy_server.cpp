@@ -90,7 +90,7 @@ void PolicyServer::accept() {
             const auto now = std::chrono::steady_clock::now();
             if (now - last_limit_warning_ > std::chrono::minutes(1)) {
                 last_limit_warning_ = now;
-                LOG_WARNING("%zu client connections open (max_connections), all waiting for Redis; "
+                LOG_WARNING("%zu client connections open (connection_limit), all waiting for Redis; "
                             "refusing new ones", sessions_.size());
             }
             boost::system::error_code ignored;
@@ -120,7 +120,7 @@ bool PolicyServer::make_room() {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_limit_warning_ > std::chrono::minutes(1)) {
         last_limit_warning_ = now;
-        LOG_WARNING("%zu client connections open (max_connections); closing the one waiting longest for its "
+        LOG_WARNING("%zu client connections open (connection_limit); closing the one waiting longest for its "
                     "client (%s) for each new one", sessions_.size(), timeout_reason(states[*chosen].kind));
     }
     open[*chosen]->evict();

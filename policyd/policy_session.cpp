@@ -67,7 +67,7 @@ ConnectionState PolicySession::state() const {
 
 void PolicySession::evict() {
     if (closed_) return;
-    LOG_DEBUG("client %s: closing the connection to make room for a new one (max_connections)", peer_.c_str());
+    LOG_DEBUG("client %s: closing the connection to make room for a new one (connection_limit)", peer_.c_str());
     close();
 }
 

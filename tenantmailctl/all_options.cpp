@@ -1,13 +1,9 @@
+// all_options.cpp — see all_options.h.
 #include "tenantmailctl/all_options.h"
 
 #include <vector>
 
-#include "bounce/bounce_settings.h"
-#include "maillog/maillog_settings.h"
-#include "milter/milter_settings.h"
-#include "policyd/policy_settings.h"
-#include "tenantmailctl/dns_settings.h"
-#include "webhookd/webhook_settings.h"
+#include "common/options/sections.h"
 
 namespace tenantmail::ctl {
 
@@ -15,12 +11,8 @@ namespace po = boost::program_options;
 
 Result<LoadedConfig> load_all_options(const std::string& path, bool optional) {
     po::options_description desc;
-    milter::add_milter_options(desc, path);
-    policyd::add_policyd_section_options(desc);
-    add_dns_options(desc);
-    webhookd::add_webhookd_section_options(desc);
-    bounce::add_bounce_section_options(desc);
-    maillog::add_maillog_section_options(desc);
+    add_common_options(desc, path);
+    for (const OptionSection& section : option_sections()) section.add_options(desc);
     // load_config reads the file named by --config; pass it only when the
     // admin named one, so a missing default file still means "defaults".
     std::vector<const char*> argv = {"tenantmailctl"};

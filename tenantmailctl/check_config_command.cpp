@@ -2,6 +2,7 @@
 // tenantmail.conf (every program's sections), the tenants file, every
 // tenant's DKIM key and the bounce secret, exactly as the daemons load them,
 // and that bounce.max_token_age does not outlive milter.record_ttl.
+// An old option name (common/config.h, kOptionAliases) is a warning.
 // Prints "file:line: reason" for the first problem and exits 1. A milter or
 // policy socket on TCP is flagged with a warning (exit status unchanged),
 // naming the login accounts that could reach it, and so are a Postfix with
@@ -13,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "bounce/bounce_settings.h"
+#include "common/options/bounce.h"
+#include "common/options/milter.h"
+#include "common/options/policyd.h"
+#include "common/options/webhookd.h"
+#include "common/signing_table.h"
 #include "common/socket_exposure.h"
 #include "common/text.h"
-#include "policyd/policy_settings.h"
-
-#include "milter/signing_table.h"
-#include "webhookd/webhook_settings.h"
 #include "tenantmailctl/all_options.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
@@ -75,6 +76,10 @@ int run_check_config(const Args& args) {
         std::fprintf(stderr, "%s\n", terminal_lines(config.error()).c_str());
         return 1;
     }
+    // An old option name still works; say which name replaces it.
+    for (const std::string& warning : config->warnings) {
+        std::fprintf(stderr, "%s\n", terminal_lines(warning).c_str());
+    }
     milter::MilterSettings settings = milter::milter_settings(*config);
     const auto max_token_age = std::chrono::duration_cast<std::chrono::seconds>(
         config->options["bounce.max_token_age"].as<DurationOption>().value);
@@ -84,7 +89,8 @@ int run_check_config(const Args& args) {
         return 1;
     }
     if (vm.count("tenants")) settings.common.tenants_file = vm["tenants"].as<std::string>();
-    auto table = milter::SigningTable::load(settings);
+    auto table = SigningTable::load(settings.common.tenants_file, settings.common.bounce_secret_file,
+                                    settings.platform_tenant);
     if (!table) {
         std::fprintf(stderr, "%s\n", terminal_lines(table.error()).c_str());
         return 1;

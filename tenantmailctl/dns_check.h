@@ -12,7 +12,7 @@
 #include "common/dns_lookup.h"
 #include "common/result.h"
 #include "tenantmailctl/dns_records.h"
-#include "tenantmailctl/dns_settings.h"
+#include "common/options/dns.h"
 
 namespace tenantmail::ctl {
 

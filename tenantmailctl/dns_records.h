@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tenantmailctl/dns_settings.h"
+#include "common/options/dns.h"
 
 namespace tenantmail::ctl {
 

@@ -1,6 +1,6 @@
 #include "tenantmailctl/tenant_context.h"
 
-#include "milter/milter_settings.h"
+#include "common/options/milter.h"
 #include "tenantmailctl/all_options.h"
 #include "tenantmailctl/atomic_write.h"
 #include "tenantmailctl/exit_status.h"

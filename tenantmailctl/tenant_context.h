@@ -13,7 +13,7 @@
 #include "common/config.h"
 #include "common/tenants.h"
 #include "tenantmailctl/dns_records.h"
-#include "tenantmailctl/dns_settings.h"
+#include "common/options/dns.h"
 #include "tenantmailctl/rotation_state.h"
 
 namespace tenantmail::ctl {

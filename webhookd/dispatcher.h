@@ -40,7 +40,7 @@
 #include "webhookd/http_poster.h"
 #include "webhookd/redis_link.h"
 #include "webhookd/retry_policy.h"
-#include "webhookd/webhook_settings.h"
+#include "common/options/webhookd.h"
 #include "webhookd/webhook_tenants.h"
 
 namespace tenantmail::webhookd {

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "webhookd/destination_policy.h"
+#include "common/destination_policy.h"
 
 namespace tenantmail::webhookd {
 

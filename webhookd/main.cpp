@@ -20,7 +20,7 @@
 #include "common/redis.h"
 #include "common/unique_fd.h"
 #include "webhookd/dispatcher.h"
-#include "webhookd/webhook_settings.h"
+#include "common/options/webhookd.h"
 #include "webhookd/webhook_tenants.h"
 
 namespace {

@@ -171,11 +171,20 @@ def tcp_sockets(tmp: str, files: tp.TenantFiles, milter: str, policyd: str, ctl:
     status, out = run([ctl, "check-config", "-c", config])
     check("3 check-config finds a typo in [policyd] (did you mean listen)",
           status != 0 and "lisen" in out and "listen" in out, f"status {status}: {out}")
+    check("3 the [policyd] typo is named with its line and a did-you-mean, as [milter] typos are",
+          re.search(r':\d+: unknown option "policyd\.lisen" \(did you mean "policyd\.listen"\?\)', out), out)
     unix_config = files.write_config(0, name="unix-ctl.conf", socket=f"unix:{tmp}/m.sock")
     with open(unix_config, "a") as f:
         f.write(f"[policyd]\nlisten = unix:{tmp}/p.sock\n")
     status, out = run([ctl, "check-config", "-c", unix_config])
     check("3 check-config says nothing of unix sockets", status == 0 and "TCP socket" not in out,
+          f"status {status}: {out}")
+    with open(unix_config, "a") as f:
+        f.write("max_connections = 20\n")
+    status, out = run([ctl, "check-config", "-c", unix_config])
+    check("3 check-config accepts an old option name, warning with the new one (exit status 0)",
+          status == 0 and "warning: " in out
+          and "policyd.max_connections is an old name of policyd.connection_limit" in out,
           f"status {status}: {out}")
 
 

@@ -41,7 +41,8 @@ protected:
         settings_.common.tenants_file = dir_ + "/tenants.conf";
         settings_.common.bounce_secret_file = dir_ + "/bounce.secret";
         settings_.platform_tenant = "platform";
-        auto table = SigningTable::load(settings_);
+        auto table = SigningTable::load(settings_.common.tenants_file, settings_.common.bounce_secret_file,
+                                        settings_.platform_tenant);
         ASSERT_TRUE(table.ok()) << table.error();
         table_ = std::move(table).value();
     }

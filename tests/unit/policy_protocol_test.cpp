@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "policyd/listen_address.h"
+#include "common/listen_address.h"
 
 namespace tenantmail::policyd {
 namespace {

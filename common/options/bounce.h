@@ -1,4 +1,4 @@
-// bounce_settings.h — the [bounce] options of tenantmail.conf (and their
+// options/bounce.h — the [bounce] options of tenantmail.conf (and their
 // command-line forms), typed. Declared once here so --help, the config file
 // reader, tenantmailctl check-config and conf/tenantmail.conf agree. Reading
 // them cannot fail once load_config has validated the map.
@@ -35,8 +35,7 @@ struct BounceCountOption {
 };
 void validate(boost::any& out, const std::vector<std::string>& values, BounceCountOption*, int);
 
-// Only the [bounce] section, for tenantmailctl check-config, which adds the
-// common options itself.
+// Only the bounce.* options: the [bounce] entry of common/options/sections.h.
 void add_bounce_section_options(boost::program_options::options_description& desc);
 // The program's own: the common options, [bounce], -f and --version.
 void add_bounce_options(boost::program_options::options_description& desc, const std::string& default_config);

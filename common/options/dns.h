@@ -1,4 +1,4 @@
-// dns_settings.h — the [dns] section of tenantmail.conf: the platform-side
+// options/dns.h — the [dns] section of tenantmail.conf: the platform-side
 // names that tenants' DNS records point at (mail host, SPF include, bounce
 // MX, zone of platform-hosted DKIM keys, DMARC report address) and how
 // `tenantmailctl dns check` asks DNS (resolver, timeout). Only tenantmailctl
@@ -40,6 +40,7 @@ struct DmarcUriOption {
 void validate(boost::any& out, const std::vector<std::string>& values, DnsNameOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, DmarcUriOption*, int);
 
+// The dns.* options: the [dns] entry of common/options/sections.h.
 void add_dns_options(boost::program_options::options_description& desc);
 DnsSettings dns_settings(const boost::program_options::variables_map& options);
 

@@ -1,5 +1,5 @@
 // listen_address.cpp — parsing listen addresses and opening the socket.
-#include "policyd/listen_address.h"
+#include "common/listen_address.h"
 
 #include <netdb.h>
 #include <netinet/in.h>

@@ -1,6 +1,6 @@
-// webhook_settings.h — the [webhookd] options of tenantmail.conf (and their
+// options/webhookd.h — the [webhookd] options of tenantmail.conf (and their
 // command-line forms), typed, with the checks that span several options
-// (retry_initial <= retry_max, claim_after > http_timeout, ...). Declared
+// (retry_min_delay <= retry_max_delay, claim_after > http_timeout, ...). Declared
 // once here so --help, the config file reader, tenantmailctl check-config
 // and conf/tenantmail.conf agree. Pure: no I/O.
 #pragma once
@@ -14,7 +14,7 @@
 
 #include "common/config.h"
 #include "common/result.h"
-#include "webhookd/destination_policy.h"
+#include "common/destination_policy.h"
 
 namespace tenantmail::webhookd {
 
@@ -24,11 +24,11 @@ struct WebhookSettings {
     CommonSettings common;
     std::string group = kDefaultGroup;  // Redis consumer group shared by every dispatcher
     std::string consumer;               // this dispatcher's name in the group; "" = hostname:pid
-    std::size_t max_batch = 100;        // events per POST (and per XREADGROUP COUNT)
+    std::size_t max_batch = 100;        // events per POST (webhookd.batch_limit) (and per XREADGROUP COUNT)
     std::chrono::milliseconds block{std::chrono::seconds(5)};           // XREADGROUP BLOCK
     std::chrono::milliseconds claim_after{std::chrono::seconds(60)};    // take over a silent consumer's entries
-    std::chrono::milliseconds retry_initial{std::chrono::seconds(10)};  // first backoff, doubled per attempt
-    std::chrono::milliseconds retry_max{std::chrono::hours(1)};         // backoff cap
+    std::chrono::milliseconds retry_initial{std::chrono::seconds(10)};  // retry_min_delay: first backoff, doubled per attempt
+    std::chrono::milliseconds retry_max{std::chrono::hours(1)};         // retry_max_delay: backoff cap
     std::chrono::milliseconds retry_for{std::chrono::hours(24)};        // then the batch is a dead letter
     std::chrono::milliseconds http_timeout{std::chrono::seconds(15)};   // whole POST
     std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
@@ -51,9 +51,8 @@ struct NetworkListOption {
 };
 void validate(boost::any& out, const std::vector<std::string>& values, NetworkListOption*, int);
 
-// Only the webhookd.* options, without short forms: for tenantmailctl
-// check-config, which reads every section of the file next to the other
-// programs' options.
+// Only the webhookd.* options, without short forms: the [webhookd] entry of
+// common/options/sections.h.
 void add_webhookd_section_options(boost::program_options::options_description& desc);
 // Everything tenantmail-webhookd accepts: the common options, -f and
 // [webhookd].

@@ -1,7 +1,7 @@
-// bounce_settings_test.cpp — the [bounce] options (defaults, file values,
+// options_bounce_test.cpp — the [bounce] options (defaults, file values,
 // bad values at their file:line), conf/tenantmail.conf read as the bounce
 // processor reads it, and max_token_age against milter.record_ttl.
-#include "bounce/bounce_settings.h"
+#include "common/options/bounce.h"
 #include "source_tree.h"
 
 #include <gtest/gtest.h>

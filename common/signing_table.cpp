@@ -1,6 +1,7 @@
-#include "milter/signing_table.h"
+// signing_table.cpp — see signing_table.h.
+#include "common/signing_table.h"
 
-namespace tenantmail::milter {
+namespace tenantmail {
 namespace {
 
 Result<std::optional<DkimKey>> load_key(const Tenant& tenant, const std::string& path, KeyAlgorithm expected) {
@@ -29,14 +30,16 @@ Result<TenantKeys> load_tenant_keys(const Tenant& tenant) {
 
 }  // namespace
 
-Result<std::shared_ptr<const SigningTable>> SigningTable::load(const MilterSettings& settings) {
+Result<std::shared_ptr<const SigningTable>> SigningTable::load(const std::string& tenants_file,
+                                                              const std::string& bounce_secret_file,
+                                                              const std::string& platform_tenant) {
     std::shared_ptr<SigningTable> table(new SigningTable());
-    auto registry = TenantRegistry::load_file(settings.common.tenants_file);
+    auto registry = TenantRegistry::load_file(tenants_file);
     if (!registry) return Error{registry.error()};
     table->registry_ = std::move(registry).value();
     table->identities_ = TenantIdentities(table->registry_);
 
-    auto codec = load_bounce_codec(settings.common.bounce_secret_file);
+    auto codec = load_bounce_codec(bounce_secret_file);
     if (!codec) return Error{codec.error()};
     table->bounce_codec_ = std::move(codec).value();
 
@@ -47,11 +50,11 @@ Result<std::shared_ptr<const SigningTable>> SigningTable::load(const MilterSetti
         table->keys_.emplace(tenant.id, std::move(keys).value());
     }
 
-    if (!settings.platform_tenant.empty()) {
-        table->platform_ = table->registry_.find(settings.platform_tenant);
+    if (!platform_tenant.empty()) {
+        table->platform_ = table->registry_.find(platform_tenant);
         if (table->platform_ == nullptr || table->keys(*table->platform_) == nullptr) {
-            return make_error("milter.platform_tenant: '" + settings.platform_tenant +
-                              "' is not a tenant with a DKIM key in " + settings.common.tenants_file);
+            return make_error("milter.platform_tenant: '" + platform_tenant +
+                              "' is not a tenant with a DKIM key in " + tenants_file);
         }
     }
     // A rewritten From must be signable by the platform, or DMARC fails anyway.
@@ -71,4 +74,4 @@ const TenantKeys* SigningTable::keys(const Tenant& tenant) const {
     return it == keys_.end() ? nullptr : &it->second;
 }
 
-}  // namespace tenantmail::milter
+}  // namespace tenantmail

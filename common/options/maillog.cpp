@@ -1,5 +1,7 @@
-// maillog_settings.cpp — see maillog_settings.h.
-#include "maillog/maillog_settings.h"
+// options/maillog.cpp — see options/maillog.h.
+#include "common/options/maillog.h"
+
+#include "common/options/sections.h"
 
 namespace tenantmail::maillog {
 namespace {
@@ -9,8 +11,7 @@ namespace po = boost::program_options;
 }  // namespace
 
 void validate(boost::any& out, const std::vector<std::string>& values, AbsolutePathOption*, int) {
-    po::validators::check_first_occurrence(out);
-    const std::string& text = po::validators::get_single_string(values);
+    const std::string& text = single_value(out, values);
     if (text.empty() || text.front() != '/') throw po::error("\"" + text + "\" is not an absolute path");
     if (text.find('\n') != std::string::npos) throw po::error("a path cannot contain a newline");
     out = AbsolutePathOption{text};
@@ -39,7 +40,7 @@ void add_maillog_section_options(po::options_description& desc) {
 void add_maillog_options(po::options_description& desc, const std::string& default_config) {
     add_common_options(desc, default_config);
     desc.add_options()("foreground,f", po::bool_switch(), "stay in the foreground and log to stderr");
-    add_maillog_section_options(desc);
+    add_section_options("maillog", desc);
 }
 
 MaillogSettings maillog_settings(const LoadedConfig& config) {
@@ -51,7 +52,7 @@ MaillogSettings maillog_settings(const LoadedConfig& config) {
     settings.poll_interval = vm["maillog.poll_interval"].as<DurationOption>().value;
     settings.pidfile = vm["maillog.pidfile"].as<std::string>();
     settings.user = vm["maillog.user"].as<std::string>();
-    settings.foreground = vm["foreground"].as<bool>();
+    settings.foreground = vm.count("foreground") != 0 && vm["foreground"].as<bool>();
     return settings;
 }
 

@@ -1,5 +1,7 @@
-// bounce_settings.cpp — declaring and reading the [bounce] options.
-#include "bounce/bounce_settings.h"
+// options/bounce.cpp — declaring and reading the [bounce] options.
+#include "common/options/bounce.h"
+
+#include "common/options/sections.h"
 
 namespace tenantmail::bounce {
 namespace {
@@ -17,8 +19,7 @@ std::chrono::seconds to_seconds(std::chrono::milliseconds value) {
 }  // namespace
 
 void validate(boost::any& out, const std::vector<std::string>& values, BounceCountOption*, int) {
-    po::validators::check_first_occurrence(out);
-    const std::string& text = po::validators::get_single_string(values);
+    const std::string& text = single_value(out, values);
     std::size_t count = 0;
     bool digits = !text.empty() && text.size() <= 10;
     for (const char c : text) {
@@ -59,7 +60,7 @@ void add_bounce_section_options(po::options_description& desc) {
 
 void add_bounce_options(po::options_description& desc, const std::string& default_config) {
     add_common_options(desc, default_config);
-    add_bounce_section_options(desc);
+    add_section_options("bounce", desc);
     desc.add_options()
         ("foreground,f", po::bool_switch(), "log to stderr instead of syslog (for running by hand)")
         ("version", "print the version and exit");
@@ -69,7 +70,7 @@ BounceSettings bounce_settings(const LoadedConfig& config) {
     const po::variables_map& vm = config.options;
     BounceSettings settings;
     settings.common = common_settings(vm);
-    settings.foreground = vm["foreground"].as<bool>();
+    settings.foreground = vm.count("foreground") != 0 && vm["foreground"].as<bool>();
     settings.max_token_age = to_seconds(vm["bounce.max_token_age"].as<DurationOption>().value);
     settings.unparsed_keep = vm["bounce.unparsed_keep"].as<BounceCountOption>().value;
     settings.message_size_limit = vm["bounce.message_size_limit"].as<BounceCountOption>().value;

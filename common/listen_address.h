@@ -4,6 +4,8 @@
 // creates the listening socket before privileges are dropped (a unix
 // socket's stale file is replaced, its mode set, and it is given to the
 // unprivileged user so the daemon can remove it when it stops).
+// In common/ (namespace policyd, whose listener it is) because the
+// [policyd] option declarations parse it (common/options/policyd.h).
 #pragma once
 
 #include <sys/types.h>

@@ -1,5 +1,5 @@
 // destination_policy.cpp — see destination_policy.h.
-#include "webhookd/destination_policy.h"
+#include "common/destination_policy.h"
 
 #include <arpa/inet.h>
 

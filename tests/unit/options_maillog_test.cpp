@@ -1,7 +1,7 @@
-// maillog_settings_test.cpp — the [maillog] options: defaults equal to the
+// options_maillog_test.cpp — the [maillog] options: defaults equal to the
 // ones documented in conf/tenantmail.conf, the file and command-line forms,
 // and values refused at their line.
-#include "maillog/maillog_settings.h"
+#include "common/options/maillog.h"
 #include "source_tree.h"
 
 #include <gtest/gtest.h>

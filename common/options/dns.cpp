@@ -1,4 +1,5 @@
-#include "tenantmailctl/dns_settings.h"
+// options/dns.cpp — declaring and reading the [dns] options.
+#include "common/options/dns.h"
 
 #include <algorithm>
 
@@ -8,11 +9,6 @@ namespace tenantmail::ctl {
 namespace {
 
 namespace po = boost::program_options;
-
-const std::string& single_value(boost::any& out, const std::vector<std::string>& values) {
-    po::validators::check_first_occurrence(out);
-    return po::validators::get_single_string(values);
-}
 
 bool valid_label(std::string_view label) {
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;

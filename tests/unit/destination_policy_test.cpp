@@ -1,8 +1,8 @@
-// webhookd_destination_policy_test.cpp — which addresses and URLs the
+// destination_policy_test.cpp — which addresses and URLs the
 // dispatcher refuses: the special-purpose ranges of both families, IPv6
 // forms that carry a refused IPv4 address, public addresses admitted, the
 // allow-list, the https requirement and literal hosts in libcurl's forms.
-#include "webhookd/destination_policy.h"
+#include "common/destination_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,7 @@
-// webhook_settings.cpp — see webhook_settings.h.
-#include "webhookd/webhook_settings.h"
+// options/webhookd.cpp — see options/webhookd.h.
+#include "common/options/webhookd.h"
+
+#include "common/options/sections.h"
 
 #include "common/duration.h"
 #include "common/text.h"
@@ -17,8 +19,7 @@ std::string show(milliseconds duration) { return format_duration(duration); }
 }  // namespace
 
 void validate(boost::any& out, const std::vector<std::string>& values, BatchSizeOption*, int) {
-    po::validators::check_first_occurrence(out);
-    const std::string& text = po::validators::get_single_string(values);
+    const std::string& text = single_value(out, values);
     std::size_t count = 0;
     bool digits = !text.empty() && text.size() <= 5;
     for (const char c : text) {
@@ -52,17 +53,17 @@ void add_webhookd_section_options(po::options_description& desc) {
          "Redis consumer group every dispatcher shares")
         ("webhookd.consumer", po::value<std::string>()->default_value("")->value_name("NAME"),
          "this dispatcher's name in the group; empty: hostname:pid")
-        ("webhookd.max_batch", po::value<BatchSizeOption>()->default_value({d.max_batch}, "100")->value_name("N"),
+        ("webhookd.batch_limit", po::value<BatchSizeOption>()->default_value({d.max_batch}, "100")->value_name("N"),
          "most events in one POST")
         ("webhookd.block", po::value<DurationOption>()->default_value({d.block}, "5s")->value_name("TIME"),
          "longest wait in Redis for new events")
         ("webhookd.claim_after", po::value<DurationOption>()->default_value({d.claim_after}, "60s")
              ->value_name("TIME"),
          "take over events another dispatcher has held silently this long")
-        ("webhookd.retry_initial", po::value<DurationOption>()->default_value({d.retry_initial}, "10s")
+        ("webhookd.retry_min_delay", po::value<DurationOption>()->default_value({d.retry_initial}, "10s")
              ->value_name("TIME"),
          "wait after the first failed POST; doubled after each further failure")
-        ("webhookd.retry_max", po::value<DurationOption>()->default_value({d.retry_max}, "1h")->value_name("TIME"),
+        ("webhookd.retry_max_delay", po::value<DurationOption>()->default_value({d.retry_max}, "1h")->value_name("TIME"),
          "longest wait between two attempts")
         ("webhookd.retry_for", po::value<DurationOption>()->default_value({d.retry_for}, "24h")->value_name("TIME"),
          "after this long since the oldest event, a failing batch becomes a dead letter")
@@ -87,7 +88,7 @@ void add_webhookd_section_options(po::options_description& desc) {
 void add_webhookd_options(po::options_description& desc, const std::string& default_config) {
     add_common_options(desc, default_config);
     desc.add_options()("foreground,f", po::bool_switch(), "stay in the foreground and log to stderr");
-    add_webhookd_section_options(desc);
+    add_section_options("webhookd", desc);
 }
 
 bool valid_redis_name(const std::string& name) {
@@ -107,7 +108,7 @@ Result<void> check_webhook_settings(const WebhookSettings& s) {
                           "\": use printable characters without spaces (at most 200)");
     }
     if (s.retry_initial > s.retry_max) {
-        return make_error("webhookd.retry_initial (" + show(s.retry_initial) + ") is longer than webhookd.retry_max (" +
+        return make_error("webhookd.retry_min_delay (" + show(s.retry_initial) + ") is longer than webhookd.retry_max_delay (" +
                           show(s.retry_max) + ")");
     }
     if (s.connect_timeout > s.http_timeout) {
@@ -127,7 +128,7 @@ Result<void> check_webhook_settings(const WebhookSettings& s) {
         return make_error("webhookd.block (" + show(s.block) + ") is longer than 5m");
     }
     if (s.retry_for < s.retry_initial) {
-        return make_error("webhookd.retry_for (" + show(s.retry_for) + ") is shorter than webhookd.retry_initial (" +
+        return make_error("webhookd.retry_for (" + show(s.retry_for) + ") is shorter than webhookd.retry_min_delay (" +
                           show(s.retry_initial) + "): no batch would ever be retried");
     }
     return {};
@@ -139,11 +140,11 @@ Result<WebhookSettings> webhook_settings(const LoadedConfig& config) {
     s.common = common_settings(vm);
     s.group = vm["webhookd.group"].as<std::string>();
     s.consumer = vm["webhookd.consumer"].as<std::string>();
-    s.max_batch = vm["webhookd.max_batch"].as<BatchSizeOption>().value;
+    s.max_batch = vm["webhookd.batch_limit"].as<BatchSizeOption>().value;
     s.block = vm["webhookd.block"].as<DurationOption>().value;
     s.claim_after = vm["webhookd.claim_after"].as<DurationOption>().value;
-    s.retry_initial = vm["webhookd.retry_initial"].as<DurationOption>().value;
-    s.retry_max = vm["webhookd.retry_max"].as<DurationOption>().value;
+    s.retry_initial = vm["webhookd.retry_min_delay"].as<DurationOption>().value;
+    s.retry_max = vm["webhookd.retry_max_delay"].as<DurationOption>().value;
     s.retry_for = vm["webhookd.retry_for"].as<DurationOption>().value;
     s.http_timeout = vm["webhookd.http_timeout"].as<DurationOption>().value;
     s.connect_timeout = vm["webhookd.connect_timeout"].as<DurationOption>().value;

@@ -1,16 +1,14 @@
-#include "milter/milter_settings.h"
+// options/milter.cpp — declaring and reading the [milter] options.
+#include "common/options/milter.h"
 
 #include <algorithm>
+
+#include "common/options/sections.h"
 
 namespace tenantmail::milter {
 namespace {
 
 namespace po = boost::program_options;
-
-const std::string& single_value(boost::any& out, const std::vector<std::string>& values) {
-    po::validators::check_first_occurrence(out);
-    return po::validators::get_single_string(values);
-}
 
 bool parse_canon(const std::string& name, Canon& out) {
     if (name == "relaxed") out = Canon::relaxed;
@@ -64,6 +62,11 @@ void validate(boost::any& out, const std::vector<std::string>& values, SocketOpt
 
 void add_milter_options(po::options_description& desc, const std::string& default_config) {
     add_common_options(desc, default_config);
+    desc.add_options()("foreground,f", po::bool_switch(), "stay in the foreground and log to stderr");
+    add_section_options("milter", desc);
+}
+
+void add_milter_section_options(po::options_description& desc) {
     using std::chrono::seconds;
     desc.add_options()
         ("milter.socket,p", po::value<SocketOption>()->default_value({kDefaultSocket}, kDefaultSocket)
@@ -75,13 +78,12 @@ void add_milter_options(po::options_description& desc, const std::string& defaul
          "write the process id here")
         ("milter.user,u", po::value<std::string>()->default_value("")->value_name("USER"),
          "switch to this user after reading keys and opening the socket")
-        ("foreground,f", po::bool_switch(), "stay in the foreground and log to stderr")
         ("milter.canonicalization",
          po::value<CanonicalizationOption>()->default_value({}, "relaxed/relaxed")->value_name("H/B"),
          "DKIM canonicalisation, header/body: simple or relaxed")
         ("milter.signature_ttl", po::value<DurationOption>()->value_name("TIME"),
          "add x= this long after t= (default: no x=)")
-        ("milter.on_error", po::value<ErrorActionOption>()->default_value({}, "tempfail")->value_name("ACTION"),
+        ("milter.error_action", po::value<ErrorActionOption>()->default_value({}, "tempfail")->value_name("ACTION"),
          "when signing is due but fails: tempfail (451 4.3.0) or accept (deliver unsigned)")
         ("milter.require_tenant", po::value<bool>()->default_value(false, "no")->value_name("yes|no"),
          "refuse mail from clients that are no tenant")
@@ -109,14 +111,14 @@ MilterSettings milter_settings(const LoadedConfig& config) {
     settings.socket_mode = vm["milter.socket_mode"].as<FileModeOption>().value;
     settings.pidfile = vm["milter.pidfile"].as<std::string>();
     settings.user = vm["milter.user"].as<std::string>();
-    settings.foreground = vm["foreground"].as<bool>();
+    settings.foreground = vm.count("foreground") != 0 && vm["foreground"].as<bool>();
     const auto& canon = vm["milter.canonicalization"].as<CanonicalizationOption>();
     settings.header_canon = canon.header;
     settings.body_canon = canon.body;
     if (vm.count("milter.signature_ttl")) {
         settings.signature_ttl = to_seconds(vm["milter.signature_ttl"].as<DurationOption>().value);
     }
-    settings.on_error = vm["milter.on_error"].as<ErrorActionOption>().value;
+    settings.error_action = vm["milter.error_action"].as<ErrorActionOption>().value;
     settings.require_tenant = vm["milter.require_tenant"].as<bool>();
     settings.foreign_sender_action = vm["milter.foreign_sender_action"].as<ForeignSenderActionOption>().value;
     settings.platform_tenant = vm["milter.platform_tenant"].as<std::string>();

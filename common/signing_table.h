@@ -3,7 +3,9 @@
 // the bounce-address codec and the index of tenant identities. A reload builds a new snapshot and swaps it
 // in whole; messages in flight keep the one they started with (shared_ptr).
 // Loading fails as a whole, naming the file and reason, so a broken tenants
-// file or an unreadable key never replaces a working table.
+// file or an unreadable key never replaces a working table. It lives in
+// common/ so that tenantmailctl check-config validates exactly what the
+// milter loads.
 #pragma once
 
 #include <map>
@@ -14,10 +16,9 @@
 #include "common/bounce_address.h"
 #include "common/dkim_key.h"
 #include "common/tenants.h"
-#include "milter/foreign_sender.h"
-#include "milter/milter_settings.h"
+#include "common/tenant_identities.h"
 
-namespace tenantmail::milter {
+namespace tenantmail {
 
 struct TenantKeys {
     std::optional<DkimKey> rsa;
@@ -26,7 +27,10 @@ struct TenantKeys {
 
 class SigningTable {
 public:
-    static Result<std::shared_ptr<const SigningTable>> load(const MilterSettings& settings);
+    // platform_tenant: milter.platform_tenant ("" for none).
+    static Result<std::shared_ptr<const SigningTable>> load(const std::string& tenants_file,
+                                                            const std::string& bounce_secret_file,
+                                                            const std::string& platform_tenant);
 
     const TenantRegistry& registry() const { return registry_; }
     // Every tenant's domains and bounce domains, for mail of no tenant.
@@ -47,4 +51,4 @@ private:
     const Tenant* platform_ = nullptr;
 };
 
-}  // namespace tenantmail::milter
+}  // namespace tenantmail

@@ -1,16 +1,28 @@
-#include "policyd/policy_settings.h"
+// options/policyd.cpp — declaring and reading the [policyd] options.
+#include "common/options/policyd.h"
+
+#include "common/options/sections.h"
 
 namespace tenantmail::policyd {
 namespace {
 
 namespace po = boost::program_options;
 
-const std::string& single_value(boost::any& out, const std::vector<std::string>& values) {
-    po::validators::check_first_occurrence(out);
-    return po::validators::get_single_string(values);
-}
+constexpr std::size_t kMaxActionLength = 500;
 
 }  // namespace
+
+std::string check_action_text(std::string_view action) {
+    if (action.empty()) return "empty action";
+    if (action.size() > kMaxActionLength) return "action longer than " + std::to_string(kMaxActionLength) + " characters";
+    for (const char c : action) {
+        if (c < 0x20 || c > 0x7e) return "action contains a control or non-ASCII character";
+    }
+    const char first = action.front();
+    const bool word = (first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z') || (first >= '0' && first <= '9');
+    if (!word) return "action must start with a word such as DUNNO, DEFER_IF_PERMIT or REJECT";
+    return {};
+}
 
 void validate(boost::any& out, const std::vector<std::string>& values, ListenOption*, int) {
     const std::string& text = single_value(out, values);
@@ -63,7 +75,7 @@ void add_policyd_section_options(po::options_description& desc) {
         ("policyd.request_timeout", po::value<DurationOption>()->default_value({seconds(10)}, "10s")
              ->value_name("TIME"),
          "close a client connection whose request takes longer to arrive, or that leaves answers unread this long")
-        ("policyd.max_connections", po::value<ConnectionLimitOption>()->default_value({1000}, "1000")->value_name("N"),
+        ("policyd.connection_limit", po::value<ConnectionLimitOption>()->default_value({1000}, "1000")->value_name("N"),
          "most client connections at once; a new one takes the slot of the one waiting longest for its client")
         ("policyd.socket_mode", po::value<FileModeOption>()->default_value({0660}, "0660")->value_name("MODE"),
          "file mode of a unix listening socket (who may connect)");
@@ -73,7 +85,7 @@ void add_policyd_section_options(po::options_description& desc) {
 void add_policyd_options(po::options_description& desc, const std::string& default_config) {
     add_common_options(desc, default_config);
     desc.add_options()("foreground,f", po::bool_switch(), "stay in the foreground and log to stderr");
-    add_policyd_section_options(desc);
+    add_section_options("policyd", desc);
 }
 
 PolicySettings policy_settings(const LoadedConfig& config) {
@@ -83,12 +95,12 @@ PolicySettings policy_settings(const LoadedConfig& config) {
     settings.listen = vm["policyd.listen"].as<ListenOption>().value;
     settings.pidfile = vm["policyd.pidfile"].as<std::string>();
     settings.user = vm["policyd.user"].as<std::string>();
-    settings.foreground = vm["foreground"].as<bool>();
+    settings.foreground = vm.count("foreground") != 0 && vm["foreground"].as<bool>();
     settings.decision.unknown_tenant_action = vm["policyd.unknown_tenant_action"].as<ActionOption>().value;
     settings.decision.redis_error_action = vm["policyd.redis_error_action"].as<ActionOption>().value;
     settings.idle_timeout = vm["policyd.idle_timeout"].as<DurationOption>().value;
     settings.request_timeout = vm["policyd.request_timeout"].as<DurationOption>().value;
-    settings.max_connections = vm["policyd.max_connections"].as<ConnectionLimitOption>().value;
+    settings.connection_limit = vm["policyd.connection_limit"].as<ConnectionLimitOption>().value;
     settings.socket_mode = vm["policyd.socket_mode"].as<FileModeOption>().value;
     return settings;
 }

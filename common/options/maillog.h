@@ -1,4 +1,4 @@
-// maillog_settings.h — the [maillog] options of tenantmail.conf (and their
+// options/maillog.h — the [maillog] options of tenantmail.conf (and their
 // command-line forms), typed. Declared once here so --help, the config file
 // reader, tenantmailctl check-config and conf/tenantmail.conf agree.
 // Reading them cannot fail once load_config has validated the map.
@@ -33,7 +33,7 @@ struct AbsolutePathOption {
 };
 void validate(boost::any& out, const std::vector<std::string>& values, AbsolutePathOption*, int);
 
-// Only the maillog.* options, for tenantmailctl check-config.
+// Only the maillog.* options: the [maillog] entry of common/options/sections.h.
 void add_maillog_section_options(boost::program_options::options_description& desc);
 // Everything tenantmail-maillog accepts: the common options, -f and [maillog].
 void add_maillog_options(boost::program_options::options_description& desc, const std::string& default_config);

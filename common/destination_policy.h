@@ -9,7 +9,9 @@
 // Special-purpose ranges (RFC 6890 and successors) are refused unless an
 // admin lists them in webhookd.allowed_networks; IPv6 forms that carry an
 // IPv4 address (mapped, NAT64, 6to4) are judged by that IPv4 address.
-// Pure: no I/O.
+// Pure: no I/O. In common/ (namespace webhookd, which applies it) because the
+// [webhookd] option declarations hold it (common/options/webhookd.h) and
+// tenantmailctl check-config judges URLs with it.
 #pragma once
 
 #include <optional>

@@ -1,21 +1,36 @@
-// policy_settings.h — the [policyd] options of tenantmail.conf (and their
+// options/policyd.h — the [policyd] options of tenantmail.conf (and their
 // command-line forms), typed. Declared once here so --help, the config file
 // reader and conf/tenantmail.conf agree. Reading them cannot fail once
-// load_config has validated the map.
+// load_config has validated the map. Pure: no Asio, no hiredis.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/program_options.hpp>
 
 #include "common/config.h"
-#include "policyd/decision.h"
-#include "policyd/listen_address.h"
+#include "common/listen_address.h"
 
 namespace tenantmail::policyd {
+
+inline constexpr std::string_view kPermitAction = "DUNNO";
+inline constexpr std::string_view kDefaultRedisErrorAction =
+    "DEFER_IF_PERMIT 4.3.0 rate limit service unavailable, try again later";
+
+// The configured answers policyd/decision.h gives.
+struct DecisionSettings {
+    std::string unknown_tenant_action = std::string(kPermitAction);
+    std::string redis_error_action = std::string(kDefaultRedisErrorAction);
+};
+
+// An action from the configuration: one line of printable ASCII starting
+// with a word (DUNNO, DEFER_IF_PERMIT, REJECT, 450, ...). Empty string when
+// valid, else the reason.
+std::string check_action_text(std::string_view action);
 
 // In the directory the Debian package makes for both daemons' sockets: inside
 // Postfix's queue directory (reachable from a chrooted smtpd as
@@ -32,7 +47,7 @@ struct PolicySettings {
     DecisionSettings decision;
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(600)};
     std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
-    std::size_t max_connections = 1000;
+    std::size_t connection_limit = 1000;
     unsigned socket_mode = 0660;
 };
 
@@ -51,8 +66,7 @@ void validate(boost::any& out, const std::vector<std::string>& values, ListenOpt
 void validate(boost::any& out, const std::vector<std::string>& values, ActionOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, ConnectionLimitOption*, int);
 
-// Only the policyd.* options: for tools that read every section of the file
-// (tenantmailctl check-config) next to the other programs' options.
+// Only the policyd.* options: the [policyd] entry of common/options/sections.h.
 void add_policyd_section_options(boost::program_options::options_description& desc);
 // Everything tenantmail-policyd accepts: the common options, -f and [policyd].
 void add_policyd_options(boost::program_options::options_description& desc, const std::string& default_config);

@@ -1,5 +1,5 @@
 // The [dns] section of tenantmail.conf, as tenantmailctl reads it.
-#include "tenantmailctl/dns_settings.h"
+#include "common/options/dns.h"
 
 #include <unistd.h>
 

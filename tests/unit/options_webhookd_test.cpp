@@ -1,7 +1,7 @@
-// webhookd_settings_test.cpp — the [webhookd] options: defaults equal to the
+// options_webhookd_test.cpp — the [webhookd] options: defaults equal to the
 // ones documented in conf/tenantmail.conf, bad values at their file:line,
 // and the checks between options (claim_after > http_timeout, ...).
-#include "webhookd/webhook_settings.h"
+#include "common/options/webhookd.h"
 #include "source_tree.h"
 
 #include <gtest/gtest.h>
@@ -136,11 +136,11 @@ TEST_F(WebhookSettingsTest, ClaimAfterMustOutlastAPost) {
 TEST_F(WebhookSettingsTest, ContradictoryRetryOptionsAreRefused) {
     auto settings = load({"--webhookd.retry_initial=2h"});
     ASSERT_FALSE(settings.ok());
-    EXPECT_EQ(settings.error(), "webhookd.retry_initial (2h) is longer than webhookd.retry_max (1h)");
+    EXPECT_EQ(settings.error(), "webhookd.retry_min_delay (2h) is longer than webhookd.retry_max_delay (1h)");
     settings = load({"--webhookd.retry_for=5s"});
     ASSERT_FALSE(settings.ok());
     EXPECT_EQ(settings.error(),
-              "webhookd.retry_for (5s) is shorter than webhookd.retry_initial (10s): no batch would ever be retried");
+              "webhookd.retry_for (5s) is shorter than webhookd.retry_min_delay (10s): no batch would ever be retried");
     settings = load({"--webhookd.connect_timeout=20s"});
     ASSERT_FALSE(settings.ok());
     EXPECT_EQ(settings.error(), "webhookd.connect_timeout (20s) is longer than webhookd.http_timeout (15s)");

@@ -1,7 +1,7 @@
-// milter_settings.h — the [milter] options of tenantmail.conf (and their
+// options/milter.h — the [milter] options of tenantmail.conf (and their
 // command-line forms), typed. Declared once here so --help, the config file
 // reader and conf/tenantmail.conf agree. Reading them cannot fail once
-// load_config has validated the map.
+// load_config has validated the map. Pure: no libmilter.
 #pragma once
 
 #include <chrono>
@@ -35,7 +35,7 @@ struct MilterSettings {
     Canon header_canon = Canon::relaxed;
     Canon body_canon = Canon::relaxed;
     std::chrono::seconds signature_ttl{0};  // x= this long after t=; 0: no x=
-    ErrorAction on_error = ErrorAction::tempfail;
+    ErrorAction error_action = ErrorAction::tempfail;
     bool require_tenant = false;
     ForeignSenderAction foreign_sender_action = ForeignSenderAction::reject;
     std::string platform_tenant;  // whose key signs mail with a rewritten From
@@ -67,7 +67,9 @@ void validate(boost::any& out, const std::vector<std::string>& values, ErrorActi
 void validate(boost::any& out, const std::vector<std::string>& values, ForeignSenderActionOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, SocketOption*, int);
 
-// Adds the common options and the [milter] ones.
+// Only the milter.* options: the [milter] entry of common/options/sections.h.
+void add_milter_section_options(boost::program_options::options_description& desc);
+// Everything tenantmail-milter accepts: the common options, -f and [milter].
 void add_milter_options(boost::program_options::options_description& desc, const std::string& default_config);
 MilterSettings milter_settings(const LoadedConfig& config);
 

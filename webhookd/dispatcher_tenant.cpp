@@ -7,7 +7,7 @@
 
 #include "common/duration.h"
 #include "common/log.h"
-#include "webhookd/dead_letter.h"
+#include "common/dead_letter.h"
 #include "webhookd/dispatcher.h"
 #include "webhookd/signature.h"
 

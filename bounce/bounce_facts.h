@@ -19,8 +19,9 @@
 
 #include "bounce/report_parser.h"
 #include "common/events.h"
-#include "common/message_store.h"
-#include "common/rate_limiter.h"
+#include "common/message_outcome.h"
+#include "common/recipient.h"
+#include "common/suppression.h"
 
 namespace tenantmail::bounce {
 

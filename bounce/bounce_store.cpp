@@ -18,20 +18,6 @@ constexpr const char* kAdmitScript =
 
 }  // namespace
 
-std::string unparsed_stream_key(std::string_view tenant) {
-    std::string key = "tm:{";
-    key += tenant;
-    key += "}:unparsed";
-    return key;
-}
-
-std::string token_reports_key(std::string_view tenant, std::string_view queue_id, std::int64_t sent_at) {
-    return "tm:{" + std::string(tenant) + "}:token:" + std::string(queue_id) + ":" + std::to_string(sent_at) +
-           ":reports";
-}
-
-std::string bounce_counters_key(std::string_view tenant) { return "tm:{" + std::string(tenant) + "}:bounce_counters"; }
-
 std::vector<std::string> build_suppression_hsetnx(std::string_view tenant, const Suppression& suppression) {
     return {"HSETNX", suppression_key(tenant), suppression.recipient, encode_suppression(suppression.entry)};
 }

@@ -3,9 +3,9 @@
 // entries for hard bounces and complaints, and the stream of reports it
 // could not read.
 //
-// Keys (tenant in the hash tag, as every tenantmail key):
+// Keys (named in common/redis_keys.h, with their types and bounds):
 //   tm:{T}:suppressed  hash, as policyd and tenantmailctl use it
-//                      (rate_limiter.h); written with HSETNX, so a redelivered
+//                      (common/suppression.h); written with HSETNX, so a redelivered
 //                      report or a later one never overwrites a reason set
 //                      before (by an admin, or by the first bounce)
 //   tm:{T}:unparsed    stream, capped with MAXLEN unparsed_keep; fields
@@ -30,13 +30,10 @@
 
 #include "bounce/bounce_facts.h"
 #include "common/redis.h"
+#include "common/redis_keys.h"
 #include "common/result.h"
 
 namespace tenantmail::bounce {
-
-std::string unparsed_stream_key(std::string_view tenant);
-std::string token_reports_key(std::string_view tenant, std::string_view queue_id, std::int64_t sent_at);
-std::string bounce_counters_key(std::string_view tenant);
 
 std::vector<std::string> build_suppression_hsetnx(std::string_view tenant, const Suppression& suppression);
 std::vector<std::string> build_unparsed_xadd(std::string_view tenant, std::string_view raw_message,

@@ -135,13 +135,6 @@ Result<std::vector<Event>> parse_events_document(std::string_view text) {
     return events;
 }
 
-std::string events_stream_key(std::string_view tenant) {
-    std::string key = "tm:{";
-    key.append(tenant);
-    key.append("}:events");
-    return key;
-}
-
 std::vector<std::string> build_event_xadd(const Event& event, std::size_t cap) {
     return {"XADD",
             events_stream_key(event.tenant),
@@ -151,17 +144,6 @@ std::vector<std::string> build_event_xadd(const Event& event, std::size_t cap) {
             "*",
             "event",
             event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-}
-
-Result<std::string> append_event(RedisClient& redis, const Event& event, std::size_t cap) {
-    auto reply = redis.command(build_event_xadd(event, cap));
-    if (!reply) return make_error("tenant " + event.tenant + ": cannot record " +
-                                  std::string(event_kind_name(event.kind)) + " event: " + reply.error());
-    const redisReply* r = reply->get();
-    if (r->type != REDIS_REPLY_STRING)
-        return make_error("tenant " + event.tenant + ": XADD " + events_stream_key(event.tenant) +
-                          " gave an unexpected reply");
-    return std::string(r->str, r->len);
 }
 
 }  // namespace tenantmail

@@ -1,8 +1,8 @@
 // events.h — the one event shape reported to tenants (delivery, bounce,
 // soft_bounce, open, click, complaint, blocked) and how it goes into Redis.
-// Pure JSON building/parsing plus the XADD argv; append_event() is the only I/O
-// (blocking RedisClient) and reports failure so callers can tempfail.
-// Stream: one per tenant, tm:{TENANT}:events (hash tag as for every key), field
+// Pure JSON building/parsing plus the XADD argv; appending over a blocking
+// client is event_store.h.
+// Stream: one per tenant, tm:{TENANT}:events (redis_keys.h), field
 // "event" = the JSON of one event; capped with XADD MAXLEN ~ so it cannot grow
 // without bound. A dispatcher reads it through a consumer group.
 #pragma once
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/redis.h"
+#include "common/redis_keys.h"
 #include "common/result.h"
 
 namespace tenantmail {
@@ -50,15 +50,9 @@ Result<Event> event_from_json(const nlohmann::json& json);
 std::string events_document(const std::vector<Event>& events);
 Result<std::vector<Event>> parse_events_document(std::string_view text);
 
-std::string events_stream_key(std::string_view tenant);
-
 constexpr std::size_t kDefaultEventsStreamCap = 100000;
 
 // XADD tm:{T}:events MAXLEN ~ CAP * event JSON
 std::vector<std::string> build_event_xadd(const Event& event, std::size_t cap);
-
-// Appends; the stream entry id on success, an admin-readable error otherwise.
-Result<std::string> append_event(RedisClient& redis, const Event& event,
-                                 std::size_t cap = kDefaultEventsStreamCap);
 
 }  // namespace tenantmail

@@ -1,7 +1,7 @@
 // message_outcome.cpp — record_outcome: one Lua script that updates a
 // recipient's status and appends its event atomically and idempotently, and
 // the queue id -> tenant lookup that log followers start from.
-#include "common/message_store.h"
+#include "common/message_outcome.h"
 
 #include <openssl/evp.h>
 
@@ -9,7 +9,9 @@
 
 #include <array>
 
-#include "common/rate_limiter.h"
+#include "common/recipient.h"
+#include "common/redis.h"
+#include "common/redis_keys.h"
 
 namespace tenantmail {
 
@@ -50,13 +52,14 @@ namespace {
 // cap, ttl seconds, stream cap, event JSON ("" for none), queue id, tenant,
 // message-id marker ("" without an event), the caller's Message-ID,
 // identity check ("1" or "0"), sender known ("1" or "0"), sender,
-// Message-ID logged, not-before time (0: unknown).
-constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v3
+// Message-ID logged, not-before time (0: unknown), status is final ("1" or
+// "0", from kRecipientStatuses, so the script needs no list of its own).
+constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v4
 local msg_key, rcpt_key, seen_key, events_key, index_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local event_id, recipient, status, reply = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local time, history_cap, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local stream_cap, event, queue_id, tenant, marker = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
-local claimed_message_id = ARGV[13]
+local claimed_message_id, status_is_final = ARGV[13], ARGV[19] == '1'
 if ARGV[14] == '1' then
   local sender_known, sender, logged_id, not_before = ARGV[15], ARGV[16], ARGV[17], tonumber(ARGV[18])
   local rec = redis.call('HMGET', msg_key, 'bounce_address', 'mail_from', 'message_id', 'time')
@@ -101,7 +104,7 @@ while #entry.history > history_cap do table.remove(entry.history, 1) end
 entry.status, entry.reply, entry.time = status, reply, time
 redis.call('HSET', rcpt_key, recipient, cjson.encode(entry))
 local code, id = 0, ''
-if previous == status and (status == 'bounced' or status == 'complained') then
+if previous == status and status_is_final then
   code = 2
 elseif event ~= '' then
   if marker ~= '' then
@@ -215,7 +218,8 @@ std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chro
             identity != nullptr && identity->sender_known ? "1" : "0",
             identity != nullptr ? utf8_clean(identity->sender) : std::string(),
             identity != nullptr ? utf8_clean(identity->message_id) : std::string(),
-            std::to_string(identity != nullptr ? identity->not_before : 0)};
+            std::to_string(identity != nullptr ? identity->not_before : 0),
+            is_final_status(outcome.status) ? "1" : "0"};
 }
 
 std::vector<std::string> build_queue_id_refresh(std::string_view queue_id, std::string_view tenant,

@@ -1,7 +1,9 @@
-// message_store.cpp — message records: key names, the JSON of a recipient,
+// message_store.cpp — message records: the JSON of a recipient,
 // the commands that store a record and the reads behind tenantmailctl's
 // views. The outcome script is in message_outcome.cpp.
 #include "common/message_store.h"
+
+#include "common/redis.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,21 +13,6 @@
 namespace tenantmail {
 
 namespace {
-
-constexpr std::array<std::pair<RecipientStatus, std::string_view>, 6> kStatuses{{
-    {RecipientStatus::queued, "queued"},
-    {RecipientStatus::delivered, "delivered"},
-    {RecipientStatus::deferred, "deferred"},
-    {RecipientStatus::bounced, "bounced"},
-    {RecipientStatus::complained, "complained"},
-    {RecipientStatus::blocked, "blocked"},
-}};
-
-std::string tenant_key(std::string_view tenant, std::string_view suffix) {
-    std::string key = "tm:{";
-    key.append(tenant).append("}:").append(suffix);
-    return key;
-}
 
 // Text from a DSN or a client may hold bytes that are not UTF-8; JSON must.
 constexpr auto kReplaceInvalid = nlohmann::json::error_handler_t::replace;
@@ -86,35 +73,21 @@ std::vector<RecipientState> recipients_from_hash(const redisReply* reply) {
 }  // namespace
 
 std::string_view recipient_status_name(RecipientStatus status) {
-    for (const auto& [s, name] : kStatuses)
-        if (s == status) return name;
+    for (const RecipientStatusInfo& info : kRecipientStatuses)
+        if (info.status == status) return info.name;
     return "unknown";
 }
 
 std::optional<RecipientStatus> parse_recipient_status(std::string_view name) {
-    for (const auto& [s, n] : kStatuses)
-        if (n == name) return s;
+    for (const RecipientStatusInfo& info : kRecipientStatuses)
+        if (info.name == name) return info.status;
     return std::nullopt;
 }
 
-std::string message_key(std::string_view tenant, std::string_view queue_id) {
-    return tenant_key(tenant, "msg:" + std::string(queue_id));
-}
-
-std::string message_recipients_key(std::string_view tenant, std::string_view queue_id) {
-    return message_key(tenant, queue_id) + ":rcpt";
-}
-
-std::string message_seen_key(std::string_view tenant, std::string_view queue_id) {
-    return message_key(tenant, queue_id) + ":seen";
-}
-
-std::string message_index_key(std::string_view tenant) { return tenant_key(tenant, "messages"); }
-
-std::string queue_id_key(std::string_view queue_id) {
-    std::string key = "tm:qid:{";
-    key.append(queue_id).append("}");
-    return key;
+bool is_final_status(RecipientStatus status) {
+    for (const RecipientStatusInfo& info : kRecipientStatuses)
+        if (info.status == status) return info.is_final;
+    return false;
 }
 
 RecipientState queued_recipient(std::string recipient, std::int64_t time) {

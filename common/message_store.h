@@ -1,9 +1,11 @@
-// message_store.h — what tenantmail remembers about each message it signed,
-// and the one way an outcome (delivered, deferred, bounced, complained,
-// blocked) is recorded: atomically, idempotently, together with its event.
+// message_store.h — what tenantmail remembers about each message it signed:
+// the record, its recipients' states and the statuses they move through, the
+// commands that store a record and the reads behind tenantmailctl's views.
+// How an outcome is recorded is message_outcome.h.
 //
-// Keys (tenant in the hash tag, like every tenantmail key; all expire after
-// the record TTL, default 7 days, counted from the last change):
+// Keys (named in redis_keys.h; tenant in the hash tag, like every tenantmail
+// key; all expire after the record TTL, default 7 days, counted from the
+// last change):
 //   tm:{T}:msg:QID          hash: queue_id, message_id, tenant, class,
 //                           mail_from, bounce_address, header_from, header_to,
 //                           subject, time (Unix seconds)
@@ -28,6 +30,7 @@
 // matches it (record_checked_outcome).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -37,17 +40,41 @@
 #include <vector>
 
 #include "common/events.h"
-#include "common/redis.h"
+#include "common/redis_keys.h"
 #include "common/result.h"
 
 namespace tenantmail {
+
+class RedisClient;  // common/redis.h; declared only, so this header stays free of hiredis
 
 constexpr std::size_t kMaxRecipientHistory = 20;
 constexpr std::chrono::seconds kDefaultRecordTtl{7 * 24 * 3600};
 
 enum class RecipientStatus { queued, delivered, deferred, bounced, complained, blocked };
+
+// Every status: its name in the recipient JSON and the views, and whether it
+// is final. A final status reported again for the same recipient (Postfix
+// logs status=bounced, then its DSN comes back through the bounce pipe) is
+// kept in the history but not reported to the tenant a second time; a
+// status that may legitimately repeat (deferred, delivered to a re-queued
+// copy) is not final. Adding a status is one row here.
+struct RecipientStatusInfo {
+    RecipientStatus status;
+    std::string_view name;
+    bool is_final;
+};
+inline constexpr std::array<RecipientStatusInfo, 6> kRecipientStatuses{{
+    {RecipientStatus::queued, "queued", false},
+    {RecipientStatus::delivered, "delivered", false},
+    {RecipientStatus::deferred, "deferred", false},
+    {RecipientStatus::bounced, "bounced", true},
+    {RecipientStatus::complained, "complained", true},
+    {RecipientStatus::blocked, "blocked", false},
+}};
+
 std::string_view recipient_status_name(RecipientStatus status);
 std::optional<RecipientStatus> parse_recipient_status(std::string_view name);
+bool is_final_status(RecipientStatus status);
 
 struct MessageRecord {
     std::string queue_id;
@@ -72,11 +99,6 @@ struct RecipientState {
     std::vector<Step> history;
 };
 
-std::string message_key(std::string_view tenant, std::string_view queue_id);
-std::string message_recipients_key(std::string_view tenant, std::string_view queue_id);
-std::string message_seen_key(std::string_view tenant, std::string_view queue_id);
-std::string message_index_key(std::string_view tenant);
-std::string queue_id_key(std::string_view queue_id);
 
 // The commands that store a new record (one MULTI/EXEC worth), pure so the
 // milter can pipeline them and tests can read them. MULTI ... EXEC covers the
@@ -101,90 +123,6 @@ RecipientState queued_recipient(std::string recipient, std::int64_t time);
 // The record from the message hash's field/value pairs (unknown fields are
 // ignored, missing ones stay empty; recipients are not in that hash).
 MessageRecord message_record_from_fields(const std::vector<std::pair<std::string, std::string>>& fields);
-
-// An outcome for one recipient of one message. event.id must be
-// deterministic for the fact it reports (same log line, same DSN: same id),
-// so a retried delivery of the same fact is recognised and not repeated.
-struct Outcome {
-    std::string queue_id;
-    std::string recipient;
-    RecipientStatus status = RecipientStatus::delivered;
-    std::string reply;
-    Event event;           // tenant, kind, recipient, details; id as above
-    bool emit_event = true;
-};
-
-enum class OutcomeResult {
-    recorded,        // status updated and the event appended
-    duplicate,       // this event id was recorded before: nothing done
-    already_final,   // a bounce for a recipient already bounced (e.g. the
-                     // DSN Postfix sends after its own log said bounced):
-                     // history updated, no second event
-};
-
-// One EVALSHA (EVAL on NOSCRIPT) of the outcome script. An error means
-// nothing was recorded and the caller should retry (bounce pipe: exit 75).
-// The tenant is outcome.event.tenant. Filled in when empty: event.queue_id
-// and event.recipient from the outcome, event.timestamp with now. The
-// event's message_id is the record's Message-ID (by the script, so log
-// followers that know only the queue id still report it, and a bounce
-// report cannot name another); event.message_id is used only when the
-// record has none (expired, or not written yet). An empty event.id
-// gets a random one (then a retry is not recognised as a duplicate).
-Result<OutcomeResult> record_outcome(RedisClient& redis, const Outcome& outcome,
-                                     std::chrono::seconds ttl = kDefaultRecordTtl,
-                                     std::size_t stream_cap = kDefaultEventsStreamCap);
-
-// Which message an outcome belongs to, as the caller learnt it outside the
-// record (tenantmail-maillog: from Postfix's own lines about the queue id).
-// Unknown parts stay empty / 0 and are not compared.
-struct MessageIdentity {
-    // The envelope sender Postfix queued the message with (qmgr's from=<>):
-    // for a tenant's mail the signed bounce address, unique per message.
-    bool sender_known = false;
-    std::string sender;
-    // The Message-ID cleanup logged ("" when it logged none).
-    std::string message_id;
-    // The message entered Postfix at or after this time (Unix seconds; 0:
-    // unknown). A record written before it is an earlier message's.
-    std::int64_t not_before = 0;
-};
-
-// record_outcome for a caller that knows which message it reports on. The
-// record under tenant and queue id must be that message: it must exist as
-// the milter wrote it (not only the minimal one record_outcome creates),
-// identity.sender must be its bounce_address (what the milter rewrote the
-// sender to) or, should the MTA have kept the client's, its mail_from
-// (compared without case), its Message-ID identity.message_id when
-// both are known, and its time not before identity.not_before. Otherwise
-// nothing at all is written (no status, no event, no seen mark) and the
-// result is refused with the reason.
-struct CheckedOutcome {
-    bool refused = false;
-    std::string refusal;  // why, for the log line (record's and caller's values)
-    OutcomeResult result = OutcomeResult::recorded;  // when not refused
-};
-Result<CheckedOutcome> record_checked_outcome(RedisClient& redis, const Outcome& outcome,
-                                              const MessageIdentity& identity,
-                                              std::chrono::seconds ttl = kDefaultRecordTtl,
-                                              std::size_t stream_cap = kDefaultEventsStreamCap);
-
-// The script and the EVALSHA argv record_outcome sends (pure, for tests).
-// Reply: {0, stream id} recorded (id "" when no event was due),
-//        {1, ""} duplicate, {2, ""} already_final, {3, reason} refused:
-//        the record is not the message of the identity given.
-std::string_view outcome_script();
-const std::string& outcome_script_sha1();
-std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chrono::seconds ttl,
-                                               std::size_t stream_cap,
-                                               const MessageIdentity* identity = nullptr);
-// The command that refreshes tm:qid:{QID}'s expiry after an outcome, only while
-// it still names the outcome's tenant (one script, so it cannot re-point it).
-std::vector<std::string> build_queue_id_refresh(std::string_view queue_id, std::string_view tenant,
-                                                std::chrono::seconds ttl);
-
-// The tenant of a queue id ("" when no record exists).
-Result<std::string> tenant_of_queue_id(RedisClient& redis, std::string_view queue_id);
 
 // Reading, for tenantmailctl's views.
 Result<std::vector<RecipientState>> load_recipients(RedisClient& redis, std::string_view tenant,

@@ -1,11 +1,9 @@
-// rate_limiter.cpp — the rate/suppression script, its keys and its reply.
+// rate_limiter.cpp — the rate/suppression script and its reply.
 #include "common/rate_limiter.h"
 
 #include <openssl/evp.h>
 
 #include <array>
-#include <nlohmann/json.hpp>
-
 
 namespace tenantmail {
 
@@ -77,11 +75,6 @@ std::string sha1_hex(std::string_view text) {
     return out;
 }
 
-void build_key(std::string& out, std::string_view tenant, std::string_view suffix) {
-    out.clear();
-    out.append("tm:{").append(tenant).append("}:").append(suffix);
-}
-
 RateOutcome error_outcome(std::string_view detail) {
     RateOutcome outcome;
     outcome.kind = RateOutcome::Kind::error;
@@ -90,24 +83,6 @@ RateOutcome error_outcome(std::string_view detail) {
 }
 
 }  // namespace
-
-void build_rate_key(std::string& out, std::string_view tenant, TrafficClass traffic_class) {
-    build_key(out, tenant, traffic_class == TrafficClass::bulk ? "rate:bulk" : "rate:transactional");
-}
-
-void build_suppression_key(std::string& out, std::string_view tenant) { build_key(out, tenant, "suppressed"); }
-
-std::string rate_key(std::string_view tenant, TrafficClass traffic_class) {
-    std::string key;
-    build_rate_key(key, tenant, traffic_class);
-    return key;
-}
-
-std::string suppression_key(std::string_view tenant) {
-    std::string key;
-    build_suppression_key(key, tenant);
-    return key;
-}
 
 std::string_view rate_script() { return kRateScript; }
 
@@ -160,32 +135,6 @@ long long retry_seconds(std::chrono::microseconds retry_after) {
     const long long us = retry_after.count();
     const long long seconds = (us + 999'999) / 1'000'000;
     return seconds < 1 ? 1 : seconds;
-}
-
-std::string encode_suppression(const SuppressionEntry& entry) {
-    const nlohmann::json json = {{"reason", entry.reason}, {"time", entry.time}};
-    return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-SuppressionEntry decode_suppression(std::string_view value) {
-    SuppressionEntry entry;
-    const nlohmann::json json = nlohmann::json::parse(value, nullptr, false);
-    if (json.is_object() && json.contains("reason") && json["reason"].is_string()) {
-        entry.reason = json["reason"].get<std::string>();
-        if (json.contains("time") && json["time"].is_number_integer()) entry.time = json["time"].get<std::int64_t>();
-        return entry;
-    }
-    entry.reason = std::string(value);
-    return entry;
-}
-
-void append_printable(std::string& out, std::string_view text, std::size_t max_length) {
-    const std::size_t length = text.size() > max_length ? max_length : text.size();
-    for (std::size_t i = 0; i < length; ++i) {
-        const char c = text[i];
-        out += (c >= 0x20 && c <= 0x7e) ? c : '?';
-    }
-    if (length < text.size()) out += "...";
 }
 
 }  // namespace tenantmail

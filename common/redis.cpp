@@ -47,6 +47,28 @@ std::string reply_error_text(const redisReply* reply) {
     return std::string(reply->str, reply->len);
 }
 
+// A hiredis reply copied into a RespValue, for the parsers of redis_value.h.
+RespValue resp_from_hiredis(const redisReply* reply) {
+    if (reply == nullptr) return RespValue::nil();
+    switch (reply->type) {
+        case REDIS_REPLY_INTEGER: return RespValue::of_integer(reply->integer);
+        case REDIS_REPLY_STRING: return RespValue::of_string(std::string(reply->str, reply->len));
+        case REDIS_REPLY_STATUS: {
+            RespValue value = RespValue::of_string(std::string(reply->str, reply->len));
+            value.type = RespValue::Type::status;
+            return value;
+        }
+        case REDIS_REPLY_ERROR: return RespValue::of_error(std::string(reply->str, reply->len));
+        case REDIS_REPLY_ARRAY: {
+            std::vector<RespValue> elements;
+            elements.reserve(reply->elements);
+            for (std::size_t i = 0; i < reply->elements; ++i) elements.push_back(resp_from_hiredis(reply->element[i]));
+            return RespValue::of_array(std::move(elements));
+        }
+        default: return RespValue::nil();
+    }
+}
+
 }  // namespace
 
 std::string describe_redis(const RedisSettings& settings) {
@@ -136,6 +158,55 @@ Result<std::vector<RedisReply>> RedisClient::pipeline(const std::vector<std::vec
         replies.emplace_back(static_cast<redisReply*>(raw));
     }
     return replies;
+}
+
+Error RedisClient::io_error() const {
+    return make_error("Redis at " + where_ + ": " + (context_->err ? std::string(context_->errstr) : "no reply"));
+}
+
+Result<RespValue> RedisClient::call(const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const std::string& arg : args) {
+        argv.push_back(arg.data());
+        lengths.push_back(arg.size());
+    }
+    const RedisReply reply(static_cast<redisReply*>(
+        redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
+    if (!reply) return io_error();
+    return resp_from_hiredis(reply.get());
+}
+
+Result<void> RedisClient::send(const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const std::string& arg : args) {
+        argv.push_back(arg.data());
+        lengths.push_back(arg.size());
+    }
+    if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()) !=
+        REDIS_OK) {
+        return io_error();
+    }
+    int done = 0;
+    while (!done) {
+        if (redisBufferWrite(context_.get(), &done) != REDIS_OK) return io_error();
+    }
+    return {};
+}
+
+Result<std::optional<RespValue>> RedisClient::receive() {
+    void* raw = nullptr;
+    // A reply may already sit complete in hiredis's buffer; read the
+    // socket only when not, and only once (poll said it is readable).
+    if (redisGetReplyFromReader(context_.get(), &raw) != REDIS_OK) return io_error();
+    if (raw == nullptr) {
+        if (redisBufferRead(context_.get()) != REDIS_OK) return io_error();
+        if (redisGetReplyFromReader(context_.get(), &raw) != REDIS_OK) return io_error();
+    }
+    if (raw == nullptr) return std::optional<RespValue>{};
+    const RedisReply reply(static_cast<redisReply*>(raw));
+    return std::optional<RespValue>(resp_from_hiredis(reply.get()));
 }
 
 Result<RedisReply> RedisClient::command_argv(int argc, const char** argv, const std::size_t* lengths) {

@@ -1,6 +1,7 @@
-// redis.h — Redis access over hiredis: RAII for its handles, a small blocking
-// client for tenantmailctl, and an asynchronous connection driven by a
-// Boost.Asio io_context for the daemons.
+// redis.h — Redis access over hiredis: RAII for its handles, one blocking
+// client (tenantmailctl, the bounce pipe, the log follower, webhookd's
+// dispatcher), and an asynchronous connection driven by a Boost.Asio
+// io_context for the daemons that pipeline many clients.
 // The async connection pipelines: every command issued while the io thread
 // is busy goes out in one write, and Redis answers them in order. It bounds
 // every command by redis.timeout (connecting included) and never blocks the
@@ -18,22 +19,23 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/c_handle.h"
 #include "common/config.h"
 #include "common/outage.h"
+#include "common/redis_value.h"
 #include "common/result.h"
 
 struct redisAsyncContext;
 
 namespace tenantmail {
 
-struct RedisReplyDeleter {
-    void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
+using RedisReply = CHandle<redisReply, freeReplyObject>;
+using RedisContextPtr = CHandle<redisContext, redisFree>;
 
 // "127.0.0.1:6379" or "unix:/run/redis.sock", for messages.
 std::string describe_redis(const RedisSettings& settings);
@@ -42,14 +44,28 @@ std::string describe_redis(const RedisSettings& settings);
 // keys), without a trailing newline; "" when no file is configured.
 Result<std::string> read_redis_password(const RedisSettings& settings);
 
-// Blocking client for command-line tools: connect and command timeouts are
-// redis.timeout. Error replies come back as errors ("Redis: ERR ...").
+// Blocking client: connect and command timeouts are redis.timeout.
+// command() and pipeline() hand back hiredis's reply; command() turns an
+// error reply into an error ("Redis at ...: ERR ..."). call(), send() and
+// receive() hand back RespValue copies, error replies included as values,
+// for code that parses replies with redis_value.h. Any I/O error leaves the
+// connection unusable; the owner drops it and connects anew.
 class RedisClient {
 public:
     static Result<RedisClient> connect(const RedisSettings& settings, const std::string& password);
 
     Result<RedisReply> command(std::initializer_list<std::string_view> args);
     Result<RedisReply> command(const std::vector<std::string>& args);
+    // Sends and waits. An error is a failed connection; an error reply
+    // (-ERR ...) is a RespValue of type error.
+    Result<RespValue> call(const std::vector<std::string>& args);
+    // One long command at a time (XREADGROUP ... BLOCK) without blocking
+    // the caller: send(), then poll fd() for reading and call receive(),
+    // which gives the reply once complete and nullopt while incomplete.
+    Result<void> send(const std::vector<std::string>& args);
+    Result<std::optional<RespValue>> receive();
+    int fd() const { return context_->fd; }
+    const std::string& where() const { return where_; }
     // Sends all commands in one write, then reads their replies in order:
     // one round trip for the lot. Error replies stay in the result (the
     // caller judges each); an I/O failure fails the whole call and leaves
@@ -57,13 +73,11 @@ public:
     Result<std::vector<RedisReply>> pipeline(const std::vector<std::vector<std::string>>& commands);
 
 private:
-    struct ContextDeleter {
-        void operator()(redisContext* context) const { redisFree(context); }
-    };
     explicit RedisClient(redisContext* context) : context_(context) {}
     Result<RedisReply> command_argv(int argc, const char** argv, const std::size_t* lengths);
+    Error io_error() const;
 
-    std::unique_ptr<redisContext, ContextDeleter> context_;
+    RedisContextPtr context_;
     std::string where_;
 };
 

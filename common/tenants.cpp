@@ -14,10 +14,20 @@
 namespace tenantmail {
 namespace {
 
-constexpr std::array<std::string_view, 14> kKnownKeys{
-    "domains",    "selector", "key",       "ed25519_selector",   "ed25519_key",  "allow_rsa1024", "bounce_domain",
-    "sasl_users", "networks", "bulk_rate", "transactional_rate", "from_rewrite", "webhook_url",   "webhook_secret",
+// The keys of a tenant section; the rate keys (one per traffic class) come
+// from kTrafficClasses, between these two groups.
+constexpr std::array<std::string_view, 9> kKeysBeforeRates{
+    "domains", "selector", "key", "ed25519_selector", "ed25519_key", "allow_rsa1024", "bounce_domain", "sasl_users",
+    "networks",
 };
+constexpr std::array<std::string_view, 3> kKeysAfterRates{"from_rewrite", "webhook_url", "webhook_secret"};
+
+std::vector<std::string_view> known_keys() {
+    std::vector<std::string_view> keys(kKeysBeforeRates.begin(), kKeysBeforeRates.end());
+    for (const TrafficClassInfo& info : kTrafficClasses) keys.push_back(info.rate_key);
+    keys.insert(keys.end(), kKeysAfterRates.begin(), kKeysAfterRates.end());
+    return keys;
+}
 
 std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
@@ -93,20 +103,28 @@ Result<std::string> parse_addr_spec(std::string_view text) {
     return std::string(local) + "@" + *domain;
 }
 
+// "bulk or transactional": the class names for an error message.
+std::string traffic_class_choices() {
+    std::string out;
+    for (std::size_t i = 0; i < kTrafficClasses.size(); ++i) {
+        if (i > 0) out += i + 1 == kTrafficClasses.size() ? " or " : ", ";
+        out += kTrafficClasses[i].name;
+    }
+    return out;
+}
+
 Result<SaslUser> parse_sasl_user(std::string_view item) {
     SaslUser user{std::string(item), TrafficClass::bulk};
     const std::size_t colon = item.rfind(':');
     if (colon != std::string_view::npos) {
         user.login = std::string(item.substr(0, colon));
         const std::string_view name = item.substr(colon + 1);
-        if (name == "bulk") {
-            user.traffic_class = TrafficClass::bulk;
-        } else if (name == "transactional") {
-            user.traffic_class = TrafficClass::transactional;
-        } else {
-            return make_error("unknown class " + in_quotes(name) + " for " + in_quotes(user.login) +
-                              " (bulk or transactional)");
+        const std::optional<TrafficClass> traffic_class = parse_traffic_class(name);
+        if (!traffic_class) {
+            return make_error("unknown class " + in_quotes(name) + " for " + in_quotes(user.login) + " (" +
+                              traffic_class_choices() + ")");
         }
+        user.traffic_class = *traffic_class;
     }
     if (user.login.empty()) return make_error("empty login in " + in_quotes(item));
     return user;
@@ -149,8 +167,13 @@ Result<Network> parse_network(std::string_view text) { return Network::parse(tex
 
 }  // namespace
 
-std::string_view to_string(TrafficClass traffic_class) {
-    return traffic_class == TrafficClass::bulk ? "bulk" : "transactional";
+std::string_view to_string(TrafficClass traffic_class) { return traffic_class_info(traffic_class).name; }
+
+std::optional<TrafficClass> parse_traffic_class(std::string_view name) {
+    for (const TrafficClassInfo& info : kTrafficClasses) {
+        if (info.name == name) return info.traffic_class;
+    }
+    return std::nullopt;
 }
 
 // Builds a registry one pass at a time; a friend of TenantRegistry so the
@@ -213,7 +236,7 @@ Result<void> TenantRegistryBuilder::add_sections(const std::vector<IniSectionHea
 Result<void> TenantRegistryBuilder::apply(const IniEntry& entry) {
     const std::size_t index = registry_.by_id_.find(entry.section)->second;
     Tenant& tenant = registry_.tenants_[index];
-    const std::vector<std::string_view> known(kKnownKeys.begin(), kKnownKeys.end());
+    static const std::vector<std::string_view> known = known_keys();
     if (std::find(known.begin(), known.end(), entry.key) == known.end()) {
         return fail(entry.line, tenant, "unknown key " + in_quotes(entry.key) + did_you_mean(entry.key, known));
     }
@@ -263,12 +286,13 @@ Result<void> TenantRegistryBuilder::set_field(Tenant& tenant, std::string_view k
         return {};
     }
     if (key == "networks") return store(tenant.networks, parse_each<Network>(value, parse_network));
-    if (key == "bulk_rate") return store(tenant.bulk_rate, parse_rate_limit(value));
-    if (key == "transactional_rate") return store(tenant.transactional_rate, parse_rate_limit(value));
+    for (const TrafficClassInfo& info : kTrafficClasses) {
+        if (key == info.rate_key) return store(tenant.rate(info.traffic_class), parse_rate_limit(value));
+    }
     if (key == "from_rewrite") return store(tenant.from_rewrite, parse_addr_spec(value));
     if (key == "webhook_url") return store(tenant.webhook_url, parse_webhook_url(value));
     if (key == "webhook_secret") return store(tenant.webhook_secret, parse_key_path(value));
-    return make_error("key listed in kKnownKeys but not handled");  // a bug here, not in the file
+    return make_error("key listed in known_keys() but not handled");  // a bug here, not in the file
 }
 
 // Rules for one tenant on its own; see conf/tenants.conf for the reasons.

@@ -6,6 +6,7 @@
 // keep their previous registry in that case.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -21,9 +22,32 @@
 
 namespace tenantmail {
 
-// Which rate limit a message counts against.
+// Which rate limit a message counts against. Adding a class is one enum
+// value and one row of kTrafficClasses: the tenants.conf keys, the SASL
+// suffix, the Redis rate key, the logs and tenantmailctl usage follow it.
 enum class TrafficClass { bulk, transactional };
+
+struct TrafficClassInfo {
+    TrafficClass traffic_class;
+    std::string_view name;      // as in "login:NAME", logs, rate key "rate:NAME"
+    std::string_view rate_key;  // the tenants.conf option of its limit
+};
+
+// In enum order, so a class's value indexes its row (and Tenant::rates).
+inline constexpr std::array<TrafficClassInfo, 2> kTrafficClasses{{
+    {TrafficClass::bulk, "bulk", "bulk_rate"},
+    {TrafficClass::transactional, "transactional", "transactional_rate"},
+}};
+inline constexpr std::size_t kTrafficClassCount = kTrafficClasses.size();
+
+constexpr std::size_t traffic_class_index(TrafficClass traffic_class) {
+    return static_cast<std::size_t>(traffic_class);
+}
+constexpr const TrafficClassInfo& traffic_class_info(TrafficClass traffic_class) {
+    return kTrafficClasses[traffic_class_index(traffic_class)];
+}
 std::string_view to_string(TrafficClass traffic_class);
+std::optional<TrafficClass> parse_traffic_class(std::string_view name);
 
 struct SaslUser {
     std::string login;  // exact, case-sensitive
@@ -44,16 +68,22 @@ struct Tenant {
     std::string bounce_domain;  // required when signing; else may be empty
     std::vector<SaslUser> sasl_users;
     std::vector<Network> networks;
-    RateLimit bulk_rate = kDefaultTenantRate;
-    RateLimit transactional_rate = kDefaultTenantRate;
+    // Indexed by traffic_class_index(); every class defaults to kDefaultTenantRate.
+    std::array<RateLimit, kTrafficClassCount> rates = default_rates();
     std::string from_rewrite;  // addr-spec, domain lower-cased; empty: no rewrite
     std::string webhook_url;     // where tenantmail-webhookd POSTs events; "" for none
     std::string webhook_secret;  // path of the signing secret; set exactly when webhook_url is
 
     bool signs() const { return !key_path.empty(); }
     bool signs_ed25519() const { return !ed25519_key_path.empty(); }
-    const RateLimit& rate(TrafficClass traffic_class) const {
-        return traffic_class == TrafficClass::bulk ? bulk_rate : transactional_rate;
+    const RateLimit& rate(TrafficClass traffic_class) const { return rates[traffic_class_index(traffic_class)]; }
+    RateLimit& rate(TrafficClass traffic_class) { return rates[traffic_class_index(traffic_class)]; }
+
+private:
+    static constexpr std::array<RateLimit, kTrafficClassCount> default_rates() {
+        std::array<RateLimit, kTrafficClassCount> defaults{};
+        defaults.fill(kDefaultTenantRate);
+        return defaults;
     }
 };
 

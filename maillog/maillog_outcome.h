@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/message_outcome.h"
 #include "common/message_store.h"
 #include "maillog/maillog_line.h"
 

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/message_outcome.h"
 #include "common/message_store.h"
 #include "maillog/maillog_line.h"
 

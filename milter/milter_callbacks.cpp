@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/log.h"
-#include "common/rate_limiter.h"
+#include "common/recipient.h"
 #include "common/text.h"
 #include "milter/foreign_sender.h"
 #include "milter/outbound_message.h"

@@ -2,6 +2,8 @@
 #include "policyd/decision.h"
 
 #include "common/duration.h"
+#include "common/printable.h"
+#include "common/suppression.h"
 
 namespace tenantmail::policyd {
 

@@ -18,6 +18,9 @@
 
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/printable.h"
+#include "common/recipient.h"
+#include "common/suppression.h"
 #include "policyd/policy_server.h"
 
 namespace tenantmail::policyd {
@@ -201,28 +204,28 @@ void PolicySession::log_decision(const RateOutcome& outcome) {
     append_printable(queue_id, queue_id_, 32);
     if (queue_id.empty()) queue_id = "NOQUEUE";
     const char* word = outcome_word(outcome.kind);
-    const char* class_name = traffic_class_ == TrafficClass::bulk ? "bulk" : "transactional";
+    const std::string class_name(to_string(traffic_class_));
     switch (outcome.kind) {
         case RateOutcome::Kind::permitted:
             log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s (%lld of %s)", queue_id.c_str(),
-                        tenant_.c_str(), class_name, recipient.c_str(), peer_.c_str(), word, outcome.count,
+                        tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word, outcome.count,
                         describe(limit_).c_str());
             break;
         case RateOutcome::Kind::limited:
             log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s: limit %s reached, retry in %llds",
-                        queue_id.c_str(), tenant_.c_str(), class_name, recipient.c_str(), peer_.c_str(), word,
+                        queue_id.c_str(), tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word,
                         describe(limit_).c_str(), retry_seconds(outcome.retry_after));
             break;
         case RateOutcome::Kind::suppressed: {
             std::string reason;
             append_printable(reason, decode_suppression(outcome.detail).reason, 200);
             log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s: suppressed (%s)", queue_id.c_str(),
-                        tenant_.c_str(), class_name, recipient.c_str(), peer_.c_str(), word, reason.c_str());
+                        tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word, reason.c_str());
             break;
         }
         default:
             log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s: answered %s", queue_id.c_str(),
-                        tenant_.c_str(), class_name, recipient.c_str(), peer_.c_str(), word,
+                        tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word,
                         server_.settings().decision.redis_error_action.c_str());
             break;
     }

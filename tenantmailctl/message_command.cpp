@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "common/message_outcome.h"
 #include "common/message_store.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"

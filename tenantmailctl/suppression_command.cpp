@@ -13,6 +13,8 @@
 #include <string>
 
 #include "common/rate_limiter.h"
+#include "common/recipient.h"
+#include "common/suppression.h"
 #include "common/text.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"

@@ -87,8 +87,8 @@ int run_usage(const Args& args) {
     if (!now) return fail(now.error());
 
     std::vector<ClassUsage> usages;
-    for (const TrafficClass traffic_class : {TrafficClass::bulk, TrafficClass::transactional}) {
-        auto usage = read_usage(*client, *tenant, traffic_class, *now);
+    for (const TrafficClassInfo& info : kTrafficClasses) {
+        auto usage = read_usage(*client, *tenant, info.traffic_class, *now);
         if (!usage) return fail(usage.error());
         usages.push_back(*usage);
     }

@@ -14,20 +14,18 @@
 #include <string>
 #include <vector>
 
+#include "common/dead_letter.h"
 #include "common/events.h"
+#include "common/redis_value.h"
 #include "common/text.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
 #include "tenantmailctl/ctl_config.h"
 #include "tenantmailctl/ctl_redis.h"
-#include "webhookd/batch.h"
-#include "webhookd/dead_letter.h"
-#include "webhookd/stream_reply.h"
 
 namespace tenantmail::ctl {
 
 namespace po = boost::program_options;
-using webhookd::DeadLetter;
 
 namespace {
 
@@ -47,24 +45,25 @@ std::string format_time(std::int64_t seconds) {
 }
 
 // Entries of the dead-letter stream from start (inclusive) on, at most count.
-Result<std::vector<webhookd::StreamEntry>> read_range(RedisClient& client, const std::string& key,
-                                                      const std::string& start, const std::string& end,
-                                                      std::size_t count) {
-    auto reply = client.command({"XRANGE", key, start, end, "COUNT", std::to_string(count)});
+Result<std::vector<StreamEntry>> read_range(RedisClient& client, const std::string& key,
+                                        const std::string& start, const std::string& end,
+                                        std::size_t count) {
+    auto reply = client.call({"XRANGE", key, start, end, "COUNT", std::to_string(count)});
     if (!reply) return Error{reply.error()};
-    return webhookd::parse_range_reply(webhookd::resp_from_hiredis(reply->get()));
+    if (reply->type == RespValue::Type::error) return make_error("Redis at " + client.where() + ": " + reply->text);
+    return parse_range_reply(*reply);
 }
 
 // Every dead letter, oldest first, one page of XRANGE at a time.
 Result<std::vector<DeadLetter>> read_all(RedisClient& client, const std::string& tenant) {
-    const std::string key = webhookd::dead_letter_key(tenant);
+    const std::string key = dead_letter_key(tenant);
     std::vector<DeadLetter> letters;
     std::string start = "-";
     for (;;) {
         auto page = read_range(client, key, start, "+", 500);
         if (!page) return Error{page.error()};
         for (const auto& entry : *page) {
-            auto letter = webhookd::parse_dead_letter(entry);
+            auto letter = parse_dead_letter(entry);
             if (!letter) return Error{letter.error()};
             letters.push_back(std::move(*letter));
         }
@@ -93,7 +92,7 @@ int list(RedisClient& client, const std::string& tenant, bool json) {
                              {"events", document.is_object() && document.contains("events") ? document["events"]
                                                                                              : nlohmann::json::array()}});
         }
-        const nlohmann::json out = {{"tenant", tenant}, {"stream", webhookd::dead_letter_key(tenant)},
+        const nlohmann::json out = {{"tenant", tenant}, {"stream", dead_letter_key(tenant)},
                                     {"dead_letters", items}};
         std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         return 0;
@@ -111,7 +110,7 @@ int list(RedisClient& client, const std::string& tenant, bool json) {
 int replay_one(RedisClient& client, const std::string& tenant, const DeadLetter& letter) {
     auto events = parse_events_document(letter.document);
     if (!events) return fail("dead letter " + letter.id + ": " + events.error());
-    auto reply = client.command(webhookd::build_replay_eval(tenant, letter.id, *events));
+    auto reply = client.command(build_replay_eval(tenant, letter.id, *events));
     if (!reply) return fail(reply.error());
     const redisReply* r = reply->get();
     if (r->type != REDIS_REPLY_INTEGER) return fail("unexpected reply from Redis to the replay script");
@@ -132,10 +131,10 @@ int replay(RedisClient& client, const std::string& tenant, const std::string& en
         letters = std::move(*every);
         if (letters.empty()) std::fprintf(stderr, "%s: no dead letters\n", tenant.c_str());
     } else {
-        auto found = read_range(client, webhookd::dead_letter_key(tenant), entry_id, entry_id, 1);
+        auto found = read_range(client, dead_letter_key(tenant), entry_id, entry_id, 1);
         if (!found) return fail(found.error());
         if (found->empty()) return fail("tenant " + tenant + " has no dead letter " + entry_id);
-        auto letter = webhookd::parse_dead_letter(found->front());
+        auto letter = parse_dead_letter(found->front());
         if (!letter) return fail(letter.error());
         letters.push_back(std::move(*letter));
     }

@@ -49,11 +49,11 @@ Dispatcher::~Dispatcher() = default;
 // Redis plumbing
 
 void Dispatcher::connect() {
-    auto control = RedisLink::connect(settings_.common.redis, password_);
+    auto control = RedisClient::connect(settings_.common.redis, password_);
     if (!control) return redis_failed(control.error());
-    auto reader = RedisLink::connect(settings_.common.redis, password_);
+    auto reader = RedisClient::connect(settings_.common.redis, password_);
     if (!reader) return redis_failed(reader.error());
-    auto id = reader->command({"CLIENT", "ID"});
+    auto id = reader->call({"CLIENT", "ID"});
     if (!id) return redis_failed(id.error());
     if (id->type != RespValue::Type::integer) return redis_failed("CLIENT ID: " + id->text);
     const auto now = Clock::now();
@@ -97,7 +97,7 @@ void Dispatcher::redis_failed(const std::string& reason) {
 
 std::optional<RespValue> Dispatcher::control(const std::vector<std::string>& args) {
     if (!redis_up_) return std::nullopt;
-    auto reply = control_->command(args);
+    auto reply = control_->call(args);
     if (!reply) {
         redis_failed(reply.error());
         return std::nullopt;

@@ -6,14 +6,15 @@
 // moves through three phases:
 //   idle     nothing held; new entries come from one blocking XREADGROUP
 //            over every idle tenant's stream (sent, then awaited in the same
-//            poll as the HTTP transfers, see redis_link.h), or from an
+//            poll as the HTTP transfers: RedisClient::send, common/redis.h),
+//            or from an
 //            XAUTOCLAIM of entries a silent dispatcher held past claim_after;
 //   posting  one batch (at most max_batch events) is being POSTed; the other
 //            tenants go on (libcurl multi, http_poster.h);
 //   waiting  the POST failed; the batch stays pending in Redis and is tried
 //            again (re-read from this consumer's pending list, which counts
 //            the attempt) after the backoff of retry_policy.h, or moved to
-//            the dead letters (dead_letter.h) once retry_for has passed.
+//            the dead letters (common/dead_letter.h) once retry_for has passed.
 //            Meanwhile the entries are touched (XCLAIM JUSTID) every
 //            claim_after/3, so no other dispatcher mistakes them for
 //            abandoned.
@@ -35,10 +36,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/event_batch.h"
 #include "common/outage.h"
-#include "webhookd/batch.h"
+#include "common/redis.h"
 #include "webhookd/http_poster.h"
-#include "webhookd/redis_link.h"
 #include "webhookd/retry_policy.h"
 #include "common/options/webhookd.h"
 #include "webhookd/webhook_tenants.h"
@@ -129,8 +130,8 @@ private:
     std::unordered_map<std::uint64_t, std::string> posts_;  // POST token -> tenant
     std::uint64_t next_token_ = 1;
 
-    std::optional<RedisLink> control_;
-    std::optional<RedisLink> reader_;
+    std::optional<RedisClient> control_;
+    std::optional<RedisClient> reader_;
     long long reader_id_ = 0;
     bool redis_up_ = false;
     Outage outage_;

@@ -5,9 +5,10 @@
 // into redis_failed(); an error reply is handled where it is met.
 #include <algorithm>
 
+#include "common/dead_letter.h"
 #include "common/duration.h"
 #include "common/log.h"
-#include "webhookd/dead_letter.h"
+#include "common/printable.h"
 #include "webhookd/dispatcher.h"
 #include "webhookd/signature.h"
 

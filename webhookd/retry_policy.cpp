@@ -22,25 +22,4 @@ RetryDecision decide_after_failure(std::int64_t first_ms, std::int64_t now_ms, s
     return {false, std::min(next, deadline)};
 }
 
-std::optional<StreamId> parse_stream_id(std::string_view id) {
-    const std::size_t dash = id.find('-');
-    const std::string_view ms = id.substr(0, dash);
-    if (ms.empty()) return std::nullopt;
-    StreamId parsed;
-    const auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), parsed.ms);
-    if (ec != std::errc() || end != ms.data() + ms.size() || parsed.ms < 0) return std::nullopt;
-    if (dash != std::string_view::npos) {
-        const std::string_view seq = id.substr(dash + 1);
-        const auto [seq_end, seq_ec] = std::from_chars(seq.data(), seq.data() + seq.size(), parsed.seq);
-        if (seq.empty() || seq_ec != std::errc() || seq_end != seq.data() + seq.size()) return std::nullopt;
-    }
-    return parsed;
-}
-
-std::optional<std::int64_t> stream_id_ms(std::string_view id) {
-    const auto parsed = parse_stream_id(id);
-    if (!parsed) return std::nullopt;
-    return parsed->ms;
-}
-
 }  // namespace tenantmail::webhookd

@@ -11,6 +11,8 @@
 #include <optional>
 #include <string_view>
 
+#include "common/redis_value.h"  // StreamId: the first attempt's time is in the entry id
+
 namespace tenantmail::webhookd {
 
 struct RetrySchedule {
@@ -34,16 +36,5 @@ struct RetryDecision {
 // happens when the time is up rather than up to retry_max after it.
 RetryDecision decide_after_failure(std::int64_t first_ms, std::int64_t now_ms, std::uint64_t attempts,
                                    const RetrySchedule& schedule);
-
-struct StreamId {
-    std::int64_t ms = 0;
-    std::uint64_t seq = 0;
-    auto operator<=>(const StreamId&) const = default;
-};
-// "1700000000123-4" -> {1700000000123, 4}; "1700000000123" -> seq 0;
-// nullopt when id is not a stream id.
-std::optional<StreamId> parse_stream_id(std::string_view id);
-// The millisecond part alone.
-std::optional<std::int64_t> stream_id_ms(std::string_view id);
 
 }  // namespace tenantmail::webhookd

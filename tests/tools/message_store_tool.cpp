@@ -14,7 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/config.h"
+#include "common/message_outcome.h"
 #include "common/message_store.h"
+#include "common/redis.h"
 
 namespace {
 

@@ -2,6 +2,7 @@
 // requests go to Redis (RCPT only; tenant by SASL login, then network;
 // class from the login), and the exact wording of every answer, including
 // the refusal text Postfix passes on to the client.
+#include "common/suppression.h"
 #include "policyd/decision.h"
 
 #include <gtest/gtest.h>

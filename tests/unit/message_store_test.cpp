@@ -1,5 +1,6 @@
 // message_store_test.cpp — message record keys, the commands that store a
 // record, the recipient JSON and the outcome script's argv.
+#include "common/message_outcome.h"
 #include "common/message_store.h"
 
 #include <gtest/gtest.h>
@@ -205,7 +206,7 @@ TEST(MessageStore, RecordFromFieldsIgnoresUnknownFieldsAndBadTime) {
 
 TEST(MessageOutcome, EvalshaNamesTheTenantsKeysAndNormalisesTheRecipient) {
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000);
-    ASSERT_EQ(argv.size(), 26u);
+    ASSERT_EQ(argv.size(), 27u);
     EXPECT_EQ(argv[0], "EVALSHA");
     EXPECT_EQ(argv[1], outcome_script_sha1());
     EXPECT_EQ(argv[1].size(), 40u);
@@ -225,6 +226,7 @@ TEST(MessageOutcome, EvalshaNamesTheTenantsKeysAndNormalisesTheRecipient) {
     EXPECT_EQ(argv[15], "1000");
     EXPECT_EQ(argv[17], "4F1C2A0B3D");
     EXPECT_EQ(argv[18], "acme");
+    EXPECT_EQ(argv[26], "1");  // bounced is final (kRecipientStatuses)
 }
 
 TEST(MessageOutcome, EventJsonGetsQueueIdRecipientAndAMessageIdMarker) {
@@ -281,7 +283,7 @@ TEST(MessageOutcome, InvalidUtf8InTheReplyIsReplaced) {
 
 TEST(MessageOutcome, ScriptIsVersionedAndRefreshesEveryExpiry) {
     const std::string_view script = outcome_script();
-    EXPECT_EQ(script.rfind("-- tenantmail outcome v3", 0), 0u);
+    EXPECT_EQ(script.rfind("-- tenantmail outcome v4", 0), 0u);
     for (const char* key : {"msg_key", "rcpt_key", "seen_key"}) {
         EXPECT_NE(script.find(std::string("redis.call('EXPIRE', ") + key), std::string_view::npos) << key;
     }
@@ -301,7 +303,7 @@ TEST(MessageOutcome, AnIdentityIsPassedForTheScriptToCompare) {
     identity.message_id = "<m1@acme.example>";
     identity.not_before = 1700000000;
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000, &identity);
-    ASSERT_EQ(argv.size(), 26u);
+    ASSERT_EQ(argv.size(), 27u);
     EXPECT_EQ(argv[21], "1");
     EXPECT_EQ(argv[22], "1");
     EXPECT_EQ(argv[23], "bounces+abc@mta.acme.example");
@@ -315,6 +317,15 @@ TEST(MessageOutcome, TheNullSenderIsAKnownSender) {
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000, &identity);
     EXPECT_EQ(argv[22], "1");
     EXPECT_EQ(argv[23], "");
+}
+
+TEST(MessageOutcome, FinalityComesFromTheStatusTableNotTheScript) {
+    Outcome outcome = sample_outcome();
+    outcome.status = RecipientStatus::deferred;
+    EXPECT_EQ(build_outcome_evalsha(outcome, std::chrono::hours(24), 1000)[26], "0");
+    outcome.status = RecipientStatus::complained;
+    EXPECT_EQ(build_outcome_evalsha(outcome, std::chrono::hours(24), 1000)[26], "1");
+    EXPECT_EQ(outcome_script().find("'bounced'"), std::string_view::npos);
 }
 
 TEST(MessageOutcome, TheScriptChecksIdentityBeforeMarkingTheEventSeen) {

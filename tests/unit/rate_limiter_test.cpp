@@ -1,9 +1,9 @@
-// rate_limiter_test.cpp — tenantmail's Redis data without Redis: key names
-// (tenant in a hash tag), the reading of every reply the rate script can
-// give (and of replies it must never give), retry rounding, and the
-// suppression value format tenantmailctl and the bounce processor share.
-// Recipient normalisation is in recipient_test.cpp. The script itself runs
-// against a real Redis in tests/integration/policyd_redis_test.py.
+// rate_limiter_test.cpp — the rate check without Redis: the reading of every
+// reply the rate script can give (and of replies it must never give) and
+// retry rounding. Key names are in redis_keys_test.cpp, suppression values
+// in suppression_test.cpp, recipient normalisation in recipient_test.cpp.
+// The script itself runs against a real Redis in
+// tests/integration/policyd_redis_test.py.
 #include "common/rate_limiter.h"
 
 #include <gtest/gtest.h>
@@ -35,17 +35,6 @@ RateOutcome interpret_array(const std::vector<ReplyElement>& elements) {
     top.type = Type::array;
     top.elements = elements.size();
     return interpret_rate_reply(top, elements);
-}
-
-TEST(RateKeys, CarryTheTenantInAHashTag) {
-    EXPECT_EQ(rate_key("acme", TrafficClass::bulk), "tm:{acme}:rate:bulk");
-    EXPECT_EQ(rate_key("acme", TrafficClass::transactional), "tm:{acme}:rate:transactional");
-    EXPECT_EQ(suppression_key("acme"), "tm:{acme}:suppressed");
-    std::string reused = "something long left over from before";
-    build_rate_key(reused, "shop-2", TrafficClass::bulk);
-    EXPECT_EQ(reused, "tm:{shop-2}:rate:bulk");
-    build_suppression_key(reused, "x");
-    EXPECT_EQ(reused, "tm:{x}:suppressed");
 }
 
 TEST(RateScript, HasAStableSha1ForEvalsha) {
@@ -118,36 +107,6 @@ TEST(RetrySeconds, RoundUpAndNeverZero) {
     EXPECT_EQ(retry_seconds(microseconds(1'000'001)), 2);
     EXPECT_EQ(retry_seconds(microseconds(36'200'000)), 37);
     EXPECT_EQ(retry_seconds(microseconds(180'000'000)), 180);
-}
-
-TEST(SuppressionValue, RoundTripsAsJson) {
-    const std::string value = encode_suppression({"hard bounce \"550 5.1.1\"\nuser unknown", 1700000000});
-    EXPECT_EQ(value, R"({"reason":"hard bounce \"550 5.1.1\"\nuser unknown","time":1700000000})");
-    const SuppressionEntry entry = decode_suppression(value);
-    EXPECT_EQ(entry.reason, "hard bounce \"550 5.1.1\"\nuser unknown");
-    EXPECT_EQ(entry.time, 1700000000);
-}
-
-TEST(SuppressionValue, InvalidUtf8IsReplacedNotThrown) {
-    const std::string value = encode_suppression({"bad \xff byte", 1});
-    EXPECT_NE(value.find("\xef\xbf\xbd"), std::string::npos) << value;  // U+FFFD
-}
-
-TEST(SuppressionValue, ForeignValuesAreTheReason) {
-    EXPECT_EQ(decode_suppression("complained via FBL").reason, "complained via FBL");
-    EXPECT_EQ(decode_suppression("complained via FBL").time, 0);
-    EXPECT_EQ(decode_suppression(R"({"time":5})").reason, R"({"time":5})");
-    EXPECT_EQ(decode_suppression(R"({"reason":"x","time":"soon"})").time, 0);
-    EXPECT_EQ(decode_suppression("").reason, "");
-}
-
-TEST(Printable, ReplacesControlAndNonAsciiAndCuts) {
-    std::string out = "<";
-    append_printable(out, "a\r\nb\x01\xc3\xa9", 100);
-    EXPECT_EQ(out, "<a??b???");
-    out.clear();
-    append_printable(out, "abcdef", 3);
-    EXPECT_EQ(out, "abc...");
 }
 
 }  // namespace

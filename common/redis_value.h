@@ -1,22 +1,23 @@
-// stream_reply.h — Redis replies as plain values, and the parsers for the
-// stream commands the dispatcher sends (XREADGROUP, XAUTOCLAIM, extended
-// XPENDING, XINFO CONSUMERS, XRANGE). RespValue copies a hiredis reply so the
-// parsers can be unit-tested on hand-built replies without a server.
+// redis_value.h — Redis replies as plain values, and the parsers for the
+// stream commands webhookd and tenantmailctl send (XREADGROUP, XAUTOCLAIM,
+// extended XPENDING, XINFO CONSUMERS, XRANGE) and for stream entry ids.
+// RespValue is a copy of a reply (RedisClient::call() makes one, redis.h),
+// so the parsers are unit-tested on hand-built replies without a server.
+// Pure: no hiredis here.
 // A reply of an unexpected shape is an error naming the command, never a
 // crash: Redis versions differ (XAUTOCLAIM has a third element since 7.0).
 #pragma once
 
-#include <hiredis/hiredis.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/result.h"
 
-namespace tenantmail::webhookd {
+namespace tenantmail {
 
 struct RespValue {
     enum class Type { nil, integer, string, status, error, array };
@@ -35,8 +36,6 @@ struct RespValue {
     bool is_array() const { return type == Type::array; }
     bool is_text() const { return type == Type::string || type == Type::status; }
 };
-
-RespValue resp_from_hiredis(const redisReply* reply);
 
 using StreamFields = std::vector<std::pair<std::string, std::string>>;
 
@@ -85,4 +84,16 @@ struct ConsumerInfo {
 // XINFO CONSUMERS key group: one flat name/value list per consumer.
 Result<std::vector<ConsumerInfo>> parse_consumers_reply(const RespValue& reply);
 
-}  // namespace tenantmail::webhookd
+// Stream entry ids.
+struct StreamId {
+    std::int64_t ms = 0;
+    std::uint64_t seq = 0;
+    auto operator<=>(const StreamId&) const = default;
+};
+// "1700000000123-4" -> {1700000000123, 4}; "1700000000123" -> seq 0;
+// nullopt when id is not a stream id.
+std::optional<StreamId> parse_stream_id(std::string_view id);
+// The millisecond part alone.
+std::optional<std::int64_t> stream_id_ms(std::string_view id);
+
+}  // namespace tenantmail

@@ -1,5 +1,5 @@
 // dead_letter.h — batches given up after retry_for, kept for the admin in a
-// stream per tenant, tm:{TENANT}:events:dead, one entry per batch with the
+// stream per tenant, tm:{TENANT}:events:dead (redis_keys.h), one entry per batch with the
 // fields
 //   events    the events document that was POSTed ({"events":[...]})
 //   error     the last failure ("HTTP 500: ...", "connection refused", ...)
@@ -11,7 +11,8 @@
 // Replaying (tenantmailctl webhooks dead replay) appends the same events,
 // with their original event ids, to the events stream and deletes the dead
 // entry, again in one script. The stream is capped (MAXLEN ~) like the
-// events stream. Pure: builds the commands, parses the entries.
+// events stream. Pure: builds the commands, parses the entries. Written by
+// tenantmail-webhookd, replayed by tenantmailctl.
 #pragma once
 
 #include <cstdint>
@@ -21,14 +22,13 @@
 
 #include "common/events.h"
 #include "common/result.h"
-#include "webhookd/batch.h"
-#include "webhookd/stream_reply.h"
+#include "common/event_batch.h"
+#include "common/redis_keys.h"
+#include "common/redis_value.h"
 
-namespace tenantmail::webhookd {
+namespace tenantmail {
 
 inline constexpr std::size_t kDeadLetterStreamCap = 10000;
-
-std::string dead_letter_key(std::string_view tenant);
 
 struct DeadLetter {
     std::string id;        // in the dead-letter stream
@@ -54,4 +54,4 @@ std::vector<std::string> build_replay_eval(std::string_view tenant, std::string_
                                            const std::vector<Event>& events,
                                            std::size_t cap = kDefaultEventsStreamCap);
 
-}  // namespace tenantmail::webhookd
+}  // namespace tenantmail

@@ -1,9 +1,9 @@
 // dead_letter.cpp — see dead_letter.h.
-#include "webhookd/dead_letter.h"
+#include "common/dead_letter.h"
 
 #include <charconv>
 
-namespace tenantmail::webhookd {
+namespace tenantmail {
 namespace {
 
 constexpr std::string_view kDeadLetterScript = R"lua(
@@ -33,8 +33,6 @@ bool to_integer(const std::string& text, auto& out) {
 }
 
 }  // namespace
-
-std::string dead_letter_key(std::string_view tenant) { return events_stream_key(tenant) + ":dead"; }
 
 std::vector<std::string> build_dead_letter_eval(const Batch& batch, std::string_view group, std::string_view error,
                                                 std::uint64_t attempts, std::int64_t now_s) {
@@ -81,4 +79,4 @@ std::vector<std::string> build_replay_eval(std::string_view tenant, std::string_
     return args;
 }
 
-}  // namespace tenantmail::webhookd
+}  // namespace tenantmail

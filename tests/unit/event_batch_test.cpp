@@ -1,13 +1,14 @@
-// webhookd_batch_test.cpp — the POST body built from stream entries: exactly
+// event_batch_test.cpp — the POST body built from stream entries: exactly
 // events_document()'s shape, entries of other tenants and malformed ones
 // set apart, the oldest entry's time kept for the retry deadline.
-#include "webhookd/batch.h"
+#include "common/event_batch.h"
 
 #include <gtest/gtest.h>
 
-#include "webhookd/dead_letter.h"
+#include "common/dead_letter.h"
+#include "common/printable.h"
 
-namespace tenantmail::webhookd {
+namespace tenantmail {
 namespace {
 
 Event sample(const std::string& tenant, const std::string& id) {
@@ -126,4 +127,4 @@ TEST(WebhookDeadLetter, ParsesAnEntryAndReplaysWithTheSameEventIds) {
 }
 
 }  // namespace
-}  // namespace tenantmail::webhookd
+}  // namespace tenantmail

@@ -1,9 +1,9 @@
-// stream_reply.cpp — see stream_reply.h.
-#include "webhookd/stream_reply.h"
+// redis_value.cpp — see redis_value.h.
+#include "common/redis_value.h"
 
 #include <charconv>
 
-namespace tenantmail::webhookd {
+namespace tenantmail {
 namespace {
 
 Error shape_error(const char* command, const char* what) {
@@ -57,27 +57,6 @@ bool to_number(const RespValue& value, long long& out) {
 }
 
 }  // namespace
-
-RespValue resp_from_hiredis(const redisReply* reply) {
-    if (reply == nullptr) return RespValue::nil();
-    switch (reply->type) {
-        case REDIS_REPLY_INTEGER: return RespValue::of_integer(reply->integer);
-        case REDIS_REPLY_STRING: return RespValue::of_string(std::string(reply->str, reply->len));
-        case REDIS_REPLY_STATUS: {
-            RespValue value = RespValue::of_string(std::string(reply->str, reply->len));
-            value.type = RespValue::Type::status;
-            return value;
-        }
-        case REDIS_REPLY_ERROR: return RespValue::of_error(std::string(reply->str, reply->len));
-        case REDIS_REPLY_ARRAY: {
-            std::vector<RespValue> elements;
-            elements.reserve(reply->elements);
-            for (std::size_t i = 0; i < reply->elements; ++i) elements.push_back(resp_from_hiredis(reply->element[i]));
-            return RespValue::of_array(std::move(elements));
-        }
-        default: return RespValue::nil();
-    }
-}
 
 const std::string* StreamEntry::field(const std::string& name) const {
     if (!fields) return nullptr;
@@ -173,4 +152,25 @@ Result<std::vector<ConsumerInfo>> parse_consumers_reply(const RespValue& reply) 
     return consumers;
 }
 
-}  // namespace tenantmail::webhookd
+std::optional<StreamId> parse_stream_id(std::string_view id) {
+    const std::size_t dash = id.find('-');
+    const std::string_view ms = id.substr(0, dash);
+    if (ms.empty()) return std::nullopt;
+    StreamId parsed;
+    const auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), parsed.ms);
+    if (ec != std::errc() || end != ms.data() + ms.size() || parsed.ms < 0) return std::nullopt;
+    if (dash != std::string_view::npos) {
+        const std::string_view seq = id.substr(dash + 1);
+        const auto [seq_end, seq_ec] = std::from_chars(seq.data(), seq.data() + seq.size(), parsed.seq);
+        if (seq.empty() || seq_ec != std::errc() || seq_end != seq.data() + seq.size()) return std::nullopt;
+    }
+    return parsed;
+}
+
+std::optional<std::int64_t> stream_id_ms(std::string_view id) {
+    const auto parsed = parse_stream_id(id);
+    if (!parsed) return std::nullopt;
+    return parsed->ms;
+}
+
+}  // namespace tenantmail

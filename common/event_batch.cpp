@@ -1,11 +1,9 @@
-// batch.cpp — see batch.h.
-#include "webhookd/batch.h"
+// event_batch.cpp — see event_batch.h.
+#include "common/event_batch.h"
 
-#include <algorithm>
+#include "common/printable.h"
 
-#include "webhookd/retry_policy.h"
-
-namespace tenantmail::webhookd {
+namespace tenantmail {
 
 Batch build_batch(std::string_view tenant, const std::vector<StreamEntry>& entries) {
     Batch batch;
@@ -53,16 +51,4 @@ Batch build_batch(std::string_view tenant, const std::vector<StreamEntry>& entri
     return batch;
 }
 
-std::string excerpt(std::string_view text, std::size_t max_length) {
-    std::string out;
-    const std::size_t n = std::min(text.size(), max_length);
-    out.reserve(n + 3);
-    for (std::size_t i = 0; i < n; ++i) {
-        const char c = text[i];
-        out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-    }
-    if (text.size() > max_length) out += "...";
-    return out;
-}
-
-}  // namespace tenantmail::webhookd
+}  // namespace tenantmail

@@ -1,10 +1,11 @@
-// batch.h — turning stream entries of one tenant into the body of one POST.
+// event_batch.h — turning events-stream entries of one tenant into the body of one POST.
 // Each entry's "event" field is parsed (common/events.h) and re-serialised
 // with events_document(), so the receiver always gets the one documented
 // shape. Entries that cannot be delivered are set apart with a reason: not
 // JSON or not an event, an event of another tenant (it must never reach
 // this tenant's URL), or an entry trimmed from the stream before delivery.
-// Pure.
+// Pure. Written by tenantmail-webhookd, read back by tenantmailctl's
+// dead-letter commands.
 #pragma once
 
 #include <cstdint>
@@ -13,9 +14,9 @@
 #include <vector>
 
 #include "common/events.h"
-#include "webhookd/stream_reply.h"
+#include "common/redis_value.h"
 
-namespace tenantmail::webhookd {
+namespace tenantmail {
 
 struct RejectedEntry {
     std::string id;
@@ -37,8 +38,4 @@ struct Batch {
 
 Batch build_batch(std::string_view tenant, const std::vector<StreamEntry>& entries);
 
-// For log lines: at most max_length printable ASCII characters of text,
-// anything else replaced by '?', "..." when cut.
-std::string excerpt(std::string_view text, std::size_t max_length);
-
-}  // namespace tenantmail::webhookd
+}  // namespace tenantmail

@@ -1,11 +1,11 @@
-// webhookd_stream_reply_test.cpp — parsing the shapes Redis gives for
+// redis_value_test.cpp — parsing the shapes Redis gives for
 // XREADGROUP, XAUTOCLAIM (6.2 and 7.x), extended XPENDING and XINFO
 // CONSUMERS, from hand-built replies; bad shapes are errors, not crashes.
-#include "webhookd/stream_reply.h"
+#include "common/redis_value.h"
 
 #include <gtest/gtest.h>
 
-namespace tenantmail::webhookd {
+namespace tenantmail {
 namespace {
 
 RespValue s(std::string text) { return RespValue::of_string(std::move(text)); }
@@ -106,4 +106,4 @@ TEST(WebhookStreamReply, ConsumersListIgnoresFieldsItDoesNotNeed) {
 }
 
 }  // namespace
-}  // namespace tenantmail::webhookd
+}  // namespace tenantmail

@@ -1,0 +1,68 @@
+// redis_keys.cpp — see redis_keys.h.
+#include "common/redis_keys.h"
+
+namespace tenantmail {
+
+void build_tenant_key(std::string& out, std::string_view tenant, std::string_view suffix) {
+    out.clear();
+    out.append("tm:{").append(tenant).append("}:").append(suffix);
+}
+
+std::string tenant_key(std::string_view tenant, std::string_view suffix) {
+    std::string key;
+    build_tenant_key(key, tenant, suffix);
+    return key;
+}
+
+void build_rate_key(std::string& out, std::string_view tenant, TrafficClass traffic_class) {
+    build_tenant_key(out, tenant, "rate:");
+    out.append(to_string(traffic_class));
+}
+
+std::string rate_key(std::string_view tenant, TrafficClass traffic_class) {
+    std::string key;
+    build_rate_key(key, tenant, traffic_class);
+    return key;
+}
+
+void build_suppression_key(std::string& out, std::string_view tenant) { build_tenant_key(out, tenant, "suppressed"); }
+
+std::string suppression_key(std::string_view tenant) { return tenant_key(tenant, "suppressed"); }
+
+std::string events_stream_key(std::string_view tenant) { return tenant_key(tenant, "events"); }
+
+std::string dead_letter_key(std::string_view tenant) { return tenant_key(tenant, "events:dead"); }
+
+std::string unparsed_stream_key(std::string_view tenant) { return tenant_key(tenant, "unparsed"); }
+
+std::string message_key(std::string_view tenant, std::string_view queue_id) {
+    std::string key = tenant_key(tenant, "msg:");
+    key.append(queue_id);
+    return key;
+}
+
+std::string message_recipients_key(std::string_view tenant, std::string_view queue_id) {
+    return message_key(tenant, queue_id) + ":rcpt";
+}
+
+std::string message_seen_key(std::string_view tenant, std::string_view queue_id) {
+    return message_key(tenant, queue_id) + ":seen";
+}
+
+std::string message_index_key(std::string_view tenant) { return tenant_key(tenant, "messages"); }
+
+std::string queue_id_key(std::string_view queue_id) {
+    std::string key = "tm:qid:{";
+    key.append(queue_id).append("}");
+    return key;
+}
+
+std::string token_reports_key(std::string_view tenant, std::string_view queue_id, std::int64_t sent_at) {
+    std::string key = tenant_key(tenant, "token:");
+    key.append(queue_id).append(":").append(std::to_string(sent_at)).append(":reports");
+    return key;
+}
+
+std::string bounce_counters_key(std::string_view tenant) { return tenant_key(tenant, "bounce_counters"); }
+
+}  // namespace tenantmail

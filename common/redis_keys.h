@@ -1,0 +1,70 @@
+// redis_keys.h — tenantmail's data contract in Redis: the name of every key
+// the programs read or write, in one place, byte for byte as deployments
+// already hold them. What is stored under a key (JSON shapes, stream fields,
+// scripts) lives with its module; this file only names the keys.
+//
+// Every key of a tenant carries the tenant id in a hash tag, tm:{TENANT}:...,
+// so all of them fall into one Redis Cluster slot and one script may touch
+// them together. The one exception is tm:qid:{QID}, tagged by queue id: a log
+// line knows only the queue id, so the lookup cannot be in the tenant's slot.
+//
+// key                              type        bounded by
+// tm:{T}:rate:CLASS                sorted set  <= limit members (one per
+//   (CLASS: bulk, transactional;               permitted recipient, score =
+//   kTrafficClasses)                           Redis time in µs); PEXPIRE one
+//                                              window after the last permit
+// tm:{T}:suppressed                hash        recipient -> JSON; no expiry on
+//                                              purpose: a suppression stays
+//                                              until removed (the one key that
+//                                              grows with the tenant's list)
+// tm:{T}:events                    stream      XADD MAXLEN ~ events cap
+//                                              (default 100000)
+// tm:{T}:events:dead               stream      MAXLEN ~ 10000 (dead letters)
+// tm:{T}:unparsed                  stream      MAXLEN bounce unparsed_keep
+// tm:{T}:msg:QID                   hash        record TTL (default 7 days)
+//                                              from the last change
+// tm:{T}:msg:QID:rcpt              hash        record TTL
+// tm:{T}:msg:QID:seen              set         record TTL (event ids recorded)
+// tm:{T}:messages                  sorted set  record TTL; members older than
+//                                              the TTL trimmed on insert
+// tm:qid:{QID}                     string      record TTL (value: the tenant)
+// tm:{T}:token:QID:SENT_AT:reports set         <= max_reports_per_token
+//                                              members; expires with the token
+// tm:{T}:bounce_counters           hash        fixed fields (auto_replies,
+//                                              over_token_cap); no expiry
+//
+// Pure: string building only, cannot fail.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/tenants.h"
+
+namespace tenantmail {
+
+// tm:{TENANT}:SUFFIX, the form of every per-tenant key.
+std::string tenant_key(std::string_view tenant, std::string_view suffix);
+// The same, written into out (cleared first), for callers that reuse a buffer.
+void build_tenant_key(std::string& out, std::string_view tenant, std::string_view suffix);
+
+std::string rate_key(std::string_view tenant, TrafficClass traffic_class);
+void build_rate_key(std::string& out, std::string_view tenant, TrafficClass traffic_class);
+std::string suppression_key(std::string_view tenant);
+void build_suppression_key(std::string& out, std::string_view tenant);
+
+std::string events_stream_key(std::string_view tenant);
+std::string dead_letter_key(std::string_view tenant);
+std::string unparsed_stream_key(std::string_view tenant);
+
+std::string message_key(std::string_view tenant, std::string_view queue_id);
+std::string message_recipients_key(std::string_view tenant, std::string_view queue_id);
+std::string message_seen_key(std::string_view tenant, std::string_view queue_id);
+std::string message_index_key(std::string_view tenant);
+std::string queue_id_key(std::string_view queue_id);
+
+std::string token_reports_key(std::string_view tenant, std::string_view queue_id, std::int64_t sent_at);
+std::string bounce_counters_key(std::string_view tenant);
+
+}  // namespace tenantmail

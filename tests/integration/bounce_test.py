@@ -59,12 +59,11 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 import tenantmail_procs as tp  # noqa: E402
 from bounce_reports import arf, bounce_address, dsn  # noqa: E402
 
 NAME = "bounce"
-PASSED = 0
-FAILED = 0
 EX_TEMPFAIL = 75
 ACME_DOMAIN = "mta.acme.example"
 BETA_DOMAIN = "bounces.beta.example"
@@ -75,15 +74,8 @@ DOMAIN_TENANT = {ACME_DOMAIN: "acme", BETA_DOMAIN: "beta", PLATFORM_DOMAIN: "pla
 PIPE_USER = tp.PIPE_USER
 
 
-def check(name, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
-    return ok
+REPORT = Report(NAME)
+check = REPORT.check
 
 
 PLAIN_BOUNCE = b"""From: MAILER-DAEMON@old.example
@@ -811,8 +803,7 @@ def main() -> int:
     except Exception:
         check("setup", False, traceback.format_exc())
     print(f"     ({time.monotonic() - started:.1f}s)")
-    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
+from checks import Report  # noqa: E402
 import dkim_corpus  # noqa: E402
 import dkim_verify  # noqa: E402
 
@@ -55,22 +56,17 @@ LF_VARIANTS = ["01-plain.eml", "06-folded-headers.eml", "07-duplicate-headers.em
 SIGN_TIMEOUT = 60
 
 
-class Tally:
-    def __init__(self, verbose: bool) -> None:
-        self.passed = 0
-        self.failed = 0
-        self.skipped: list[str] = []
-        self.verbose = verbose
+class Tally(Report):
+    """The report, quiet about passes unless -v (the corpus makes hundreds),
+    with skipped cases listed."""
 
-    def check(self, ok: bool, what: str, detail: str = "") -> bool:
-        if ok:
-            self.passed += 1
-            if self.verbose:
-                print(f"PASS {what}")
-        else:
-            self.failed += 1
-            print(f"FAIL {what}" + (f": {detail}" if detail else ""), flush=True)
-        return ok
+    def __init__(self, verbose: bool) -> None:
+        super().__init__("dkim interop", print_passes=verbose)
+        self.skipped: list[str] = []
+
+    def check(self, ok: bool, what: str, detail: str = "") -> bool:  # type: ignore[override]
+        """This script's argument order: the condition first."""
+        return super().check(what, ok, detail)
 
     def skip(self, what: str) -> None:
         self.skipped.append(what)
@@ -363,9 +359,7 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
     skipped = f", {len(t.skipped)} skipped" if t.skipped else ""
-    print(f"dkim interop: {t.passed} passed, {t.failed} failed{skipped} "
-          f"({time.monotonic() - started:.1f} s)")
-    return 1 if t.failed or t.passed == 0 else 0
+    return t.finish(require_passes=True, note=f"{skipped} ({time.monotonic() - started:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -50,11 +50,10 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 from nsd_server import NsdServer, txt  # noqa: E402
 
 OPENSSL = "/usr/bin/openssl"
-PASSED = 0
-FAILED = 0
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DNS, EXIT_CONFIG, EXIT_KEY = 0, 1, 2, 3, 4, 5
 PLATFORM = "platform.test"
@@ -65,16 +64,8 @@ KEY_ZONE = f"dkim.{PLATFORM}"
 PLATFORM_SPF = f"v=spf1 include:{SPF_INCLUDE} -all"
 
 
-def check(name: str, ok, detail="") -> bool:
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        text = detail if isinstance(detail, str) else repr(detail)
-        print(f"FAIL {name}" + ("\n     " + text.replace("\n", "\n     ") if text else ""), flush=True)
-    return bool(ok)
+REPORT = Report("dns integration")
+check = REPORT.check
 
 
 
@@ -592,8 +583,7 @@ def main(argv: list[str]) -> int:
     finally:
         ms.stop_all()
     print(f"elapsed {time.monotonic() - t0:.1f}s")
-    print(f"dns integration: {PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

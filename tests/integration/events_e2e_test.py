@@ -56,13 +56,12 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 import tenantmail_procs as tp  # noqa: E402
 from bounce_reports import arf, bounce_address, dsn  # noqa: E402
 from webhook_receiver import Receiver, write_secret  # noqa: E402
 
 NAME = "events_e2e"
-PASSED = 0
-FAILED = 0
 PASSWORD = "pw-" + os.urandom(6).hex()
 TENANT = "acme"
 LOGIN = "acme-bulk"
@@ -82,16 +81,8 @@ FIRST_KIND = {OK: "delivery", LATER: "delivery", FBL: "delivery", HARD: "bounce"
 OUTCOME_KINDS = {"delivery", "bounce", "soft_bounce"}
 
 
-def check(name: str, ok, detail="") -> bool:
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        text = detail if isinstance(detail, str) else repr(detail)
-        print(f"FAIL {name}" + ("\n     " + text.replace("\n", "\n     ") if text else ""), flush=True)
-    return bool(ok)
+REPORT = Report(NAME)
+check = REPORT.check
 
 
 def info(text: str) -> None:
@@ -498,8 +489,7 @@ def main() -> int:
     finally:
         ms.stop_all()
     print(f"     ({time.monotonic() - started:.1f}s)")
-    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

@@ -37,23 +37,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 import tenantmail_procs as tp  # noqa: E402
 
 PACKAGE_SOCKET_DIR = "/var/spool/postfix/tenantmail"
-PASSED = 0
-FAILED = 0
 
 
-def check(name: str, ok, detail="") -> bool:
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        text = detail if isinstance(detail, str) else repr(detail)
-        print(f"FAIL {name}" + ("\n     " + text.replace("\n", "\n     ") if text else ""), flush=True)
-    return bool(ok)
+REPORT = Report()
+check = REPORT.check
 
 
 def run(argv: list[str], timeout: float = 30) -> tuple[int, str]:
@@ -267,8 +258,7 @@ def main() -> int:
         check("the test ran to its end", False)
     finally:
         ms.stop_all()
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 0 if FAILED == 0 and PASSED > 0 else 1
+    return REPORT.finish(require_passes=True)
 
 
 if __name__ == "__main__":

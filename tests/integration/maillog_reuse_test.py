@@ -37,26 +37,22 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 from tenantmail_procs import Maillog as Follower, events  # noqa: E402
 
 NAME = "maillog_reuse"
-PASSED = 0
-FAILED = 0
 
 QID = "3F1C2A4B5C"      # short queue id, used by four messages in turn
 OLD_QID = "5B6C7D8E9F"  # an old record's id, reused by a Postfix notification
 NOW = int(time.time())
 
 
+REPORT = Report(NAME)
+
+
 def check(condition, what: str, detail: object = "") -> bool:
-    global PASSED, FAILED
-    if condition:
-        PASSED += 1
-        print(f"ok   {what}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL {what}" + (f"\n     {detail}" if detail != "" else ""), flush=True)
-    return bool(condition)
+    """This script's argument order: the condition first."""
+    return REPORT.check(what, condition, detail)
 
 
 class Store:
@@ -280,8 +276,7 @@ def main() -> int:
                     check(False, "scenario raised", traceback.format_exc())
     finally:
         ms.stop_all()
-    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

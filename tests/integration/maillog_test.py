@@ -46,23 +46,19 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 from tenantmail_procs import Maillog as Follower, events  # noqa: E402
 
 NAME = "maillog"
-PASSED = 0
-FAILED = 0
 TTL = 7 * 24 * 3600
 
 
+REPORT = Report(NAME)
+
+
 def check(condition, what: str, detail: object = "") -> bool:
-    global PASSED, FAILED
-    if condition:
-        PASSED += 1
-        print(f"ok   {what}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL {what}" + (f"\n     {detail}" if detail != "" else ""), flush=True)
-    return bool(condition)
+    """This script's argument order: the condition first."""
+    return REPORT.check(what, condition, detail)
 
 
 # ---------------------------------------------------------------------------
@@ -548,8 +544,7 @@ def main() -> int:
         except Exception:
             check(False, "Postfix scenario raised", traceback.format_exc())
         redis.stop()
-    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

@@ -33,20 +33,11 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
-
-PASSED = 0
-FAILED = 0
+from checks import Report  # noqa: E402
 
 
-def check(name, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
-    return ok
+REPORT = Report("mailstack selftest")
+check = REPORT.check
 
 
 class PolicyHandler(socketserver.StreamRequestHandler):
@@ -328,8 +319,7 @@ def main():
     finally:
         ms.stop_all()
     print(f"elapsed {time.monotonic() - t0:.1f}s")
-    print(f"mailstack selftest: {PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

@@ -81,25 +81,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import dkim_verify  # noqa: E402
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 import tenantmail_procs as tp  # noqa: E402
 
-PASSED = 0
-FAILED = 0
 PASSWORD = "pw-" + os.urandom(6).hex()
 STRANGER = "stranger"   # a SASL login that is in no tenant (check 4)
 
 
-def check(name: str, ok, detail="") -> bool:
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        text = detail if isinstance(detail, str) else repr(detail)
-        print(f"FAIL {name}" + ("\n     " + text.replace("\n", "\n     ") if text else ""),
-              flush=True)
-    return bool(ok)
+REPORT = Report("milter integration")
+check = REPORT.check
 
 
 def info(text: str) -> None:
@@ -853,8 +843,7 @@ def main(argv: list[str]) -> int:
     finally:
         ms.stop_all()
     print(f"elapsed {time.monotonic() - t0:.1f}s")
-    print(f"milter integration: {PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import dkim_verify  # noqa: E402
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 
 PKG = "tenantmail"
 USER = "tenantmail"
@@ -97,20 +98,9 @@ WATCHED = ("/etc", "/lib/systemd/system", "/usr/lib/systemd", "/usr/sbin", "/usr
            "/run", "/var/spool/postfix")
 PASSWORD = "pw-" + os.urandom(6).hex()
 
-PASSED = 0
-FAILED = 0
 
-
-def check(name: str, ok, detail="") -> bool:
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        text = detail if isinstance(detail, str) else repr(detail)
-        print(f"FAIL {name}" + ("\n     " + text.replace("\n", "\n     ") if text else ""), flush=True)
-    return bool(ok)
+REPORT = Report("packaging")
+check = REPORT.check
 
 
 def info(text: str) -> None:
@@ -608,5 +598,4 @@ if __name__ == "__main__":
     except Exception:
         check("packaging test ran to the end", False, traceback.format_exc())
         status = 1
-    print(f"packaging: {PASSED} passed, {FAILED} failed", flush=True)
-    sys.exit(1 if FAILED or status else 0)
+    sys.exit(REPORT.finish(extra_failure=bool(status)))

@@ -36,12 +36,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 from policyd_redis_test import COUNTING_TIMEOUT  # noqa: E402
 from tenantmail_procs import Policyd  # noqa: E402
 
 NAME = "policyd_postfix"
-PASSED = 0
-FAILED = 0
 PASSWORD = "tenant-pw-1"
 
 TENANTS = """
@@ -54,15 +53,8 @@ from_rewrite       = acme@platform.example
 """
 
 
-def check(name, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
-    return ok
+REPORT = Report(NAME)
+check = REPORT.check
 
 
 def message(subject: str) -> bytes:
@@ -209,8 +201,7 @@ def main() -> int:
     finally:
         ms.stop_all()
     print(f"     ({time.monotonic() - started:.1f}s)")
-    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

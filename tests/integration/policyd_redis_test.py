@@ -58,11 +58,10 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 from tenantmail_procs import Policyd  # noqa: E402
 
 NAME = "policyd_redis"
-PASSED = 0
-FAILED = 0
 # Tests that count exactly use a generous redis.timeout: on a machine busy
 # with other work a reply slower than 100ms would be answered with the
 # fallback although Redis counted it (never more than the limit, but no
@@ -104,15 +103,8 @@ from_rewrite = delta@platform.example
 """
 
 
-def check(name, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
-    return ok
+REPORT = Report(NAME)
+check = REPORT.check
 
 
 # ---------------------------------------------------------------------------
@@ -751,8 +743,7 @@ def main() -> int:
     except Exception:
         check("setup", False, traceback.format_exc())
     print(f"     ({time.monotonic() - started:.1f}s)")
-    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

@@ -66,27 +66,19 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
+from checks import Report  # noqa: E402
 import tenantmail_procs as tp  # noqa: E402
 from tenantmail_procs import Webhookd  # noqa: E402
 from webhook_receiver import Receiver, write_secret  # noqa: E402
 
 NAME = "webhookd"
-PASSED = 0
-FAILED = 0
 MAX_BATCH = tp.WEBHOOKD_MAX_BATCH
 CLAIM_AFTER = tp.WEBHOOKD_CLAIM_AFTER
 KINDS = ["delivery", "bounce", "soft_bounce", "open", "click", "complaint", "blocked"]
 
 
-def check(name, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL {name}" + (f"\n     {detail}" if detail else ""), flush=True)
-    return ok
+REPORT = Report(NAME)
+check = REPORT.check
 
 
 def check_waited(name, wait) -> bool:
@@ -702,8 +694,7 @@ def main() -> int:
         if receiver:
             receiver.stop()
     print(f"     ({time.monotonic() - started:.1f}s)")
-    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """tenantmail_procs: run tenantmail's own daemons in tests and demos.
 
-Builds on mailstack.py (same cleanup rules: everything started is stopped by
-PID, at exit too, and a detached watchdog SIGTERMs the PID if this Python
-process is SIGKILLed). Standard library only; use Debian's /usr/bin/python3.
+Builds on mailstack.py; every daemon is a managed_process.ManagedProcess
+(everything started is stopped by PID, at exit too, and a detached watchdog
+SIGTERMs the PID if this Python process is SIGKILLed). Standard library only; use Debian's /usr/bin/python3.
 
     keys = TenantFiles(tmp)                      # files live in tmp/tenantmail/
     keys.rsa_key("acme")                         # -> path of a new 2048-bit key, mode 0600
@@ -55,6 +55,7 @@ import time
 from typing import Mapping
 
 import mailstack as ms
+from managed_process import ManagedProcess
 
 OPENSSL = ms.OPENSSL
 
@@ -89,7 +90,7 @@ class TenantFiles:
             os.unlink(path)
         old = os.umask(0o077)
         try:
-            ms._run([OPENSSL, "genpkey", *algorithm_args, "-out", path], timeout=60)
+            ms.run([OPENSSL, "genpkey", *algorithm_args, "-out", path], timeout=60)
         finally:
             os.umask(old)
         os.chmod(path, 0o600)
@@ -157,56 +158,25 @@ def dns_for(files: TenantFiles):
 def run_check_config(binary: str, config: str, timeout: float = 30.0) -> tuple[int, str]:
     """`tenantmail-milter --check-config -c CONFIG`: (status, stdout+stderr)."""
     proc = subprocess.run([binary, "--check-config", "-c", config], stdin=subprocess.DEVNULL,
-                          capture_output=True, timeout=timeout, env=ms._clean_env())
+                          capture_output=True, timeout=timeout, env=ms.clean_env())
     return proc.returncode, (proc.stdout + proc.stderr).decode("utf-8", "replace")
 
 
-class ForegroundDaemon:
+class ForegroundDaemon(ManagedProcess):
     """One of our daemons run with -f: its stderr (its log) appended to
-    log_path, the PID watched by mailstack's watchdog, stopped by PID
-    (SIGTERM, SIGKILL after stop_timeout). Subclasses say how to start
-    it and when it is ready."""
+    log_path, the PID watched by the watchdog, stopped by PID (SIGTERM,
+    SIGKILL after stop_timeout). Subclasses say how to start it and when
+    it is ready."""
 
     stop_timeout = 10.0
 
     def __init__(self, binary: str, log_path: str):
+        super().__init__(log_path)
         self.binary = binary
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-        self._watchdog = None
         self.extra_env: dict[str, str] = {}  # on top of the clean environment
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def _spawn(self, argv: list[str]) -> None:
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([self.binary, *argv], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         env={**ms._clean_env(), **self.extra_env})
-        self._watchdog = ms._Watchdog(self.proc.pid)
-        ms._register(self)
-
-    def stop(self, timeout: float | None = None) -> int | None:
-        """SIGTERM by PID (SIGKILL after timeout); returns the exit status."""
-        ms._stop_child(self.proc, self.stop_timeout if timeout is None else timeout)
-        if self._watchdog:
-            self._watchdog.disarm()
-            self._watchdog = None
-        ms._unregister(self)
-        return self.proc.returncode if self.proc else None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        self.spawn([self.binary, *argv], extra_env=self.extra_env)
 
 
 class Milter(ForegroundDaemon):
@@ -253,19 +223,7 @@ class Milter(ForegroundDaemon):
         if self.alive():
             self.proc.send_signal(signal.SIGTERM)
 
-    def count_log(self, pattern: str) -> int:
-        rx = re.compile(pattern)
-        return sum(1 for line in self.log().splitlines() if rx.search(line))
-
-    def wait_log(self, pattern: str, timeout: float = 10.0, count: int = 1) -> list[str]:
-        """Wait until count lines of the log match the regex; return them."""
-        rx = re.compile(pattern)
-
-        def matches():
-            lines = [l for l in self.log().splitlines() if rx.search(l)]
-            return lines if len(lines) >= count else None
-        return ms.wait_until(matches, timeout, f"milter log line matching {pattern!r}",
-                             interval=0.02)
+    log_name = "milter log"   # count_log() and wait_log() come from ManagedProcess
 
     def reload(self, expect_refusal: bool = False, timeout: float = 10.0) -> str:
         """SIGHUP; wait for the next "reloaded" (or, with expect_refusal,
@@ -390,9 +348,9 @@ class Maillog(ForegroundDaemon):
         return self
 
     def count(self, pattern: str) -> int:
-        rx = re.compile(pattern)
-        return sum(1 for line in self.log().splitlines() if rx.search(line))
+        return self.count_log(pattern)
 
+    # count before timeout, unlike ManagedProcess.wait_log: callers pass it by position
     def wait_log(self, pattern: str, count: int = 1, timeout: float = 15.0) -> None:
         ms.wait_until(lambda: self.count(pattern) >= count, timeout, f"log line {pattern!r} x{count}")
 

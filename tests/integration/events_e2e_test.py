@@ -12,21 +12,21 @@ bounce domain (master.cf + relay_domains/transport_maps, as conf/ says); then
 tenantmail-maillog following that log and tenantmail-webhookd posting the
 tenant's events. The tenant submits over STARTTLS + SASL AUTH. Checks:
 
-  1  one message to five recipients: the remote side accepts three, answers
+  1  [submission] one message to five recipients: the remote side accepts three, answers
      550 to one and 450 to one; Postfix relays it with the signed bounce
      address as envelope sender (the milter's record has the same).
-  2  the receiver gets exactly one delivery / bounce / soft_bounce per
+  2  [outcomes] the receiver gets exactly one delivery / bounce / soft_bounce per
      recipient, of the right kind, with the message's Message-ID and queue
      id, and every POST's signature verifies. Postfix's own DSN for the 550
      recipient comes back to the bounce address through the pipe (logged by
      tenantmail-bounce) and, although it reports the same bounce as the log,
      adds no second bounce event; the recipient is suppressed.
-  3  a DSN (RFC 3464) and an ARF report (RFC 5965) sent by SMTP to that
+  3  [reports by SMTP] a DSN (RFC 3464) and an ARF report (RFC 5965) sent by SMTP to that
      bounce address become a bounce and a complaint event at the receiver.
-  4  the hard-bounced recipient is refused by policyd when the tenant sends
+  4  [suppressed recipient] the hard-bounced recipient is refused by policyd when the tenant sends
      to it again (5.1.1 at RCPT, the other recipient accepted and
      delivered), and a blocked event reaches the receiver.
-  5  a DSN to a bounce address with a forged token (right form, wrong HMAC)
+  5  [forged token] a DSN to a bounce address with a forged token (right form, wrong HMAC)
      is dropped by tenantmail-bounce (its log says so): the receiver, the
      events stream and the suppression list stay unchanged, also once a
      genuine report sent afterwards has come through.
@@ -261,18 +261,18 @@ def first_message(stack: Stack) -> dict:
     recipients = [OK, LATER, FBL, HARD, SOFT]
     message_id = f"<e2e-{os.urandom(6).hex()}@acme.example>"
     refused, qid, reply = submit(stack, recipients, message("events e2e", recipients, message_id))
-    check("1 submission: all five recipients pass policyd, the message is queued",
+    check("submission: all five recipients pass policyd, the message is queued",
           not refused and qid is not None, f"refused {refused}; DATA reply {reply!r}")
     if qid is None:
         raise ms.MailstackError("the first message was not queued; nothing else can be checked")
     got = stack.remote.wait_for(1, timeout=30)[0]
-    check("1 the remote side got it once, for the three recipients it accepted",
+    check("submission: the remote side got it once, for the three recipients it accepted",
           stack.remote.count() == 1 and sorted(got.recipients) == sorted([OK, LATER, FBL]), got.recipients)
     bounce_addr = got.sender
     waited(lambda: stack.redis.command("EXISTS", f"tm:{{{TENANT}}}:msg:{qid}") == 1, 10, "the message record")
     flat = stack.redis.command("HGETALL", f"tm:{{{TENANT}}}:msg:{qid}") or []
     record = dict(zip(flat[0::2], flat[1::2]))
-    check("1 envelope sender is the signed bounce address the milter recorded for this queue id",
+    check("submission: envelope sender is the signed bounce address the milter recorded for this queue id",
           re.fullmatch(rf"bounces\+[a-z2-7]+@{re.escape(BOUNCE_DOMAIN)}", bounce_addr)
           and record.get("bounce_address") == bounce_addr and record.get("message_id") == message_id,
           f"sender {bounce_addr!r}; record {record}")
@@ -282,7 +282,7 @@ def first_message(stack: Stack) -> dict:
     hard_rx = rf"queue_id={qid} report=<[^>]+> recipient=<{re.escape(HARD)}> bounce 5\.1\.1: recorded"
     dsn_lines = waited(lambda: stack.bounce_lines(hard_rx), 40,
                        "tenantmail-bounce to handle Postfix's DSN for the 550 recipient") or []
-    check("2 Postfix's own DSN for the 550 recipient reached tenantmail-bounce through the pipe",
+    check("outcomes: Postfix's own DSN for the 550 recipient reached tenantmail-bounce through the pipe",
           len(dsn_lines) == 1, f"{dsn_lines}\n--- postfix.log ---\n{stack.postfix.log()[-3000:]}")
     for rcpt, kind in FIRST_KIND.items():
         stack.wait_received(lambda e, r=rcpt, k=kind: e["recipient"] == r and e["kind"] == k, 30,
@@ -295,15 +295,15 @@ def first_message(stack: Stack) -> dict:
     received, stream = stack.received(), stack.stream()
     outcomes = [e for e in received if e.get("queue_id") == qid and e["kind"] in OUTCOME_KINDS]
     per_rcpt = kinds_of(outcomes, qid)
-    check("2 the receiver has every event of the stream", settled,
+    check("outcomes: the receiver has every event of the stream", settled,
           f"stream {len(stream)}, received {len(received)}")
-    check("2 exactly one delivery/bounce/soft_bounce per recipient, of the right kind",
+    check("outcomes: exactly one delivery/bounce/soft_bounce per recipient, of the right kind",
           per_rcpt == {r: [k] for r, k in FIRST_KIND.items()}, per_rcpt)
     from_log = {e["recipient"]: e["details"].get("source") for e in outcomes}
-    check("2 the three deliveries and the soft_bounce come from Postfix's log (tenantmail-maillog)",
+    check("outcomes: the three deliveries and the soft_bounce come from Postfix's log (tenantmail-maillog)",
           all(from_log.get(r) == "maillog" for r in (OK, LATER, FBL, SOFT)), from_log)
     hard = [e for e in received if e["recipient"] == HARD]
-    check("2 the 550 recipient: one bounce event in all, although both the log and Postfix's DSN reported it",
+    check("outcomes: the 550 recipient: one bounce event in all, although both the log and Postfix's DSN reported it",
           len(hard) == 1 and len([e for e in stream if e["recipient"] == HARD]) == 1
           and hard[0]["details"].get("source") in ("maillog", "dsn")
           and "5.1.1" in (hard[0]["details"].get("dsn"), hard[0]["details"].get("status")), hard)
@@ -312,19 +312,19 @@ def first_message(stack: Stack) -> dict:
              "recognised as the same bounce")
     state = json.loads(stack.redis.command("HGET", f"tm:{{{TENANT}}}:msg:{qid}:rcpt", HARD) or "{}")
     bounced_steps = [h.get("status") for h in state.get("history", [])].count("bounced")
-    check("2 the 550 recipient's history holds both reports (log and DSN) as bounced",
+    check("outcomes: the 550 recipient's history holds both reports (log and DSN) as bounced",
           state.get("status") == "bounced" and bounced_steps == 2, state)
     wrong = [e for e in outcomes if e.get("message_id") != message_id or e.get("tenant") != TENANT]
-    check("2 every outcome event carries the message's Message-ID, queue id and tenant",
+    check("outcomes: every outcome event carries the message's Message-ID, queue id and tenant",
           outcomes and not wrong, wrong[:2])
     soft = [e for e in outcomes if e["recipient"] == SOFT]
-    check("2 the soft bounce carries the 450 reply",
+    check("outcomes: the soft bounce carries the 450 reply",
           soft and soft[0]["details"].get("dsn") == "4.2.0" and "450 4.2.0" in soft[0]["details"].get("reply", ""),
           soft)
-    check("2 every POST's signature verified (HMAC-SHA256 over timestamp.body), nothing refused",
+    check("outcomes: every POST's signature verified (HMAC-SHA256 over timestamp.body), nothing refused",
           stack.receiver.batches and not stack.receiver.bad, stack.receiver.bad[:3])
     supp = stack.suppressed()
-    check("2 the 550 recipient is suppressed (from Postfix's DSN), the others are not",
+    check("outcomes: the 550 recipient is suppressed (from Postfix's DSN), the others are not",
           list(supp) == [HARD] and supp[HARD]["reason"].startswith("bounce 5.1.1"), supp)
     return {"qid": qid, "message_id": message_id, "bounce_addr": bounce_addr}
 
@@ -337,27 +337,27 @@ def reports(stack: Stack, m: dict) -> None:
     report = dsn(bounce_addr, [(LATER, "failed", "5.2.2", "552 5.2.2 <later@remote.example>: Mailbox full")],
                  f"dsn-{os.urandom(4).hex()}@mx1.example.net", original_id, original_to=LATER)
     refused = ms.send_smtp(stack.postfix.smtp_port, "", bounce_addr, crlf(report))
-    check("3 Postfix accepts a DSN for the bounce address", refused == {}, refused)
+    check("reports by SMTP: Postfix accepts a DSN for the bounce address", refused == {}, refused)
     feedback = arf(bounce_addr, bounce_addr, FBL, f"arf-{os.urandom(4).hex()}@isp.example", original_id)
     refused = ms.send_smtp(stack.postfix.smtp_port, "", bounce_addr, crlf(feedback))
-    check("3 Postfix accepts an ARF report for the bounce address", refused == {}, refused)
+    check("reports by SMTP: Postfix accepts an ARF report for the bounce address", refused == {}, refused)
 
     bounce = stack.wait_received(lambda e: e["recipient"] == LATER and e["kind"] == "bounce", 30,
                                  "the DSN's bounce event")
     complaint = stack.wait_received(lambda e: e["recipient"] == FBL and e["kind"] == "complaint", 30,
                                     "the ARF report's complaint event")
-    check("3 the DSN became one bounce event: status, diagnostic, Message-ID, queue id",
+    check("reports by SMTP: the DSN became one bounce event: status, diagnostic, Message-ID, queue id",
           len(bounce) == 1 and bounce[0]["queue_id"] == qid and bounce[0]["message_id"] == m["message_id"]
           and bounce[0]["details"].get("source") == "dsn" and bounce[0]["details"].get("status") == "5.2.2"
           and "Mailbox full" in bounce[0]["details"].get("diagnostic", ""),
           f"{bounce}\n--- bounce log ---\n{stack.bounce_lines('.')[-5:]}")
-    check("3 the ARF report became one complaint event: feedback type, Message-ID, queue id",
+    check("reports by SMTP: the ARF report became one complaint event: feedback type, Message-ID, queue id",
           len(complaint) == 1 and complaint[0]["queue_id"] == qid
           and complaint[0]["message_id"] == m["message_id"]
           and complaint[0]["details"].get("source") == "arf"
           and complaint[0]["details"].get("feedback_type") == "abuse",
           f"{complaint}\n--- bounce log ---\n{stack.bounce_lines('.')[-5:]}")
-    check("3 both recipients are now suppressed", {LATER, FBL} <= set(stack.suppressed()), stack.suppressed())
+    check("reports by SMTP: both recipients are now suppressed", {LATER, FBL} <= set(stack.suppressed()), stack.suppressed())
 
 
 # ---------------------------------------------------------------------------
@@ -367,23 +367,23 @@ def send_again(stack: Stack, m: dict) -> None:
     message_id = f"<e2e-again-{os.urandom(6).hex()}@acme.example>"
     refused, qid, reply = submit(stack, [AGAIN, HARD], message("events e2e again", [AGAIN, HARD], message_id))
     code, text = refused.get(HARD, (0, ""))
-    check("4 the hard-bounced recipient is refused at RCPT with 5.1.1, naming the suppression",
+    check("suppressed recipient: the hard-bounced recipient is refused at RCPT with 5.1.1, naming the suppression",
           500 <= code < 600 and text.startswith("5.1.1") and f"suppressed for tenant {TENANT}" in text,
           f"{code} {text}")
-    check("4 the other recipient is accepted and the message queued", AGAIN not in refused and qid,
+    check("suppressed recipient: the other recipient is accepted and the message queued", AGAIN not in refused and qid,
           f"refused {refused}; DATA reply {reply!r}")
     blocked = stack.wait_received(lambda e: e["kind"] == "blocked" and e["recipient"] == HARD, 30,
                                   "the blocked event")
-    check("4 one blocked event at the receiver: recipient, tenant, queue id, reason and reply",
+    check("suppressed recipient: one blocked event at the receiver: recipient, tenant, queue id, reason and reply",
           len(blocked) == 1 and blocked[0]["tenant"] == TENANT and blocked[0]["queue_id"] == qid
           and blocked[0]["details"].get("reason", "").startswith("bounce 5.1.1")
           and "5.1.1" in blocked[0]["details"].get("reply", ""), blocked)
     delivered = stack.wait_received(lambda e: e["recipient"] == AGAIN and e["kind"] == "delivery", 30,
                                     "the delivery event of the second message")
-    check("4 the second message's accepted recipient is delivered (one delivery event)",
+    check("suppressed recipient: the second message's accepted recipient is delivered (one delivery event)",
           len(delivered) == 1 and qid and delivered[0]["queue_id"] == qid
           and delivered[0]["message_id"] == message_id, delivered)
-    check("4 policyd logged the refusal",
+    check("suppressed recipient: policyd logged the refusal",
           re.search(rf"tenant={TENANT} class=bulk rcpt=<{re.escape(HARD)}> .*rejected: suppressed",
                     stack.policyd.log()) is not None, stack.policyd.log()[-800:])
     m["qid2"] = qid
@@ -402,20 +402,20 @@ def forged(stack: Stack, m: dict) -> None:
     report = dsn(address, [(OK, "failed", "5.1.1", "550 5.1.1 <ok@remote.example>: no such user")],
                  f"forged-{os.urandom(4).hex()}@evil.example", original_id, original_to=OK)
     refused = ms.send_smtp(stack.postfix.smtp_port, "", address, crlf(report))
-    check("5 Postfix accepts the forged report (the pipe decides)", refused == {}, refused)
+    check("forged token: Postfix accepts the forged report (the pipe decides)", refused == {}, refused)
     drop_rx = rf"bounce address <{re.escape(address)}> refused: .*; report dropped"
     dropped = waited(lambda: stack.bounce_lines(drop_rx), 30, "tenantmail-bounce to drop the forged report")
-    check("5 tenantmail-bounce logged the drop with the reason",
+    check("forged token: tenantmail-bounce logged the drop with the reason",
           dropped and "signature does not match" in dropped[0],
           f"{dropped}\n--- bounce log ---\n{stack.bounce_lines('.')[-5:]}")
     # Give an event that should not exist the time to show up: three of
     # webhookd's reads (block = 1s).
     time.sleep(3.0)
-    check("5 nothing new in the events stream", stack.stream() == stream_before,
+    check("forged token: nothing new in the events stream", stack.stream() == stream_before,
           stack.stream()[len(stream_before):])
-    check("5 nothing new at the receiver", stack.received() == received_before,
+    check("forged token: nothing new at the receiver", stack.received() == received_before,
           stack.received()[len(received_before):])
-    check("5 the suppression list is unchanged", stack.suppressed() == suppressed_before, stack.suppressed())
+    check("forged token: the suppression list is unchanged", stack.suppressed() == suppressed_before, stack.suppressed())
 
     # A genuine report after it: once its event has arrived, anything the
     # forged one had caused would have arrived before it.
@@ -427,7 +427,7 @@ def forged(stack: Stack, m: dict) -> None:
     stack.settle()
     new_stream = stack.stream()[len(stream_before):]
     new_received = stack.received()[len(received_before):]
-    check("5 after a genuine report sent later, the only new event is that report's soft_bounce",
+    check("forged token: after a genuine report sent later, the only new event is that report's soft_bounce",
           len(later) == 1 and later[0]["kind"] == "soft_bounce" and new_stream == later
           and new_received == later, {"stream": new_stream, "received": new_received})
 

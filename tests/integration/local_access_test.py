@@ -5,18 +5,18 @@ nobody, checked from outside (connect as another user, /proc).
 
 Usage: local_access_test.py MILTER POLICYD TENANTMAILCTL   (as root)
 
-  1  the shipped configuration: [milter] socket and [policyd] listen are unix
+  1  [shipped configuration] the shipped configuration: [milter] socket and [policyd] listen are unix
      sockets in /var/spool/postfix/tenantmail, the compiled defaults are the
      same, conf/postfix-main.cf names them relative to Postfix's queue
      directory, conf/sendmail.mc names the milter's and sets SMTP_MAILER_LL
      to 998 (Sendmail splits longer lines after signing)
-  2  unix sockets: mode 0660 (socket_mode), group taken from a set-group-id
+  2  [unix sockets] unix sockets: mode 0660 (socket_mode), group taken from a set-group-id
      directory, user nobody cannot connect, no TCP warning
-  3  TCP sockets: each daemon warns at start; check-config warns for each
+  3  [TCP sockets] TCP sockets: each daemon warns at start; check-config warns for each
      (exit status 0) and says nothing for unix sockets
-  4  key and bounce secret files owned by another account are refused
+  4  [file owners] key and bounce secret files owned by another account are refused
      (naming the owner); owned by root they load
-  5  no core dumps: RLIMIT_CORE 0 and not dumpable (a daemon running as
+  5  [core dumps] no core dumps: RLIMIT_CORE 0 and not dumpable (a daemon running as
      nobody has /proc/PID/mem owned by root, so nobody cannot read or
      ptrace it)
 """
@@ -76,24 +76,24 @@ def shipped_configuration(milter: str, policyd: str) -> None:
     milter_socket = conf_value(conf, "milter", "socket")
     policy_socket = conf_value(conf, "policyd", "listen")
     for what, value, name in (("milter", milter_socket, "milter.sock"), ("policyd", policy_socket, "policy.sock")):
-        check(f"1 conf/tenantmail.conf: {what} listens on unix:{PACKAGE_SOCKET_DIR}/{name}",
+        check(f"shipped configuration: conf/tenantmail.conf: {what} listens on unix:{PACKAGE_SOCKET_DIR}/{name}",
               value == f"unix:{PACKAGE_SOCKET_DIR}/{name}", value)
     for binary, value in ((milter, milter_socket), (policyd, policy_socket)):
         status, out = run([binary, "--help"])
-        check(f"1 {os.path.basename(binary)} --help: the compiled default is {value}",
+        check(f"shipped configuration: {os.path.basename(binary)} --help: the compiled default is {value}",
               status == 0 and f"(={value})" in out, out[:1500])
     with open(os.path.join(TOP, "conf", "postfix-main.cf")) as f:
         main_cf = f.read()
-    check("1 postfix-main.cf: smtpd_milters = unix:tenantmail/milter.sock (relative to the queue directory)",
+    check("shipped configuration: postfix-main.cf: smtpd_milters = unix:tenantmail/milter.sock (relative to the queue directory)",
           re.search(r"^smtpd_milters = unix:tenantmail/milter\.sock$", main_cf, re.M), main_cf[:800])
-    check("1 postfix-main.cf: check_policy_service unix:tenantmail/policy.sock",
+    check("shipped configuration: postfix-main.cf: check_policy_service unix:tenantmail/policy.sock",
           "check_policy_service { unix:tenantmail/policy.sock," in main_cf)
-    check("1 postfix-main.cf names no TCP socket of ours", not re.search(r"inet:127\.0\.0\.1:889[45]", main_cf))
+    check("shipped configuration: postfix-main.cf names no TCP socket of ours", not re.search(r"inet:127\.0\.0\.1:889[45]", main_cf))
     with open(os.path.join(TOP, "conf", "sendmail.mc")) as f:
         mc = f.read()
-    check(f"1 sendmail.mc: S=unix:{PACKAGE_SOCKET_DIR}/milter.sock",
+    check(f"shipped configuration: sendmail.mc: S=unix:{PACKAGE_SOCKET_DIR}/milter.sock",
           f"S=unix:{PACKAGE_SOCKET_DIR}/milter.sock," in mc)
-    check("1 sendmail.mc: define(`SMTP_MAILER_LL', `998')",
+    check("shipped configuration: sendmail.mc: define(`SMTP_MAILER_LL', `998')",
           re.search(r"^define\(`SMTP_MAILER_LL', `998'\)dnl$", mc, re.M))
 
 
@@ -112,21 +112,21 @@ def unix_sockets(tmp: str, files: tp.TenantFiles, milter: str, policyd: str, red
     milter_socket = os.path.join(directory, "milter.sock")
     config = files.write_config(0, name="unix.conf", socket=f"unix:{milter_socket}", record_messages="no")
     with tp.Milter(milter, config, tmp, name="milter-unix") as m:
-        check("2 milter: unix socket mode 0660, group from the set-group-id directory",
+        check("unix sockets: milter: unix socket mode 0660, group from the set-group-id directory",
               socket_mode(milter_socket) == ("0o660", group), socket_mode(milter_socket))
         status, out = connect_as_nobody(milter_socket)
-        check("2 milter: user nobody cannot connect to its socket", status != 0 and "Permission denied" in out,
+        check("unix sockets: milter: user nobody cannot connect to its socket", status != 0 and "Permission denied" in out,
               f"status {status}: {out[-300:]}")
-        check("2 milter: no TCP warning for a unix socket", "TCP socket" not in m.log(), m.log())
+        check("unix sockets: milter: no TCP warning for a unix socket", "TCP socket" not in m.log(), m.log())
     policy_socket = os.path.join(directory, "policy.sock")
     with tp.Policyd(policyd, tmp, "policyd-unix", redis.port, files.tenants_path,
                     listen=f"unix:{policy_socket}") as p:
-        check("2 policyd: unix socket mode 0660, group from the set-group-id directory",
+        check("unix sockets: policyd: unix socket mode 0660, group from the set-group-id directory",
               socket_mode(policy_socket) == ("0o660", group), socket_mode(policy_socket))
         status, out = connect_as_nobody(policy_socket)
-        check("2 policyd: user nobody cannot connect to its socket", status != 0 and "Permission denied" in out,
+        check("unix sockets: policyd: user nobody cannot connect to its socket", status != 0 and "Permission denied" in out,
               f"status {status}: {out[-300:]}")
-        check("2 policyd: no TCP warning for a unix socket", "TCP socket" not in p.log(), p.log())
+        check("unix sockets: policyd: no TCP warning for a unix socket", "TCP socket" not in p.log(), p.log())
 
 
 def _group_exists(name: str) -> bool:
@@ -143,24 +143,24 @@ def tcp_sockets(tmp: str, files: tp.TenantFiles, milter: str, policyd: str, ctl:
     port = ms.free_port()
     config = files.write_config(port, name="tcp.conf", record_messages="no")
     with tp.Milter(milter, config, tmp, name="milter-tcp", port=port) as m:
-        check("3 milter on TCP warns at start: any local process can claim any tenant",
+        check("TCP sockets: milter on TCP warns at start: any local process can claim any tenant",
               re.search(rf"warning: the milter socket inet:{port}@127\.0\.0\.1 is a TCP socket: any local "
                         r"process can connect", m.log()), m.log())
     with tp.Policyd(policyd, tmp, "policyd-tcp", redis.port, files.tenants_path) as p:
-        check("3 policyd on TCP warns at start",
+        check("TCP sockets: policyd on TCP warns at start",
               re.search(rf"warning: the policy socket inet:{p.port}@127\.0\.0\.1 is a TCP socket", p.log()), p.log())
     with open(config, "a") as f:
         f.write(f"[policyd]\nlisten = inet:{port + 1}@127.0.0.1\n")
     status, out = run([ctl, "check-config", "-c", config])
-    check("3 check-config flags the milter's TCP socket (exit status 0)",
+    check("TCP sockets: check-config flags the milter's TCP socket (exit status 0)",
           status == 0 and f"warning: the milter socket inet:{port}@127.0.0.1 is a TCP socket" in out,
           f"status {status}: {out}")
-    check("3 check-config flags the policy TCP socket (the [policyd] section is read)",
+    check("TCP sockets: check-config flags the policy TCP socket (the [policyd] section is read)",
           f"warning: the policy socket inet:{port + 1}@127.0.0.1 is a TCP socket" in out, out)
     with open(config, "a") as f:
         f.write("lisen = typo\n")
     status, out = run([ctl, "check-config", "-c", config])
-    check("3 check-config finds a typo in [policyd] (did you mean listen)",
+    check("TCP sockets: check-config finds a typo in [policyd] (did you mean listen)",
           status != 0 and "lisen" in out and "listen" in out, f"status {status}: {out}")
     check("3 the [policyd] typo is named with its line and a did-you-mean, as [milter] typos are",
           re.search(r':\d+: unknown option "policyd\.lisen" \(did you mean "policyd\.listen"\?\)', out), out)
@@ -168,7 +168,7 @@ def tcp_sockets(tmp: str, files: tp.TenantFiles, milter: str, policyd: str, ctl:
     with open(unix_config, "a") as f:
         f.write(f"[policyd]\nlisten = unix:{tmp}/p.sock\n")
     status, out = run([ctl, "check-config", "-c", unix_config])
-    check("3 check-config says nothing of unix sockets", status == 0 and "TCP socket" not in out,
+    check("TCP sockets: check-config says nothing of unix sockets", status == 0 and "TCP socket" not in out,
           f"status {status}: {out}")
     with open(unix_config, "a") as f:
         f.write("max_connections = 20\n")
@@ -186,12 +186,12 @@ def file_owners(tmp: str, files: tp.TenantFiles, milter: str, key: str) -> None:
     for path, what in ((key, "key"), (files.secret_path, "bounce secret")):
         os.chown(path, nobody, -1)
         status, out = tp.run_check_config(milter, config)
-        check(f"4 a {what} owned by nobody is refused, naming the owner",
+        check(f"file owners: a {what} owned by nobody is refused, naming the owner",
               status != 0 and re.search(rf"{what} {re.escape(path)} is owned by nobody", out),
               f"status {status}: {out}")
         os.chown(path, 0, -1)
     status, out = tp.run_check_config(milter, config)
-    check("4 owned by root again: the configuration loads", status == 0, f"status {status}: {out}")
+    check("file owners: owned by root again: the configuration loads", status == 0, f"status {status}: {out}")
 
 
 def core_dumps(tmp: str, files: tp.TenantFiles, milter: str, policyd: str, redis: ms.RedisServer) -> None:
@@ -212,14 +212,14 @@ def core_dumps(tmp: str, files: tp.TenantFiles, milter: str, policyd: str, redis
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=ms._clean_env())
     try:
         ms.wait_until(lambda: proc.poll() is not None or os.path.exists(sock), 10, "policyd as nobody to listen")
-        check("5 policyd runs as nobody", proc.poll() is None, open(log_path).read())
+        check("core dumps: policyd runs as nobody", proc.poll() is None, open(log_path).read())
         with open(f"/proc/{proc.pid}/limits") as f:
             limits = f.read()
-        check("5 policyd: RLIMIT_CORE is 0", re.search(r"^Max core file size\s+0\s+0\s", limits, re.M), limits)
+        check("core dumps: policyd: RLIMIT_CORE is 0", re.search(r"^Max core file size\s+0\s+0\s", limits, re.M), limits)
         with open(f"/proc/{proc.pid}/status") as f:
             uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)
         owner = os.stat(f"/proc/{proc.pid}/mem").st_uid
-        check("5 policyd is not dumpable: /proc/PID/mem of a process running as nobody is owned by root",
+        check("core dumps: policyd is not dumpable: /proc/PID/mem of a process running as nobody is owned by root",
               int(uid) == pwd.getpwnam("nobody").pw_uid and owner == 0, f"uid {uid}, /proc owner {owner}")
     finally:
         ms._stop_child(proc, 10)
@@ -228,7 +228,7 @@ def core_dumps(tmp: str, files: tp.TenantFiles, milter: str, policyd: str, redis
     with tp.Milter(milter, config, tmp, name="milter-dump", port=port) as m:
         with open(f"/proc/{m.pid}/limits") as f:
             limits = f.read()
-        check("5 milter: RLIMIT_CORE is 0", re.search(r"^Max core file size\s+0\s+0\s", limits, re.M), limits)
+        check("core dumps: milter: RLIMIT_CORE is 0", re.search(r"^Max core file size\s+0\s+0\s", limits, re.M), limits)
 
 
 def main() -> int:

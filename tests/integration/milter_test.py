@@ -16,34 +16,35 @@ with five tenants:
              (a tenant with a key sending outside its domains)
 
 and checks, verifying every signature with dkimpy (tests/lib/dkim_verify.py),
-never with tenantmail's own code:
+never with tenantmail's own code (each check's name begins with the name of
+its scenario, in brackets here):
 
-   1  tenant mail is signed rsa-sha256 + ed25519-sha256, d=/s= as configured,
+   1  [tenant mail] tenant mail is signed rsa-sha256 + ed25519-sha256, d=/s= as configured,
       From unchanged
-   2  envelope sender bounces+TOKEN@bounce_domain; `tenantmailctl
+   2  [bounce address] envelope sender bounces+TOKEN@bounce_domain; `tenantmailctl
       bounce-decode` yields the queue id Postfix logged; a tampered token
       (and the token on another domain) is refused
-   3  cross-tenant From and a foreign From: 550 5.7.1, nothing delivered,
+   3  [cross-tenant From] cross-tenant From and a foreign From: 550 5.7.1, nothing delivered,
       no signature with the other tenant's d=
-   4  unauthenticated mail from a non-tenant client passes byte-for-byte;
+   4  [mail of no tenant] unauthenticated mail from a non-tenant client passes byte-for-byte;
       mail of no tenant (plain port, or a SASL login in no tenant) with From
       in a tenant's domain, or the envelope sender in a bounce domain:
       550 5.7.1, logged with the tenant's name
-   5  two From fields / two From addresses / no From: 550 5.7.1; a Subject
+   5  [malformed From or Subject] two From fields / two From addresses / no From: 550 5.7.1; a Subject
       line of 1,509 octets: 550 5.6.0
-   6  a >=200 KB base64 attachment and an 8-bit UTF-8 body verify
-   7  missing Message-ID: the milter adds one, signs it, it verifies
-   8  from_rewrite (tenant without key; tenant with key outside its domains;
+   6  [large and 8-bit bodies] a >=200 KB base64 attachment and an 8-bit UTF-8 body verify
+   7  [missing Message-ID] missing Message-ID: the milter adds one, signs it, it verifies
+   8  [from_rewrite] from_rewrite (tenant without key; tenant with key outside its domains;
       a display name of an encoded word, an address and a comma: one mailbox)
-   9  SIGHUP adds networks = 127.0.0.1/32; 20 concurrent smtp-source sessions;
+   9  [reload adding networks] SIGHUP adds networks = 127.0.0.1/32; 20 concurrent smtp-source sessions;
       every message verifies
-  10  SIGHUP with a broken tenants file: refused with file:line, old table
+  10  [refused reload] SIGHUP with a broken tenants file: refused with file:line, old table
       kept (proved by the client network the broken file drops), still signing
-  11  require_tenant = yes (second milter instance): unauthenticated mail
+  11  [require_tenant] require_tenant = yes (second milter instance): unauthenticated mail
       refused 550 5.7.1, tenant mail still signed
-  12  --check-config: 0 on the good config; file:line on a broken tenants
+  12  [check-config] --check-config: 0 on the good config; file:line on a broken tenants
       file; a 0644 key file named
-  13  message records in a real redis-server: the check 1 message's record
+  13  [message record] message records in a real redis-server: the check 1 message's record
       (queue id as Postfix logged it, Message-ID, tenant, class, envelope
       sender, bounce address, From/To/Subject, recipient queued, the queue
       id lookup, expiries); a two-recipient message; the Message-ID the
@@ -253,7 +254,7 @@ class Env:
 def check_config_checks(env: Env) -> None:
     f = env.files
     status, out = tp.run_check_config(env.milter_bin, env.config)
-    check("12 --check-config on the good config: exit 0, 'configuration OK'",
+    check("check-config: --check-config on the good config: exit 0, 'configuration OK'",
           status == 0 and "configuration OK" in out, f"status {status}: {out}")
 
     garbage_line = "this line is garbage"
@@ -268,7 +269,7 @@ def check_config_checks(env: Env) -> None:
                           platform_tenant="platform")
     status, out = tp.run_check_config(env.milter_bin, conf)
     where = f"{broken}:{insert_at + 1}:"
-    check("12 --check-config on a broken tenants file: non-zero, names file:line",
+    check("check-config: --check-config on a broken tenants file: non-zero, names file:line",
           status != 0 and where in out, f"status {status}, want {where!r} in: {out}")
 
     loose = os.path.join(f.dir, "loose.rsa.pem")
@@ -280,7 +281,7 @@ def check_config_checks(env: Env) -> None:
     conf = f.write_config(env.milter_port, name="loose.conf", tenants_file=loose_tenants,
                           platform_tenant="platform")
     status, out = tp.run_check_config(env.milter_bin, conf)
-    check("12 --check-config with a 0644 key file: non-zero, names the file",
+    check("check-config: --check-config with a 0644 key file: non-zero, names the file",
           status != 0 and loose in out, f"status {status}: {out}")
 
 
@@ -349,24 +350,25 @@ def record_checks_first(env: Env, pf: ms.PrivatePostfix, m1: ms.SinkMessage, qid
             "bounce_address": m1.sender, "header_from": from_value, "header_to": "<c1@example.org>",
             "subject": "check 1", "message_id": mids[0] if mids else None}
     wrong = {k: (record.get(k), v) for k, v in want.items() if record.get(k) != v}
-    check("13 record tm:{acme}:msg:QID for check 1's message, QID as Postfix logged it: Message-ID, "
-          "tenant, class, envelope sender, bounce address, From, To, Subject",
+    # tm:{acme}:msg:QID of the first tenant-mail message
+    check("message record: has the Message-ID and the queue id as Postfix logged them, the tenant, "
+          "class, envelope sender, bounce address, From, To and Subject",
           logged and record and not wrong, f"logged {bool(logged)}; differing {wrong}; {record}")
-    check("13 record time is now (within 120 s)",
+    check("message record: record time is now (within 120 s)",
           record and abs(int(record.get("time", 0)) - time.time()) < 120, record.get("time"))
     rcpts = recipients_of(redis, "acme", qid) if qid else {}
     state = rcpts.get("c1@example.org", {})
-    check("13 recipient c1@example.org is queued, with one history step",
+    check("message record: recipient c1@example.org is queued, with one history step",
           list(rcpts) == ["c1@example.org"] and state.get("status") == "queued"
           and [h.get("status") for h in state.get("history", [])] == ["queued"], rcpts)
     lookup = redis.command("GET", f"tm:qid:{{{qid}}}") if qid else None
     index = redis.command("ZSCORE", "tm:{acme}:messages", qid) if qid else None
-    check("13 tm:qid:{QID} names the tenant; the tenant's index holds QID at the record's time",
+    check("message record: tm:qid:{QID} names the tenant; the tenant's index holds QID at the record's time",
           lookup == "acme" and index is not None and int(float(index)) == int(record.get("time", -1)),
           f"lookup {lookup!r}, index score {index!r}")
     ttls = [redis.command("TTL", k) for k in (f"tm:{{acme}}:msg:{qid}", f"tm:{{acme}}:msg:{qid}:rcpt",
                                               f"tm:qid:{{{qid}}}", "tm:{acme}:messages")] if qid else []
-    check("13 every record key expires within record_ttl (7d)",
+    check("message record: every record key expires within record_ttl (7d)",
           ttls and all(7 * 86400 - 300 < t <= 7 * 86400 for t in ttls), ttls)
 
 
@@ -382,10 +384,10 @@ def record_checks_more(env: Env, pf: ms.PrivatePostfix, rx: "Received", milter: 
     m = rx.wait_to("c13a@example.org")[0]
     record = wait_record(redis, "acme", qid) if qid else {}
     rcpts = recipients_of(redis, "acme", qid) if qid else {}
-    check("13 two recipients in one transaction: both in the record, queued (lower-cased)",
+    check("message record: two recipients in one transaction: both in the record, queued (lower-cased)",
           sorted(rcpts) == ["c13a@example.org", "c13b@example.org"]
           and all(v.get("status") == "queued" for v in rcpts.values()), rcpts)
-    check("13 the Message-ID the milter added is the record's",
+    check("message record: the Message-ID the milter added is the record's",
           record and header(m, "Message-ID") == [record.get("message_id")],
           f"{header(m, 'Message-ID')} vs {record.get('message_id')!r}")
 
@@ -398,7 +400,7 @@ def record_checks_more(env: Env, pf: ms.PrivatePostfix, rx: "Received", milter: 
     elapsed = time.monotonic() - t0
     qid = queued_as(res.transcript)
     m = rx.wait_to("c13c@example.org")[0]
-    check("13 Redis stopped: the message is still accepted at once, signed, and delivered",
+    check("message record: Redis stopped: the message is still accepted at once, signed, and delivered",
           qid and elapsed < 5 and signed_ok(env.verify(m), "acme.example", env.acme_sigs),
           f"{elapsed:.2f}s; {res.transcript[-400:]}")
     try:
@@ -408,7 +410,7 @@ def record_checks_more(env: Env, pf: ms.PrivatePostfix, rx: "Received", milter: 
         outage_logged = False
     redis.start()
     record = wait_record(redis, "acme", qid, timeout=15) if qid else {}
-    check("13 the outage is logged once, and the record is stored once Redis is back",
+    check("message record: the outage is logged once, and the record is stored once Redis is back",
           outage_logged and record.get("subject") == "check 13 outage"
           and len(re.findall(r"cannot store message records", milter.log())) == 1,
           f"logged {outage_logged}; record {record}")
@@ -417,7 +419,7 @@ def record_checks_more(env: Env, pf: ms.PrivatePostfix, rx: "Received", milter: 
         recovered = True
     except ms.MailstackError:
         recovered = False
-    check("13 recovery is logged", recovered, milter.log()[-600:])
+    check("message record: recovery is logged", recovered, milter.log()[-600:])
 
 
 def auth_send(pf, login: str, sender: str, rcpt: str, message: bytes):
@@ -434,15 +436,15 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
                              headers={"From": from_value, "To": "<c1@example.org>"},
                              subject="check 1", body="Hello from acme.\n")
     qid = queued_as(res.transcript)
-    check("1 AUTH tenant message accepted (STARTTLS + AUTH, 250 queued)", res.ok and qid,
+    check("tenant mail: AUTH tenant message accepted (STARTTLS + AUTH, 250 queued)", res.ok and qid,
           res.transcript[-800:])
     m1 = rx.wait_to("c1@example.org")[0]
     r1 = env.verify(m1)
-    check("1 two signatures, rsa-sha256 s=tm2026 and ed25519-sha256 s=tm2026e, d=acme.example, "
+    check("tenant mail: two signatures, rsa-sha256 s=tm2026 and ed25519-sha256 s=tm2026e, d=acme.example, "
           "both verify (dkimpy)", signed_ok(r1, "acme.example", env.acme_sigs), describe(r1))
-    check("1 header From unchanged", header(m1, "From") == [from_value], header(m1, "From"))
+    check("tenant mail: header From unchanged", header(m1, "From") == [from_value], header(m1, "From"))
     tags = sig_tags(m1)
-    check("1 c=relaxed/relaxed, no l=, From over-signed in h=",
+    check("tenant mail: c=relaxed/relaxed, no l=, From over-signed in h=",
           tags and all(t.get("c") == "relaxed/relaxed" and "l" not in t
                        and [h.strip().lower() for h in t.get("h", "").split(":")].count("from") >= 2
                        for t in tags), tags)
@@ -452,12 +454,12 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     auth_send(pf, "acme-bulk", "news@letters.acme.example", "c1s@example.org", msg1s)
     m1s = rx.wait_to("c1s@example.org")[0]
     r1s = env.verify(m1s)
-    check("1 From in a subdomain (letters.acme.example): signed d=acme.example, verifies",
+    check("tenant mail: From in a subdomain (letters.acme.example): signed d=acme.example, verifies",
           signed_ok(r1s, "acme.example", env.acme_sigs), describe(r1s))
 
     # 2. bounce address -----------------------------------------------------
     m = re.fullmatch(r"bounces\+([a-z2-7]+)@mta\.acme\.example", m1.sender)
-    check("2 envelope sender at the sink is bounces+TOKEN@mta.acme.example", m, m1.sender)
+    check("bounce address: envelope sender at the sink is bounces+TOKEN@mta.acme.example", m, m1.sender)
     if m and qid:
         status, out = env.ctl_decode(m1.sender)
         dm = re.fullmatch(r"queue_id=(\w+) sent_at=(\d+) tenant=acme", out)
@@ -465,22 +467,22 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
         client_line = re.search(rf"postfix/submission/smtpd\[\d+\]: {qid}: client=.*"
                                 rf"sasl_username=acme-bulk", log)
         qmgr_line = re.search(rf"{qid}: from=<{re.escape(m1.sender)}>", log)
-        check("2 bounce-decode prints the queue id Postfix logged ('QID: client=... "
+        check("bounce address: bounce-decode prints the queue id Postfix logged ('QID: client=... "
               "sasl_username=acme-bulk', 'queued as QID', qmgr from=<bounce>)",
               status == 0 and dm and dm.group(1) == qid and client_line and qmgr_line,
               f"decode exit {status}: {out!r}; swaks queued as {qid}; client line "
               f"{bool(client_line)}; qmgr line {bool(qmgr_line)}")
-        check("2 sent_at is now (the token keeps the minute: within 180 s)",
+        check("bounce address: sent_at is now (the token keeps the minute: within 180 s)",
               dm and abs(int(dm.group(2)) - time.time()) < 180, out)
         token = m.group(1)
         i = len(token) // 2
         forged_char = "b" if token[i] != "b" else "c"
         forged = f"bounces+{token[:i]}{forged_char}{token[i + 1:]}@mta.acme.example"
         status_f, out_f = env.ctl_decode(forged)
-        check("2 token with one character changed: bounce-decode exit 1",
+        check("bounce address: token with one character changed: bounce-decode exit 1",
               status_f == 1 and "queue_id=" not in out_f, f"exit {status_f}: {out_f}")
         status_d, out_d = env.ctl_decode(f"bounces+{token}@bounce.beta.example")
-        check("2 same token on another tenant's bounce domain: bounce-decode exit 1",
+        check("bounce address: same token on another tenant's bounce domain: bounce-decode exit 1",
               status_d == 1, f"exit {status_d}: {out_d}")
     record_checks_first(env, pf, m1, qid, from_value)
 
@@ -494,7 +496,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
                                  subject="check 3", body="not yours\n")
         replies = res.server_replies()
         cross[rcpt] = what
-        check(f"3 tenant acme, From in {what}: swaks shows 550 5.7.1",
+        check(f"cross-tenant From: tenant acme, From in {what}: swaks shows 550 5.7.1",
               not res.ok and any(r.startswith("550 5.7.1") for r in replies)
               and not queued_as(res.transcript), res.transcript[-800:])
     milter.wait_log(r"tenant=acme: refused: 550 5.7.1 .*foreign\.example", timeout=5)
@@ -512,7 +514,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
                                                         "c3s@example.org", good))
     m3s = rx.wait_to("c3s@example.org")[0] if code2 == 250 else None
     r3s = env.verify(m3s) if m3s else []
-    check("3 same SMTP session: cross-tenant message 550 5.7.1, the next one is signed as "
+    check("cross-tenant From: same SMTP session: cross-tenant message 550 5.7.1, the next one is signed as "
           "acme and verifies", code == 550 and text.startswith("5.7.1") and m3s
           and signed_ok(r3s, "acme.example", env.acme_sigs),
           f"first {code} {text}; second {code2} {text2}; {describe(r3s)}")
@@ -522,9 +524,9 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
                                     "check 4"), "plain mail, not a tenant's\r\n")
     refused = ms.send_smtp(pf.smtp_port, "nobody@nobody.example", "c4@example.org", plain)
     m4 = rx.wait_to("c4@example.org")[0]
-    check("4 plain port, client in no tenant's networks: delivered, no DKIM-Signature",
+    check("mail of no tenant: plain port, client in no tenant's networks: delivered, no DKIM-Signature",
           refused == {} and not header(m4, "DKIM-Signature"), m4.data[:600])
-    check("4 envelope sender unchanged, message bytes unchanged (only Received: prepended)",
+    check("mail of no tenant: envelope sender unchanged, message bytes unchanged (only Received: prepended)",
           m4.sender == "nobody@nobody.example" and m4.data.endswith(plain)
           and m4.data[:len(m4.data) - len(plain)].startswith(b"Received: "),
           f"sender {m4.sender!r}; data {m4.data[:400]!r}")
@@ -551,7 +553,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
             seen = True
         except ms.MailstackError:
             seen = False
-        check(f"4 no tenant, {what}: 550 5.7.1, logged", code == 550 and text.startswith("5.7.1")
+        check(f"mail of no tenant: no tenant, {what}: 550 5.7.1, logged", code == 550 and text.startswith("5.7.1")
               and seen, f"{code} {text}; logged {seen}")
         cross[rcpt] = what
 
@@ -569,14 +571,14 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
         msg = raw_message(headers + [f"Message-ID: <{os.urandom(6).hex()}@acme.example>"])
         code, text = refusal_of(lambda: auth_send(pf, "acme-bulk", "alice@acme.example",
                                                   "c5@example.org", msg))
-        check(f"5 {what}: 550 5.7.1", code == 550 and text.startswith("5.7.1"),
+        check(f"malformed From or Subject: {what}: 550 5.7.1", code == 550 and text.startswith("5.7.1"),
               f"{code} {text}")
     # Postfix's SMTP client would split a header line over 998 octets on the
     # way out, and the signature would fail at the receiver.
     msg = raw_message(std_headers("alice@acme.example", "c5@example.org", "x" * 1500))
     code, text = refusal_of(lambda: auth_send(pf, "acme-bulk", "alice@acme.example",
                                               "c5@example.org", msg))
-    check("5 Subject line of 1,509 octets (no whitespace to fold at): 550 5.6.0",
+    check("malformed From or Subject: Subject line of 1,509 octets (no whitespace to fold at): 550 5.6.0",
           code == 550 and text.startswith("5.6.0") and "1509 octets" in text, f"{code} {text}")
 
     # 6. big attachment and 8-bit body -------------------------------------
@@ -605,7 +607,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     r6a = env.verify(m6a)
     parts = [p for p in m6a.message().iter_attachments()]
     got_payload = parts[0].get_content() if parts else b""
-    check(f"6 multipart/mixed with a {len(big_bytes) // 1024} KB message "
+    check(f"large and 8-bit bodies: multipart/mixed with a {len(big_bytes) // 1024} KB message "
           f"({len(payload) // 1024} KB base64 attachment): both signatures verify, "
           "attachment intact",
           len(big_bytes) >= 200 * 1024 and signed_ok(r6a, "acme.example", env.acme_sigs)
@@ -613,7 +615,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
           describe(r6a))
     m6b = rx.wait_to("c6b@example.org")[0]
     r6b = env.verify(m6b)
-    check("6 8-bit UTF-8 body (CTE 8bit): bytes unchanged at the sink, both signatures verify",
+    check("large and 8-bit bodies: 8-bit UTF-8 body (CTE 8bit): bytes unchanged at the sink, both signatures verify",
           m6b.data.endswith(b"\r\n\r\n" + body8) and signed_ok(r6b, "acme.example",
                                                                env.acme_sigs),
           describe(r6b) + f"; body intact: {m6b.data.endswith(body8)}")
@@ -625,9 +627,9 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     m7 = rx.wait_to("c7@example.org")[0]
     r7 = env.verify(m7)
     mids = header(m7, "Message-ID")
-    check("7 no Message-ID: exactly one added, by the milter (<T.HEX@acme.example>)",
+    check("missing Message-ID: no Message-ID: exactly one added, by the milter (<T.HEX@acme.example>)",
           len(mids) == 1 and re.fullmatch(r"<\d+\.[0-9a-f]+@acme\.example>", mids[0]), mids)
-    check("7 added Message-ID is signed (h= has message-id) and both signatures verify",
+    check("missing Message-ID: added Message-ID is signed (h= has message-id) and both signatures verify",
           signed_ok(r7, "acme.example", env.acme_sigs)
           and all("message-id" in r.signed_headers for r in r7), describe(r7))
 
@@ -638,12 +640,12 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     auth_send(pf, "shop-app", "jane@someuni.example", "c8@example.org", msg8)
     m8 = rx.wait_to("c8@example.org")[0]
     r8 = env.verify(m8)
-    check("8 no-key tenant: From is \"Jane Doe via smallshop\" <x@platform.example>",
+    check("from_rewrite: no-key tenant: From is \"Jane Doe via smallshop\" <x@platform.example>",
           header(m8, "From") == ['"Jane Doe via smallshop" <x@platform.example>'],
           header(m8, "From"))
-    check("8 Reply-To is the original From", header(m8, "Reply-To") == [orig_from],
+    check("from_rewrite: Reply-To is the original From", header(m8, "Reply-To") == [orig_from],
           header(m8, "Reply-To"))
-    check("8 signed d=platform.example s=plat1 (platform tenant), verifies, h= has from "
+    check("from_rewrite: signed d=platform.example s=plat1 (platform tenant), verifies, h= has from "
           "and reply-to",
           signed_ok(r8, "platform.example", {"rsa-sha256": "plat1"})
           and all({"from", "reply-to"} <= set(r.signed_headers) for r in r8), describe(r8))
@@ -659,7 +661,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     m8h = rx.wait_to("c8h@example.org")[0] if code == 250 else None
     froms = header(m8h, "From") if m8h else []
     addresses = email.utils.getaddresses(froms)
-    check("8 hostile display name: accepted, From is one mailbox <x@platform.example>, "
+    check("from_rewrite: hostile display name: accepted, From is one mailbox <x@platform.example>, "
           "signed d=platform.example, verifies",
           m8h is not None and len(froms) == 1 and [a for _, a in addresses] == ["x@platform.example"]
           and signed_ok(env.verify(m8h), "platform.example", {"rsa-sha256": "plat1"}),
@@ -671,13 +673,13 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     auth_send(pf, "gamma-app", "carol@elsewhere.example", "c8b@example.org", msg8b)
     m8b = rx.wait_to("c8b@example.org")[0]
     r8b = env.verify(m8b)
-    check("8 keyed tenant outside its domains: From rewritten to gamma@platform.example, "
+    check("from_rewrite: keyed tenant outside its domains: From rewritten to gamma@platform.example, "
           "Reply-To original, d=platform.example verifies",
           header(m8b, "From") == ['"carol@elsewhere.example via gamma" <gamma@platform.example>']
           and header(m8b, "Reply-To") == ["carol@elsewhere.example"]
           and signed_ok(r8b, "platform.example", {"rsa-sha256": "plat1"}),
           f"From {header(m8b, 'From')} Reply-To {header(m8b, 'Reply-To')}; {describe(r8b)}")
-    check("8 keyed tenant outside its domains: bounce address on its own bounce domain",
+    check("from_rewrite: keyed tenant outside its domains: bounce address on its own bounce domain",
           re.fullmatch(r"bounces\+[a-z2-7]+@mta\.gamma\.example", m8b.sender), m8b.sender)
 
     # 9. reload adds networks; 20 concurrent smtp-source sessions ----------
@@ -686,17 +688,17 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     env.files.write_tenants(with_net)
     try:
         line = milter.reload()
-        check("9 SIGHUP after adding networks = 127.0.0.1/32: milter logs 'reloaded'",
+        check("reload adding networks: SIGHUP after adding networks = 127.0.0.1/32: milter logs 'reloaded'",
               "reloaded: 5 tenants" in line, line)
     except ms.MailstackError as exc:
-        check("9 SIGHUP after adding networks = 127.0.0.1/32: milter logs 'reloaded'",
+        check("reload adding networks: SIGHUP after adding networks = 127.0.0.1/32: milter logs 'reloaded'",
               False, str(exc))
     n_load = 40
     cpu0 = milter.cpu_seconds()
     t0 = time.monotonic()
     proc = ms.smtp_source(pf.smtp_port, sessions=20, messages=n_load, sender="load@acme.example",
                           to="c9@example.org", size=2000, subject="check 9", timeout=90)
-    check(f"9 smtp-source -s 20 -m {n_load} on the plain port: exit 0",
+    check(f"reload adding networks: smtp-source -s 20 -m {n_load} on the plain port: exit 0",
           proc.returncode == 0, proc.stderr.decode(errors="replace")[-500:])
     try:
         loads = rx.wait_to("c9@example.org", n_load, timeout=60)
@@ -711,7 +713,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
         if not signed_ok(r, "acme.example", env.acme_sigs) or \
                 not re.fullmatch(r"bounces\+[a-z2-7]+@mta\.acme\.example", msg.sender):
             bad.append(f"{os.path.basename(msg.path)}: {describe(r)} sender {msg.sender}")
-    check(f"9 all {n_load} load messages at the sink, each with two verifying signatures "
+    check(f"reload adding networks: all {n_load} load messages at the sink, each with two verifying signatures "
           "and a bounce address", len(loads) == n_load and not bad,
           f"{len(loads)} arrived; " + "\n".join(bad[:5]))
     # smtp-source -d sends 2 messages per session: the token must carry each
@@ -723,7 +725,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
         status, out = env.ctl_decode(msg.sender)
         if not qm or status != 0 or out.split()[0] != f"queue_id={qm.group(1)}":
             wrong.append(f"Received id {qm.group(1) if qm else None}, decode {status}: {out}")
-    check("9 every load message's bounce token decodes to its own queue id "
+    check("reload adding networks: every load message's bounce token decodes to its own queue id "
           "(two messages per SMTP session)", loads and not wrong, "\n".join(wrong[:5]))
     info(f"9 {n_load} messages through Postfix + milter in {elapsed:.2f}s "
          f"({n_load / elapsed:.0f}/s), milter CPU {1000 * cpu / n_load:.2f} ms/message")
@@ -740,20 +742,20 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     where = f"{env.files.tenants_path}:{bad_line + 1}:"
     try:
         line = milter.reload(expect_refusal=True)
-        check("10 SIGHUP with a broken tenants file: 'reload refused' logged with file:line",
+        check("refused reload: SIGHUP with a broken tenants file: 'reload refused' logged with file:line",
               where in line, f"want {where!r} in {line!r}")
     except ms.MailstackError as exc:
-        check("10 SIGHUP with a broken tenants file: 'reload refused' logged with file:line",
+        check("refused reload: SIGHUP with a broken tenants file: 'reload refused' logged with file:line",
               False, str(exc))
     msg10 = raw_message(std_headers("app@acme.example", "c10@example.org", "check 10"),
                         "after the refused reload\r\n")
     ms.send_smtp(pf.smtp_port, "app@acme.example", "c10@example.org", msg10)
     m10 = rx.wait_to("c10@example.org")[0]
     r10 = env.verify(m10)
-    check("10 after the refused reload the previous table signs (client network it "
+    check("refused reload: after the refused reload the previous table signs (client network it "
           "had) and both signatures verify", signed_ok(r10, "acme.example", env.acme_sigs),
           describe(r10))
-    check("10 milter still running (same PID alive)",
+    check("refused reload: milter still running (same PID alive)",
           milter.alive() and ms._pid_alive(milter.pid), milter.pid)
 
     # 11. require_tenant (second instance) ---------------------------------
@@ -770,7 +772,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     res = ms.send_with_swaks(pf.smtp_port, "nobody@nobody.example", "c11@example.org",
                              tls=False, headers={"From": "<nobody@nobody.example>"},
                              subject="check 11", body="no tenant\n")
-    check("11 require_tenant = yes: unauthenticated mail refused 550 5.7.1",
+    check("require_tenant = yes: unauthenticated mail refused 550 5.7.1",
           not res.ok and any(r.startswith("550 5.7.1") for r in res.server_replies()),
           res.transcript[-800:])
     msg11 = raw_message(std_headers("alice@acme.example", "c11ok@example.org", "check 11 ok"),
@@ -778,7 +780,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     auth_send(pf, "acme-bulk", "alice@acme.example", "c11ok@example.org", msg11)
     m11 = rx.wait_to("c11ok@example.org")[0]
     r11 = env.verify(m11)
-    check("11 require_tenant = yes: AUTH tenant mail still signed and verifies",
+    check("require_tenant = yes: AUTH tenant mail still signed and verifies",
           signed_ok(r11, "acme.example", env.acme_sigs), describe(r11))
 
     record_checks_more(env, pf, rx, milter2)
@@ -789,7 +791,7 @@ def run_with_postfix(env: Env, pf: ms.PrivatePostfix, sink: ms.SmtpSink, rx: Rec
     leaked = [m for m in everything if set(m.recipients) & set(cross)]
     beta_sigs = [t for m in everything for t in sig_tags(m) if t.get("d") == "beta.example"
                  or t.get("s") == "beta1"]
-    check("3 nothing from the cross-tenant/foreign attempts reached the sink, no signature "
+    check("cross-tenant From: nothing from the cross-tenant/foreign attempts reached the sink, no signature "
           "with d=beta.example/s=beta1 anywhere",
           not leaked and not beta_sigs and not rx.to("c5@example.org")
           and not rx.to("c11@example.org"),

@@ -3,28 +3,28 @@
 
 Usage: packaging_test.py   (as root, on Debian 12; ctest label "packaging")
 
-  1  packaging/build-deb.sh builds the package in a temp copy of the tree
+  1  [build] packaging/build-deb.sh builds the package in a temp copy of the tree
      (DEB_BUILD_OPTIONS="nocheck noautodbgsym", 2 jobs; the unit tests ran
      already, the debug symbols are not looked at); lintian: no error
-  2  dpkg -i (apt-get -f install if dependencies are missing); the postinst
+  2  [install] dpkg -i (apt-get -f install if dependencies are missing); the postinst
      says where the Postfix snippets are and edits nothing of Postfix
-  3  installed files: every program's --version is the changelog's upstream
+  3  [installed files] installed files: every program's --version is the changelog's upstream
      version; --check-config passes on the packaged example files (as root
      and as the daemon user); /etc/tenantmail, both conffiles, the key and
      webhook secret directories (0700), the bounce secret (0600) and
      /var/lib/tenantmail (0750) and the socket directory
      /var/spool/postfix/tenantmail (2750 tenantmail:postfix) have the right
      owners and modes; the tenantmail system user and group exist
-  4  systemd units of the four daemons: installed, enabled by
+  4  [systemd units] systemd units of the four daemons: installed, enabled by
      dh_installsystemd, hardened (NoNewPrivileges, ProtectSystem=strict,
      ProtectHome, PrivateTmp, Restart=on-failure, User=tenantmail, writing
      only to the socket directory or its StateDirectory, no core dumps),
      and `systemd-analyze verify` accepts them
-  5  man pages: one per program (8) and config file (5), no warnings from
+  5  [man pages] man pages: one per program (8) and config file (5), no warnings from
      man, and every option of --help / every key of conf/*.conf is in them
-  6  the Postfix snippets parse (postconf) and name only real parameters;
+  6  [Postfix snippets] the Postfix snippets parse (postconf) and name only real parameters;
      the bounce pipe transport runs the installed tenantmail-bounce
-  7  the installed daemons serve: a tenant is added to the packaged
+  7  [serving] the installed daemons serve: a tenant is added to the packaged
      tenants.conf, its key made by the installed `tenantmailctl keygen` as
      user tenantmail; milter and policyd are started as the units start
      them (ExecStart, as User=, in the foreground, no new privileges) on
@@ -34,7 +34,7 @@ Usage: packaging_test.py   (as root, on Debian 12; ctest label "packaging")
      with swaks (STARTTLS + AUTH) arrives signed (dkimpy verifies), with a
      bounce address the installed tenantmailctl authenticates with the
      postinst's secret, and policyd counted it in Redis
-  8  dpkg -r keeps keys, secrets, state, conffiles and the user; dpkg -P removes
+  8  [remove and purge] dpkg -r keeps keys, secrets, state, conffiles and the user; dpkg -P removes
      them, and nothing else is left: the file trees the package and its
      scripts touch are as they were before the install
 
@@ -250,7 +250,7 @@ def build(tmp: str) -> tuple[str, str]:
     debs = sorted(f for f in os.listdir(out) if f.startswith(f"{PKG}_") and f.endswith(".deb")) \
         if os.path.isdir(out) else []
     changes = sorted(f for f in os.listdir(out) if f.endswith(".changes")) if os.path.isdir(out) else []
-    if not check("1 dpkg-buildpackage -us -uc -b built tenantmail_*.deb", status == 0 and debs and changes,
+    if not check("build: dpkg-buildpackage -us -uc -b built tenantmail_*.deb", status == 0 and debs and changes,
                  log[-3000:]):
         raise SystemExit("cannot go on without a package")
     for f in sorted(os.listdir(out)):
@@ -265,7 +265,7 @@ def lintian(changes: str) -> None:
     for line in out.splitlines():
         info(f"  {line}")
     errors = [l for l in out.splitlines() if l.startswith("E:")]
-    check("1 lintian: no errors", status == 0 and not errors, "\n".join(errors) or out[-2000:])
+    check("build: lintian: no errors", status == 0 and not errors, "\n".join(errors) or out[-2000:])
 
 
 def install(deb: str) -> str:
@@ -277,9 +277,9 @@ def install(deb: str) -> str:
                             timeout=600, env={"DEBIAN_FRONTEND": "noninteractive"})
         out += out2
     ok = package_status() == "install ok installed"
-    if not check("2 dpkg -i: package installed", ok, out[-3000:]):
+    if not check("install: dpkg -i: package installed", ok, out[-3000:]):
         raise SystemExit("cannot go on without the package installed")
-    check("2 postinst names the Postfix snippets in /usr/share/tenantmail",
+    check("install: postinst names the Postfix snippets in /usr/share/tenantmail",
           f"{SHARE}/postfix-main.cf" in out and f"{SHARE}/postfix-master.cf" in out, out)
     return out
 
@@ -289,19 +289,19 @@ def installed_files(version: str) -> None:
     for prog in PROGRAMS:
         path = f"/usr/sbin/{prog}"
         status, out = run([path, "--version"])
-        check(f"3 {path} --version prints {prog} {version}",
+        check(f"installed files: {path} --version prints {prog} {version}",
               status == 0 and out.strip() == f"{prog} {version}", f"status {status}: {out}")
-        check(f"3 {path} is 0755 root:root", os.path.exists(path) and mode_owner(path) == ("0o755", "root", "root"),
+        check(f"installed files: {path} is 0755 root:root", os.path.exists(path) and mode_owner(path) == ("0o755", "root", "root"),
               mode_owner(path) if os.path.exists(path) else "missing")
 
     conf = f"{CONF}/tenantmail.conf"
     for who, wrap in (("root", lambda a: a), (USER, as_user)):
         for prog, says in CHECK_CONFIG.items():
             status, out = run(wrap([f"/usr/sbin/{prog}", "--check-config", "-c", conf]))
-            check(f"3 {prog} --check-config on the packaged files (as {who}): {says}",
+            check(f"installed files: {prog} --check-config on the packaged files (as {who}): {says}",
                   status == 0 and says in out, f"status {status}: {out}")
         status, out = run(wrap(["/usr/sbin/tenantmailctl", "check-config", "-c", conf]))
-        check(f"3 tenantmailctl check-config on the packaged files (as {who}): no TCP socket warning",
+        check(f"installed files: tenantmailctl check-config on the packaged files (as {who}): no TCP socket warning",
               status == 0 and "TCP socket" not in out, f"status {status}: {out}")
 
     expected = {CONF: ("0o755", "root", "root"),
@@ -314,26 +314,26 @@ def installed_files(version: str) -> None:
                 SOCKET_DIR: ("0o2750", USER, "postfix")}
     for path, want in expected.items():
         got = mode_owner(path) if os.path.lexists(path) else "missing"
-        check(f"3 {path}: mode {want[0][2:]}, {want[1]}:{want[2]}", got == want, got)
+        check(f"installed files: {path}: mode {want[0][2:]}, {want[1]}:{want[2]}", got == want, got)
     with open(f"{CONF}/bounce.secret") as f:
         secret = f.read().strip()
-    check("3 bounce.secret: 64 hex digits from the postinst", re.fullmatch(r"[0-9a-f]{64}", secret),
+    check("installed files: bounce.secret: 64 hex digits from the postinst", re.fullmatch(r"[0-9a-f]{64}", secret),
           f"{len(secret)} characters")
     status, out = run(["dpkg-query", "-W", "-f=${Conffiles}", PKG])
     conffiles = [l.split()[0] for l in out.splitlines() if l.strip()]
-    check("3 conffiles: tenantmail.conf and tenants.conf",
+    check("installed files: conffiles: tenantmail.conf and tenants.conf",
           sorted(conffiles) == [f"{CONF}/tenantmail.conf", f"{CONF}/tenants.conf"], out)
     with open(f"{CONF}/tenants.conf") as f:
         tenants = f.read()
-    check("3 packaged tenants.conf keeps the documented examples, commented out",
+    check("installed files: packaged tenants.conf keeps the documented examples, commented out",
           "# [acme]" in tenants and not re.search(r"^\[", tenants, re.M), tenants[-600:])
     try:
         pw, gr = pwd.getpwnam(USER), grp.getgrnam(USER)
-        check("3 system user and group tenantmail (uid < 1000, nologin, no home)",
+        check("installed files: system user and group tenantmail (uid < 1000, nologin, no home)",
               pw.pw_uid < 1000 and pw.pw_gid == gr.gr_gid and pw.pw_shell.endswith("nologin")
               and not os.path.exists(pw.pw_dir), pw)
     except KeyError as exc:
-        check("3 system user and group tenantmail", False, str(exc))
+        check("installed files: system user and group tenantmail", False, str(exc))
 
 
 def units() -> None:
@@ -342,7 +342,7 @@ def units() -> None:
     for name, (writable, directory) in UNITS.items():
         path = os.path.join(UNIT_DIR, f"{name}.service")
         paths.append(path)
-        if not check(f"4 {path} installed", os.path.exists(path)):
+        if not check(f"systemd units: {path} installed", os.path.exists(path)):
             continue
         s = unit_settings(path)
         want = {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
@@ -350,41 +350,41 @@ def units() -> None:
         if writable:
             want[writable] = directory
         wrong = {k: s.get(k) for k, v in want.items() if s.get(k) != [v]}
-        check(f"4 {name}.service hardening: " + ", ".join(f"{k}={v}" for k, v in want.items()),
+        check(f"systemd units: {name}.service hardening: " + ", ".join(f"{k}={v}" for k, v in want.items()),
               not wrong, wrong)
         others = [k for k in ("ReadWritePaths", "RuntimeDirectory", "StateDirectory") if k in s and k != writable]
-        check(f"4 {name}.service: writes only to {writable or 'nothing'}",
+        check(f"systemd units: {name}.service: writes only to {writable or 'nothing'}",
               not others, {k: s[k] for k in others})
         exec_start = shlex.split(s.get("ExecStart", [""])[0])
-        check(f"4 {name}.service runs /usr/sbin/{name} -f -c {CONF}/tenantmail.conf",
+        check(f"systemd units: {name}.service runs /usr/sbin/{name} -f -c {CONF}/tenantmail.conf",
               exec_start == [f"/usr/sbin/{name}", "-f", "-c", f"{CONF}/tenantmail.conf"], exec_start)
         link = f"/etc/systemd/system/multi-user.target.wants/{name}.service"
-        check(f"4 {name}.service enabled by the postinst (dh_installsystemd)", os.path.islink(link), link)
+        check(f"systemd units: {name}.service enabled by the postinst (dh_installsystemd)", os.path.islink(link), link)
     status, out = run(["systemd-analyze", "verify", *paths], timeout=120)
     info(f"systemd-analyze verify: exit {status}" + "".join(f"\n       {l}" for l in out.splitlines()))
     ours = [l for l in out.splitlines() if "tenantmail" in l]
-    check("4 systemd-analyze verify: exit 0, nothing said about our units", status == 0 and not ours,
+    check("systemd units: systemd-analyze verify: exit 0, nothing said about our units", status == 0 and not ours,
           f"status {status}:\n{out}")
 
 
 def man_pages() -> None:
     """5."""
     for path, source in MAN_PAGES.items():
-        if not check(f"5 {path} installed", os.path.exists(path)):
+        if not check(f"man pages: {path} installed", os.path.exists(path)):
             continue
         # groff's warnings go to stderr; the page itself to stdout.
         proc = subprocess.run(["man", "--warnings", "-E", "UTF-8", "-l", path], stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
                               env={**ms._clean_env(), "MANWIDTH": "80"})
         warnings = proc.stderr.decode("utf-8", "replace").strip()
-        check(f"5 man --warnings -l {os.path.basename(path)}: renders, no warnings",
+        check(f"man pages: man --warnings -l {os.path.basename(path)}: renders, no warnings",
               proc.returncode == 0 and proc.stdout.strip() and not warnings, warnings)
         text = man_source(path)
         if source.startswith("conf/"):
             with open(os.path.join(TOP, source)) as f:
                 keys = set(re.findall(r"^#?\s?([a-z_][a-z0-9_]*)\s*=", f.read(), re.M))
             missing = sorted(k for k in keys if not re.search(rf"\b{re.escape(k)}\b", text))
-            check(f"5 {os.path.basename(path)} documents every key of {source} ({len(keys)})",
+            check(f"man pages: {os.path.basename(path)} documents every key of {source} ({len(keys)})",
                   keys and not missing, missing)
         else:
             _, helptext = run([f"/usr/sbin/{source}", "--help"])
@@ -393,7 +393,7 @@ def man_pages() -> None:
                     helptext += run([f"/usr/sbin/{source}", *command.split(), "--help"])[1]
             options = set(re.findall(r"--[a-z][a-z0-9_.-]*", helptext))
             missing = sorted(o for o in options if o not in text)
-            check(f"5 {os.path.basename(path)} lists every option of {source} --help ({len(options)})",
+            check(f"man pages: {os.path.basename(path)} lists every option of {source} --help ({len(options)})",
                   options and not missing, missing)
 
 
@@ -415,20 +415,20 @@ def postfix_snippets(tmp: str) -> None:
     names = set(snippet_settings(os.path.join(d, "main.cf")))
     for want in ("smtpd_milters", "non_smtpd_milters", "milter_default_action", "smtpd_recipient_restrictions",
                  "maillog_file", "transport_maps", "relay_domains"):
-        check(f"6 postfix-main.cf sets {want}", want in names)
+        check(f"Postfix snippets: postfix-main.cf sets {want}", want in names)
     unknown = sorted(n for n in names if n not in known)
-    check("6 postfix-main.cf names only parameters Postfix knows (postconf -d)", not unknown, unknown)
+    check("Postfix snippets: postfix-main.cf names only parameters Postfix knows (postconf -d)", not unknown, unknown)
     status, out = run(["postconf", "-c", d, "-n"])
-    check("6 postconf -n reads postfix-main.cf", status == 0 and "warning" not in out, out)
+    check("Postfix snippets: postconf -n reads postfix-main.cf", status == 0 and "warning" not in out, out)
     status, out = run(["postconf", "-c", d, "-M"])
     services = {l.split()[0] + "/" + l.split()[1] for l in out.splitlines() if l.strip()}
-    check("6 postconf -M reads postfix-master.cf: submission/inet and tenantmail-bounce/unix",
+    check("Postfix snippets: postconf -M reads postfix-master.cf: submission/inet and tenantmail-bounce/unix",
           status == 0 and {"submission/inet", "tenantmail-bounce/unix"} <= services, out)
     status, out = run(["postconf", "-c", d, "-P", "submission/inet/smtpd_tls_auth_only"])
-    check("6 submission: smtpd_tls_auth_only=yes", status == 0 and out.strip().endswith("= yes"), out)
+    check("Postfix snippets: submission: smtpd_tls_auth_only=yes", status == 0 and out.strip().endswith("= yes"), out)
     status, out = run(["postconf", "-c", d, "-M", "tenantmail-bounce/unix"])
     program = re.search(r"\bargv=(\S+)", out)
-    check("6 the bounce pipe transport runs the installed /usr/sbin/tenantmail-bounce",
+    check("Postfix snippets: the bounce pipe transport runs the installed /usr/sbin/tenantmail-bounce",
           status == 0 and program and program.group(1) == "/usr/sbin/tenantmail-bounce"
           and os.access(program.group(1), os.X_OK), out)
 
@@ -441,11 +441,11 @@ def serve(tmp: str) -> None:
         f.write(f"\n[{tenant}]\ndomains = {domain}\nselector = {selector}\nkey = {key}\n"
                 f"bounce_domain = mta.{domain}\nsasl_users = pkg-app\nbulk_rate = 100/1m\n")
     status, out = run(as_user(["/usr/sbin/tenantmailctl", "keygen", tenant]))
-    check("7 tenantmailctl keygen as user tenantmail writes the key (0600 tenantmail) and a TXT record",
+    check("serving: tenantmailctl keygen as user tenantmail writes the key (0600 tenantmail) and a TXT record",
           status == 0 and os.path.exists(key) and mode_owner(key) == ("0o600", USER, USER)
           and "v=DKIM1" in out, f"status {status}: {out}")
     status, out = run(as_user(["/usr/sbin/tenantmail-milter", "--check-config", "-c", f"{CONF}/tenantmail.conf"]))
-    check("7 milter --check-config as tenantmail with the new tenant: 1 tenant",
+    check("serving: milter --check-config as tenantmail with the new tenant: 1 tenant",
           status == 0 and "configuration OK: 1 tenants" in out, out)
 
     dns = dkim_verify.DnsTable()
@@ -460,15 +460,15 @@ def serve(tmp: str) -> None:
             info(f"milter pid {milter.proc.pid}, policyd pid {policyd.proc.pid} on their default sockets, "
                  f"redis {redis.port}, sink {sink.port}")
             for path in (milter_socket, policy_socket):
-                check(f"7 {path}: mode 0660, tenantmail:postfix (group from the set-group-id directory)",
+                check(f"serving: {path}: mode 0660, tenantmail:postfix (group from the set-group-id directory)",
                       mode_owner(path) == ("0o660", USER, "postfix"), mode_owner(path))
                 status, out = run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
                                    sys.executable, "-c",
                                    "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])",
                                    path])
-                check(f"7 another local user (nobody) cannot connect to {path}",
+                check(f"serving: another local user (nobody) cannot connect to {path}",
                       status != 0 and "Permission denied" in out, f"status {status}: {out[-300:]}")
-            check("7 no TCP warning from either daemon",
+            check("serving: no TCP warning from either daemon",
                   "TCP socket" not in milter.log() + policyd.log(), milter.log() + policyd.log())
             # The packaged main.cf snippet, as an administrator pastes it; the
             # sockets it names relative to Postfix's queue directory are the
@@ -485,58 +485,58 @@ def serve(tmp: str) -> None:
                                          headers={"From": f"Alice <alice@{domain}>", "To": "<rcpt@example.org>"},
                                          subject="packaging test", body="Hello from the installed package.\n")
                 m = re.search(r"250 2\.0\.0 Ok: queued as (\w+)", res.transcript)
-                check("7 swaks STARTTLS + AUTH: queued", res.ok and m, res.transcript[-1500:])
+                check("serving: swaks STARTTLS + AUTH: queued", res.ok and m, res.transcript[-1500:])
                 msgs = sink.received(1, timeout=20)
                 msg = msgs[0]
                 results = dkim_verify.verify_message(msg.data, dns)
-                check(f"7 message arrives signed d={domain} s={selector}, dkimpy verifies",
+                check(f"serving: message arrives signed d={domain} s={selector}, dkimpy verifies",
                       len(results) >= 1 and all(r.ok for r in results)
                       and any(r.domain == domain and r.selector == selector for r in results),
                       "; ".join(r.line("msg") for r in results))
-                check(f"7 envelope sender is a bounce address on mta.{domain}",
+                check(f"serving: envelope sender is a bounce address on mta.{domain}",
                       re.fullmatch(rf"bounces\+\S+@mta\.{re.escape(domain)}", msg.sender), msg.sender)
                 status, out = run(as_user(["/usr/sbin/tenantmailctl", "bounce-decode", msg.sender]))
-                check("7 installed tenantmailctl bounce-decode authenticates it with the postinst's secret, "
+                check("serving: installed tenantmailctl bounce-decode authenticates it with the postinst's secret, "
                       "queue id matches", status == 0 and m and f"queue_id={m.group(1)}" in out,
                       f"status {status}: {out}")
                 keys = redis.command("KEYS", f"tm:{{{tenant}}}:*") or []
-                check("7 policyd counted the recipient in Redis (tm:{pkgtest}:...)", keys, keys)
-                check("7 milter logged the tenant", re.search(rf"tenant={tenant}\b", milter.log()), milter.log())
+                check("serving: policyd counted the recipient in Redis (tm:{pkgtest}:...)", keys, keys)
+                check("serving: milter logged the tenant", re.search(rf"tenant={tenant}\b", milter.log()), milter.log())
         finally:
             for d in (milter, policyd):
                 status = d.stop()
-                check(f"7 {d.name} stops on SIGTERM with status 0", status == 0, f"{status}\n{d.log()[-1500:]}")
-        check("7 policyd's closing log line: the request was permitted",
+                check(f"serving: {d.name} stops on SIGTERM with status 0", status == 0, f"{status}\n{d.log()[-1500:]}")
+        check("serving: policyd's closing log line: the request was permitted",
               re.search(r"stopping on signal 15: 1 requests, 1 permitted", policyd.log()), policyd.log())
 
 
 def remove_and_purge(before: set[str]) -> None:
     """8."""
     status, out = run(["dpkg", "-r", PKG], timeout=300)
-    check("8 dpkg -r", status == 0 and package_status() == "deinstall ok config-files", out)
-    check("8 after remove: programs gone", not any(os.path.exists(f"/usr/sbin/{p}") for p in PROGRAMS))
+    check("remove and purge: dpkg -r", status == 0 and package_status() == "deinstall ok config-files", out)
+    check("remove and purge: after remove: programs gone", not any(os.path.exists(f"/usr/sbin/{p}") for p in PROGRAMS))
     kept = [p for p in (f"{CONF}/tenantmail.conf", f"{CONF}/tenants.conf", f"{CONF}/keys", f"{CONF}/webhooks",
                         f"{CONF}/bounce.secret", f"{CONF}/keys/pkgtest.pkg2026.pem", STATE) if not os.path.exists(p)]
-    check("8 after remove: conffiles, keys, secrets and maillog state kept", not kept, kept)
+    check("remove and purge: after remove: conffiles, keys, secrets and maillog state kept", not kept, kept)
     try:
         pwd.getpwnam(USER)
-        check("8 after remove: user tenantmail kept", True)
+        check("remove and purge: after remove: user tenantmail kept", True)
     except KeyError:
-        check("8 after remove: user tenantmail kept", False)
+        check("remove and purge: after remove: user tenantmail kept", False)
 
     status, out = run(["dpkg", "-P", PKG], timeout=300)
-    check("8 dpkg -P", status == 0 and package_status() in ("", "unknown ok not-installed"), out)
-    check(f"8 after purge: {CONF} gone", not os.path.exists(CONF))
-    check(f"8 after purge: {STATE} gone", not os.path.exists(STATE))
+    check("remove and purge: dpkg -P", status == 0 and package_status() in ("", "unknown ok not-installed"), out)
+    check(f"remove and purge: after purge: {CONF} gone", not os.path.exists(CONF))
+    check(f"remove and purge: after purge: {STATE} gone", not os.path.exists(STATE))
     for name, db in ((USER, pwd.getpwnam), (USER + " group", grp.getgrnam)):
         try:
             db(USER)
             gone = False
         except KeyError:
             gone = True
-        check(f"8 after purge: {name} gone", gone)
+        check(f"remove and purge: after purge: {name} gone", gone)
     after = snapshot()
-    check("8 after purge: nothing left behind (watched trees as before the install)",
+    check("remove and purge: after purge: nothing left behind (watched trees as before the install)",
           after == before, {"left": sorted(after - before)[:30], "missing": sorted(before - after)[:30]})
 
 
@@ -580,7 +580,7 @@ def main() -> int:
             try:
                 serve(tmp)
             except Exception:
-                check("7 serving through the installed daemons", False, traceback.format_exc())
+                check("serving through the installed daemons", False, traceback.format_exc())
             remove_and_purge(before)
         finally:
             if package_status() not in ("", "unknown ok not-installed"):

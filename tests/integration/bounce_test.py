@@ -55,7 +55,6 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
@@ -785,9 +784,9 @@ def main() -> int:
         return 2
     binary = os.path.abspath(sys.argv[1])
     ctl = os.path.abspath(sys.argv[2]) if len(sys.argv) == 3 else None
-    started = time.monotonic()
-    try:
-        with ms.workdir("tm-bounce-") as directory:
+
+    def body():
+        with ms.managed_workdir("tm-bounce-") as directory:
             with ms.RedisServer(directory) as redis:
                 env = Env(binary, directory, redis)
                 env.ctl = ctl
@@ -796,14 +795,9 @@ def main() -> int:
                              test_refused_tokens, test_unparsed, test_header_flood, test_auto_replies,
                              test_size_limit, test_redis_failures,
                              test_command_line, test_postfix):
-                    try:
+                    with REPORT.case(f"{test.__name__} ran without an exception"):
                         test(env)
-                    except Exception:
-                        check(f"{test.__name__} ran without an exception", False, traceback.format_exc())
-    except Exception:
-        check("setup", False, traceback.format_exc())
-    print(f"     ({time.monotonic() - started:.1f}s)")
-    return REPORT.finish()
+    return REPORT.run_main(body, failure="setup")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,6 @@ import re
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
@@ -560,30 +559,22 @@ def main(argv: list[str]) -> int:
         return 2
     ctl = os.path.abspath(argv[0])
     t0 = time.monotonic()
-    try:
-        with ms.workdir("tenantmail-dns-test-") as tmp:
-            try:
-                world = World(tmp, ctl)
-                world.rot_next_key = ""
-                world.nsd = NsdServer(tmp, world.zones()).start()
-                print(f"     nsd pid {world.nsd.proc.pid} on {world.nsd.address}; "
-                      f"setup {time.monotonic() - t0:.1f}s", flush=True)
-                run_scenarios(world)
-                run_output_checks(world)
-                run_bad_input(world)
-                run_keygen(world)
-                run_rotation(world)
-                run_activate_checks(world)
-                run_hostile_txt(world)
-            except Exception:
-                traceback.print_exc()
-                check("dns integration test ran to the end", False)
-            finally:
-                ms.stop_all()
-    finally:
-        ms.stop_all()
-    print(f"elapsed {time.monotonic() - t0:.1f}s")
-    return REPORT.finish()
+
+    def body():
+        with ms.managed_workdir("tenantmail-dns-test-") as tmp:
+            world = World(tmp, ctl)
+            world.rot_next_key = ""
+            world.nsd = NsdServer(tmp, world.zones()).start()
+            print(f"     nsd pid {world.nsd.proc.pid} on {world.nsd.address}; "
+                  f"setup {time.monotonic() - t0:.1f}s", flush=True)
+            run_scenarios(world)
+            run_output_checks(world)
+            run_bad_input(world)
+            run_keygen(world)
+            run_rotation(world)
+            run_activate_checks(world)
+            run_hostile_txt(world)
+    return REPORT.run_main(body, failure="dns integration test ran to the end", cleanup=ms.stop_all)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,6 @@ import re
 import smtplib
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
@@ -468,28 +467,20 @@ def main() -> int:
               file=sys.stderr)
         return 2
     binaries = [os.path.abspath(p) for p in sys.argv[1:6]]
-    started = time.monotonic()
-    try:
-        with ms.workdir("tm-events-e2e-") as tmp:
+
+    def body():
+        with ms.managed_workdir("tm-events-e2e-") as tmp:
             stack = Stack(tmp, *binaries)
             try:
-                stack.start()
-                m = first_message(stack)
-                for step in (reports, send_again, forged, final_checks):
-                    try:
-                        step(stack, m)
-                    except Exception:
-                        check(f"{step.__name__} ran without an exception", False, traceback.format_exc())
-            except Exception:
-                check("the test ran to the end", False, traceback.format_exc())
+                with REPORT.case("the test ran to the end"):
+                    stack.start()
+                    m = first_message(stack)
+                    for step in (reports, send_again, forged, final_checks):
+                        with REPORT.case(f"{step.__name__} ran without an exception"):
+                            step(stack, m)
             finally:
                 stack.stop()
-    except Exception:
-        check("setup", False, traceback.format_exc())
-    finally:
-        ms.stop_all()
-    print(f"     ({time.monotonic() - started:.1f}s)")
-    return REPORT.finish()
+    return REPORT.run_main(body, failure="setup", cleanup=ms.stop_all)
 
 
 if __name__ == "__main__":

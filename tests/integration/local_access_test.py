@@ -30,8 +30,6 @@ import socket
 import stat
 import subprocess
 import sys
-import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -239,9 +237,10 @@ def main() -> int:
     if os.geteuid() != 0:
         print("local_access_test: needs root (setpriv, chown)", file=sys.stderr)
         return 1
-    try:
+
+    def body():
         shipped_configuration(milter, policyd)
-        with ms.workdir("tenantmail-local-access-") as tmp, ms.RedisServer(tmp) as redis:
+        with ms.managed_workdir("tenantmail-local-access-") as tmp, ms.RedisServer(tmp) as redis:
             os.chmod(tmp, 0o755)
             files = tp.TenantFiles(tmp)
             key = files.rsa_key("acme")
@@ -253,12 +252,8 @@ def main() -> int:
             tcp_sockets(tmp, files, milter, policyd, ctl, redis)
             file_owners(tmp, files, milter, key)
             core_dumps(tmp, files, milter, policyd, redis)
-    except Exception:
-        traceback.print_exc()
-        check("the test ran to its end", False)
-    finally:
-        ms.stop_all()
-    return REPORT.finish(require_passes=True)
+    return REPORT.run_main(body, failure="the test ran to its end", cleanup=ms.stop_all,
+                           require_passes=True)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ import os
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
@@ -267,16 +266,12 @@ def main() -> int:
         print(__doc__)
         return 2
     binary, tool = (os.path.abspath(a) for a in sys.argv[1:])
-    try:
-        with ms.workdir("tenantmail-maillog-reuse-") as tmp:
+
+    def body():
+        with ms.managed_workdir("tenantmail-maillog-reuse-") as tmp:
             with ms.RedisServer(tmp) as redis:
-                try:
-                    run(binary, Store(tool, redis), redis, tmp)
-                except Exception:
-                    check(False, "scenario raised", traceback.format_exc())
-    finally:
-        ms.stop_all()
-    return REPORT.finish()
+                run(binary, Store(tool, redis), redis, tmp)
+    return REPORT.run_main(body, failure="scenario raised", cleanup=ms.stop_all)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import socketserver
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
@@ -309,17 +308,10 @@ def run(tmp):
 
 
 def main():
-    t0 = time.monotonic()
-    try:
-        with ms.workdir("mailstack-selftest-") as tmp:
+    def body():
+        with ms.managed_workdir("mailstack-selftest-") as tmp:
             run(tmp)
-    except Exception:
-        traceback.print_exc()
-        check("selftest ran to the end", False)
-    finally:
-        ms.stop_all()
-    print(f"elapsed {time.monotonic() - t0:.1f}s")
-    return REPORT.finish()
+    return REPORT.run_main(body, failure="selftest ran to the end", cleanup=ms.stop_all)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
@@ -604,9 +603,9 @@ def main() -> int:
         print(f"usage: {sys.argv[0]} MESSAGE_STORE_TOOL TENANTMAILCTL", file=sys.stderr)
         return 2
     tool_bin, ctl_bin = (os.path.abspath(a) for a in sys.argv[1:])
-    started = time.monotonic()
-    try:
-        with ms.workdir("tm-message-store-") as directory:
+
+    def body():
+        with ms.managed_workdir("tm-message-store-") as directory:
             with ms.RedisServer(directory) as redis:
                 tool = Tool(tool_bin, redis)
                 config = write_files(directory, redis)
@@ -623,16 +622,9 @@ def main() -> int:
                              lambda: test_outbox_view(ctl, directory),
                              lambda: test_terminal_escapes(tool, redis, ctl, directory),
                              lambda: test_check_config(ctl, directory, config)):
-                    try:
+                    with REPORT.case("test ran without an exception"):
                         test()
-                    except Exception:
-                        check("test ran without an exception", False, traceback.format_exc())
-    except Exception:
-        check("setup", False, traceback.format_exc())
-    finally:
-        ms.stop_all()
-    print(f"     ({time.monotonic() - started:.1f}s)")
-    return REPORT.finish()
+    return REPORT.run_main(body, failure="setup", cleanup=ms.stop_all)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,6 @@ import smtplib
 import subprocess
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -829,23 +828,14 @@ def main(argv: list[str]) -> int:
         print("usage: milter_test.py TENANTMAIL_MILTER TENANTMAILCTL", file=sys.stderr)
         return 2
     milter_bin, ctl_bin = (os.path.abspath(a) for a in argv)
-    t0 = time.monotonic()
-    try:
-        with ms.workdir("tenantmail-milter-test-") as tmp:
-            try:
-                env = Env(tmp, milter_bin, ctl_bin)
-                run(env, milter_bin)
-            except Exception:
-                traceback.print_exc()
-                check("milter integration test ran to the end", False)
-                if os.environ.get("TM_KEEP_TMP"):
-                    print(f"     logs in {tmp}", flush=True)
-            finally:
-                ms.stop_all()
-    finally:
-        ms.stop_all()
-    print(f"elapsed {time.monotonic() - t0:.1f}s")
-    return REPORT.finish()
+
+    def body():
+        with ms.managed_workdir("tenantmail-milter-test-") as tmp:
+            if os.environ.get("TM_KEEP_TMP"):
+                print(f"     logs in {tmp}", flush=True)
+            run(Env(tmp, milter_bin, ctl_bin), milter_bin)
+    return REPORT.run_main(body, failure="milter integration test ran to the end",
+                           cleanup=ms.stop_all)
 
 
 if __name__ == "__main__":

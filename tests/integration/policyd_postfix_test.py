@@ -30,7 +30,6 @@ import smtplib
 import subprocess
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -192,16 +191,11 @@ def main() -> int:
         print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-policyd PATH/TO/tenantmailctl", file=sys.stderr)
         return 2
     binary, tenantmailctl = (os.path.abspath(p) for p in sys.argv[1:3])
-    started = time.monotonic()
-    try:
-        with ms.workdir("tm-policyd-postfix-") as directory:
+
+    def body():
+        with ms.managed_workdir("tm-policyd-postfix-") as directory:
             run(binary, tenantmailctl, directory)
-    except Exception:
-        check("test ran to the end", False, traceback.format_exc())
-    finally:
-        ms.stop_all()
-    print(f"     ({time.monotonic() - started:.1f}s)")
-    return REPORT.finish()
+    return REPORT.run_main(body, failure="test ran to the end", cleanup=ms.stop_all)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,6 @@ import socket
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
@@ -712,9 +711,9 @@ def main() -> int:
         print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-policyd", file=sys.stderr)
         return 2
     binary = os.path.abspath(sys.argv[1])
-    started = time.monotonic()
-    try:
-        with ms.workdir("tm-policyd-redis-") as directory:
+
+    def body():
+        with ms.managed_workdir("tm-policyd-redis-") as directory:
             tenants_file = write_tenants(directory)
             with ms.RedisServer(directory) as redis:
                 with Policyd(binary, directory, "policyd", redis.port, tenants_file,
@@ -729,10 +728,8 @@ def main() -> int:
                                  lambda: test_reload(binary, directory, redis),
                                  lambda: test_pipelining_without_reading(binary, directory, redis, tenants_file),
                                  lambda: test_slowloris(binary, directory, redis, tenants_file)):
-                        try:
+                        with REPORT.case("test ran without an exception"):
                             test()
-                        except Exception:
-                            check("test ran without an exception", False, traceback.format_exc())
                     check("policyd still running after all of it", policyd.proc.poll() is None)
                     policyd.stop()
                     check("policyd stopped cleanly on SIGTERM", policyd.proc.returncode == 0,
@@ -740,10 +737,7 @@ def main() -> int:
                     log = policyd.log()
                     check("no sanitizer report in the log", "Sanitizer" not in log and "runtime error" not in log,
                           log[-3000:])
-    except Exception:
-        check("setup", False, traceback.format_exc())
-    print(f"     ({time.monotonic() - started:.1f}s)")
-    return REPORT.finish()
+    return REPORT.run_main(body, failure="setup")
 
 
 if __name__ == "__main__":

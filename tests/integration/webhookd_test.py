@@ -62,7 +62,6 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
@@ -651,10 +650,11 @@ def main() -> int:
         print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-webhookd PATH/TO/tenantmailctl", file=sys.stderr)
         return 2
     binary, ctl = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    started = time.monotonic()
     receiver = None
-    try:
-        with ms.workdir("tm-webhookd-") as directory:
+
+    def body():
+        nonlocal receiver
+        with ms.managed_workdir("tm-webhookd-") as directory:
             acme_path, acme_secret = write_secret(directory, "acme")
             beta_path, beta_secret = write_secret(directory, "beta")
             receiver = Receiver({"acme": acme_secret, "beta": beta_secret}).start()
@@ -678,23 +678,19 @@ def main() -> int:
                              lambda: test_destinations(env, directory, ctl)):
                     receiver.mode.clear()
                     receiver.release.set()
-                    try:
+                    with REPORT.case("test ran without an exception"):
                         test()
-                    except Exception:
-                        check("test ran without an exception", False, traceback.format_exc())
                 d = env["dispatcher"]
                 check("dispatcher still running after all of it", d.proc.poll() is None)
                 status = d.stop()
                 check("dispatcher stopped cleanly on SIGTERM", status == 0 and "info: stopped" in d.log(),
                       f"status {status}\n{d.log()[-1500:]}")
                 no_sanitizer_report("dispatcher", d.log())
-    except Exception:
-        check("setup", False, traceback.format_exc())
-    finally:
+
+    def stop_receiver():
         if receiver:
             receiver.stop()
-    print(f"     ({time.monotonic() - started:.1f}s)")
-    return REPORT.finish()
+    return REPORT.run_main(body, failure="setup", cleanup=stop_receiver)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ exit status (1 on any failure), so ctest logs read the same in every script.
     report = Report("bounce integration")
     check = report.check
     check("forged token: no event", not events, events)
-    with report.case("redis outage"):      # an exception fails this case only
+    with report.case("redis outage ran to the end"):   # an exception fails this case only
         ...
-    return report.finish()
+    return report.finish()      # or: return report.run_main(body, cleanup=...)
 
 A check is a name and a condition; this module never decides what is
 asserted, only how it is counted and shown. Standard library only.
@@ -18,7 +18,9 @@ asserted, only how it is counted and shown. Standard library only.
 from __future__ import annotations
 
 import contextlib
+import time
 import traceback
+from typing import Callable
 
 
 def _indented(detail: object) -> str:
@@ -54,7 +56,22 @@ class Report:
         try:
             yield
         except Exception:  # noqa: BLE001 - a broken case must not hide the rest
-            self.check(f"{name}: ran to the end", False, traceback.format_exc().rstrip())
+            self.check(name, False, traceback.format_exc().rstrip())
+
+    def run_main(self, body: Callable[[], None], *, failure: str = "the test ran to the end",
+                 cleanup: Callable[[], None] | None = None, **finish_options) -> int:
+        """A script's whole run: body as one case named failure, cleanup
+        (even if body raised), the elapsed time, the summary; returns the
+        exit status (finish_options as for finish())."""
+        started = time.monotonic()
+        try:
+            with self.case(failure):
+                body()
+        finally:
+            if cleanup:
+                cleanup()
+        print(f"elapsed {time.monotonic() - started:.1f}s", flush=True)
+        return self.finish(**finish_options)
 
     def summary(self, note: str = "") -> str:
         prefix = f"{self.name}: " if self.name else ""

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from commands import clean_env, is_root, postfix_ids, run, run_on_tty
 from managed_process import (ManagedComponent, ManagedProcess, Watchdog, group_members,
-                             pid_alive, register, stop_all, stop_child, unregister)
+                             managed_workdir, pid_alive, register, stop_all, stop_child,
+                             unregister)
 from net import LOOPBACK, MailstackError, free_port, port_open, wait_port, wait_until, workdir
 from private_postfix import (OPENSSL, POSTCONF, POSTFIX, POSTFIX_META_FILES, POSTQUEUE,
                              SASLPASSWD2, PrivatePostfix, service_address)
@@ -58,7 +59,7 @@ __all__ = [
     "LOOPBACK", "SMTP_SINK", "SMTP_SOURCE", "POSTFIX", "POSTCONF", "POSTQUEUE", "SASLPASSWD2",
     "SWAKS", "OPENSSL", "REDIS_SERVER", "POSTFIX_META_FILES", "MailstackError",
     "ManagedComponent", "ManagedProcess", "stop_all", "free_port", "wait_until", "port_open",
-    "run_on_tty", "workdir", "SinkMessage", "parse_sink_file", "SmtpSink", "Reply",
+    "run_on_tty", "workdir", "managed_workdir", "SinkMessage", "parse_sink_file", "SmtpSink", "Reply",
     "ScriptedSmtpServer", "RedisServer", "PrivatePostfix", "SwaksResult", "send_with_swaks",
     "send_smtp", "LoadResult", "smtp_load", "smtp_source",
 ]

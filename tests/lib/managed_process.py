@@ -27,7 +27,7 @@ import threading
 from typing import Sequence
 
 from commands import clean_env
-from net import wait_until
+from net import wait_until, workdir
 
 # ---------------------------------------------------------------------------
 # Cleanup registry: everything started is stopped by PID at exit.
@@ -68,6 +68,17 @@ def stop_all() -> None:
         except Exception as exc:  # keep stopping the others
             print(f"mailstack: stopping {obj!r} failed: {exc}", flush=True)
 
+
+
+@contextlib.contextmanager
+def managed_workdir(prefix: str = "tenantmail-test-"):
+    """workdir() whose components are all stopped before it is removed, so
+    nothing still writes into a directory being deleted."""
+    with workdir(prefix) as path:
+        try:
+            yield path
+        finally:
+            stop_all()
 
 
 # ---------------------------------------------------------------------------

@@ -51,7 +51,6 @@ import re
 import signal
 import socket
 import subprocess
-import time
 from typing import Mapping
 
 import mailstack as ms

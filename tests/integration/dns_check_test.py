@@ -67,7 +67,6 @@ REPORT = Report("dns integration")
 check = REPORT.check
 
 
-
 # ---------------------------------------------------------------------------
 # Keys, made and read with openssl only.
 

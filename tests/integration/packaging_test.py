@@ -64,6 +64,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import dkim_verify  # noqa: E402
 import mailstack as ms  # noqa: E402
 from checks import Report  # noqa: E402
+from managed_process import ManagedProcess  # noqa: E402
 
 PKG = "tenantmail"
 USER = "tenantmail"
@@ -189,26 +190,22 @@ def snippet_settings(path: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------
 
-class Daemon:
+class Daemon(ManagedProcess):
     """An installed daemon started like its systemd unit starts it: the
     unit's ExecStart (foreground), as its User=, with extra arguments
     (only the listening ports here); stderr (its log) to a file."""
+
+    stop_timeout = 10.0
 
     def __init__(self, name: str, extra: list[str], directory: str):
         self.name = name
         settings = unit_settings(os.path.join(UNIT_DIR, f"{name}.service"))
         self.argv = as_user(shlex.split(settings["ExecStart"][0]) + extra, settings["User"][0])
-        self.log_path = os.path.join(directory, f"{name}.log")
-        self.proc: subprocess.Popen | None = None
-        self._watchdog = None
+        super().__init__(os.path.join(directory, f"{name}.log"))
 
     def start(self, where: int | str, timeout: float = 15.0) -> "Daemon":
         """where: the TCP port or the unix socket path it will listen on."""
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         cwd="/", env=ms._clean_env())
-        self._watchdog = ms._Watchdog(self.proc.pid)
-        ms._register(self)
+        self.spawn(self.argv, cwd="/")
 
         def ready():
             if self.proc.poll() is not None:
@@ -219,21 +216,6 @@ class Daemon:
             return os.path.exists(where) and stat.S_ISSOCK(os.lstat(where).st_mode)
         ms.wait_until(ready, timeout, f"{self.name} to listen on {where}")
         return self
-
-    def stop(self) -> int | None:
-        ms._stop_child(self.proc, 10)
-        if self._watchdog:
-            self._watchdog.disarm()
-            self._watchdog = None
-        ms._unregister(self)
-        return self.proc.returncode if self.proc else None
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
 
 # ---------------------------------------------------------------------------

@@ -69,7 +69,6 @@ def stop_all() -> None:
             print(f"mailstack: stopping {obj!r} failed: {exc}", flush=True)
 
 
-
 @contextlib.contextmanager
 def managed_workdir(prefix: str = "tenantmail-test-"):
     """workdir() whose components are all stopped before it is removed, so
@@ -185,18 +184,19 @@ class ManagedProcess(ManagedComponent):
         return self.proc is not None and self.proc.poll() is None
 
     def spawn(self, argv: Sequence[str], *, log_output: bool = True,
-              extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+              extra_env: dict[str, str] | None = None, cwd: str | None = None,
+              new_session: bool = False) -> subprocess.Popen:
         """Start argv (stdout and stderr appended to log_path unless
-        log_output is False) under the watchdog and the registry."""
+        log_output is False) under the watchdog and the registry.
+        new_session: its own process group, for daemons that fork workers."""
         env = {**clean_env(), **(extra_env or {})}
-        if log_output:
-            with open(self.log_path, "ab") as log:
-                self.proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log,
-                                             stderr=subprocess.STDOUT, env=env)
-        else:
-            self.proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, env=env)
+        with contextlib.ExitStack() as files:
+            out = files.enter_context(open(self.log_path, "ab")) if log_output \
+                else subprocess.DEVNULL
+            self.proc = subprocess.Popen(
+                list(argv), stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT if log_output else subprocess.DEVNULL,
+                env=env, cwd=cwd, start_new_session=new_session)
         self.watch(self.proc.pid)
         return self.proc
 

@@ -6,9 +6,10 @@
     nsd.stop()                   # by PID, with its server processes
 
 Each zone gets an SOA, an NS and the NS's A record; records are zone-file
-lines relative to the origin. nsd runs in the foreground (-d) in its own
-process group with mailstack's watchdog and cleanup rules. Standard library
-only; use Debian's /usr/bin/python3.
+lines relative to the origin. NSD forks its server processes, so it runs in
+the foreground (-d) in a process group of its own and stop() waits for the
+whole group; the managed-process base gives it the watchdog and cleanup
+rules of every other component. Standard library only.
 """
 
 from __future__ import annotations
@@ -19,36 +20,35 @@ import shutil
 import signal
 import subprocess
 
-import mailstack as ms
+from managed_process import ManagedProcess, group_members, stop_child
+from net import LOOPBACK, MailstackError, free_port, port_open, wait_until
 
 NSD = shutil.which("nsd", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/nsd"
 
 
-class NsdServer:
+class NsdServer(ManagedProcess):
     """nsd -d (foreground) on 127.0.0.1:port, zones from a dict
     {origin: [record lines]}; reload() rewrites them and sends SIGHUP."""
 
     def __init__(self, directory: str, zones: dict[str, list[str]]):
         self.directory = os.path.join(directory, "nsd")
+        super().__init__(os.path.join(self.directory, "nsd.log"))
         self.zones = zones
-        self.port = ms.free_port()
-        self.proc: subprocess.Popen | None = None
+        self.port = free_port()
         self.serial = 1
-        self._watchdog = None
-        self.log_path = os.path.join(self.directory, "nsd.log")
 
     def __repr__(self):
         return f"NsdServer(port={self.port}, pid={self.proc.pid if self.proc else None})"
 
     @property
     def address(self) -> str:
-        return f"{ms.LOOPBACK}:{self.port}"
+        return f"{LOOPBACK}:{self.port}"
 
     def _write(self) -> None:
         os.makedirs(os.path.join(self.directory, "zones"), exist_ok=True)
         conf = [
             "server:",
-            f"    ip-address: {ms.LOOPBACK}",
+            f"    ip-address: {LOOPBACK}",
             f"    port: {self.port}",
             "    do-ip6: no",
             '    username: ""',
@@ -69,7 +69,7 @@ class NsdServer:
             conf += ["zone:", f'    name: "{origin}"', f'    zonefile: "{origin}.zone"']
             head = [f"$ORIGIN {origin}.", "$TTL 60",
                     f"@ IN SOA ns.{origin}. hostmaster.{origin}. {self.serial} 3600 600 86400 60",
-                    f"@ IN NS ns.{origin}.", f"ns IN A {ms.LOOPBACK}"]
+                    f"@ IN NS ns.{origin}.", f"ns IN A {LOOPBACK}"]
             with open(os.path.join(self.directory, "zones", f"{origin}.zone"), "w") as f:
                 f.write("\n".join(head + records) + "\n")
         with open(os.path.join(self.directory, "nsd.conf"), "w") as f:
@@ -81,18 +81,14 @@ class NsdServer:
         subprocess.run(["/usr/sbin/nsd-checkconf", conf], check=True, capture_output=True)
         # Its own process group: NSD forks server processes, and stop() waits
         # for all of them, not only for the parent.
-        self.proc = subprocess.Popen([NSD, "-d", "-c", conf], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        self._watchdog = ms._Watchdog(self.proc.pid)
-        ms._register(self)
+        self.spawn([NSD, "-d", "-c", conf], log_output=False, new_session=True)
 
         def serving():
             if self.proc.poll() is not None:
-                raise ms.MailstackError(f"nsd exited with status {self.proc.returncode}: {self.log()}")
-            return "nsd started" in self.log() and ms.port_open(self.port)
+                raise MailstackError(f"nsd exited with status {self.proc.returncode}: {self.log()}")
+            return "nsd started" in self.log() and port_open(self.port)
         try:
-            ms.wait_until(serving, 10, f"nsd on {self.address}")
+            wait_until(serving, 10, f"nsd on {self.address}")
         except Exception:
             self.stop()
             raise
@@ -105,30 +101,20 @@ class NsdServer:
         self._write()
         os.kill(self.proc.pid, signal.SIGHUP)
 
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = None) -> int | None:
         if self.proc is not None:
             pgid = self.proc.pid
-            ms._stop_child(self.proc)
+            stop_child(self.proc, self.stop_timeout if timeout is None else timeout)
             try:
-                ms.wait_until(lambda: not ms._group_members(pgid), 5, "nsd's server processes to exit")
-            except ms.MailstackError:
+                wait_until(lambda: not group_members(pgid), 5, "nsd's server processes to exit")
+            except MailstackError:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pgid, signal.SIGKILL)
-        if self._watchdog:
-            self._watchdog.disarm()
-            self._watchdog = None
-        ms._unregister(self)
+        self.release()
+        return self.proc.returncode if self.proc else None
 
 
 def txt(value: str) -> str:
     """TXT rdata split into 255-octet strings, as a zone file needs."""
     chunks = [value[i:i + 255] for i in range(0, len(value), 255)] or [""]
     return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
-

@@ -26,22 +26,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import Report  # noqa: E402
+
 NAME = "demo"
 DEMO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "demo.py")
-PASSED = 0
-FAILED = 0
-
-
-def check(name: str, ok, detail="") -> bool:
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        FAILED += 1
-        text = detail if isinstance(detail, str) else repr(detail)
-        print(f"FAIL {name}" + ("\n     " + text.replace("\n", "\n     ") if text else ""), flush=True)
-    return bool(ok)
+REPORT = Report(NAME)
+check = REPORT.check
 
 
 def section(output: str, number: str) -> str:
@@ -109,8 +100,7 @@ def main() -> int:
     check("no step reported missing evidence", "!! not shown" not in out, everything)
 
     print(f"     ({elapsed:.1f}s)")
-    print(f"{NAME}: {PASSED} passed, {FAILED} failed", flush=True)
-    return 1 if FAILED else 0
+    return REPORT.finish()
 
 
 if __name__ == "__main__":

@@ -47,7 +47,6 @@ import collections
 import email.utils
 import json
 import os
-import shutil
 import re
 import smtplib
 import sys
@@ -117,23 +116,7 @@ class Stack:
             "webhook_url": f"{self.receiver.base}/{TENANT}", "webhook_secret": secret_path,
         }})
 
-        # tenantmail-bounce runs as the pipe's user: it reads its own copy
-        # of the secret, owned by that user (the milter, as root, refuses a
-        # secret another account owns), and writes its log (-f: to stderr)
-        # where the test reads it.
-        pipe_dir = os.path.join(tmp, "bounce-pipe")
-        os.makedirs(pipe_dir)
-        tp.readable_by(tp.PIPE_USER, pipe_dir)
-        pipe_secret = os.path.join(pipe_dir, "bounce.secret")
-        shutil.copyfile(self.files.secret_path, pipe_secret)
-        os.chmod(pipe_secret, 0o600)
-        tp.readable_by(tp.PIPE_USER, pipe_secret)
-        self.bounce_log = os.path.join(pipe_dir, "bounce.log")
-        wrapper = os.path.join(self.files.dir, "bounce-pipe.sh")
-        with open(wrapper, "w") as f:
-            f.write(f'#!/bin/sh\nexec {bounce_bin} -f --bounce_secret_file={pipe_secret} "$@" '
-                    f'2>>{self.bounce_log}\n')
-        os.chmod(wrapper, 0o755)
+        wrapper, self.bounce_log = tp.bounce_pipe(self.files, tmp, bounce_bin)
 
         self.milter_port = ms.free_port()
         self.policyd = tp.Policyd(policyd_bin, tmp, "policyd", self.redis.port, self.files.tenants_path,

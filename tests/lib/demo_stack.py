@@ -22,7 +22,6 @@ import hashlib
 import hmac
 import io
 import os
-import shutil
 import subprocess
 import threading
 
@@ -98,7 +97,7 @@ class DemoStack:
                                             hostname="mx.example.org")
         self.nsd = NsdServer(tmp, {})
         self._write_tenants(secret_path)
-        bounce_wrapper = self._bounce_pipe(programs["tenantmail-bounce"])
+        bounce_wrapper, self.bounce_log = tp.bounce_pipe(self.files, tmp, programs["tenantmail-bounce"])
         self.milter_port = ms.free_port()
         self.policyd = tp.Policyd(programs["tenantmail-policyd"], tmp, "policyd", self.redis.port,
                                   self.files.tenants_path, redis_timeout="2s")
@@ -127,25 +126,6 @@ class DemoStack:
             "beta": {"domains": "beta.example", "selector": "beta1", "key": self.files.rsa_key("beta"),
                      "bounce_domain": "mta.beta.example", "sasl_users": "beta"},
         })
-
-    def _bounce_pipe(self, bounce_bin: str) -> str:
-        """A wrapper for the pipe transport: tenantmail-bounce runs as the
-        pipe's user, with a copy of the secret that user owns (the milter,
-        as root, refuses a secret another account owns)."""
-        pipe_dir = os.path.join(self.tmp, "bounce-pipe")
-        os.makedirs(pipe_dir)
-        tp.readable_by(tp.PIPE_USER, pipe_dir)
-        pipe_secret = os.path.join(pipe_dir, "bounce.secret")
-        shutil.copyfile(self.files.secret_path, pipe_secret)
-        os.chmod(pipe_secret, 0o600)
-        tp.readable_by(tp.PIPE_USER, pipe_secret)
-        self.bounce_log = os.path.join(pipe_dir, "bounce.log")
-        wrapper = os.path.join(self.files.dir, "bounce-pipe.sh")
-        with open(wrapper, "w") as f:
-            f.write(f'#!/bin/sh\nexec {bounce_bin} -f --bounce_secret_file={pipe_secret} "$@" '
-                    f'2>>{self.bounce_log}\n')
-        os.chmod(wrapper, 0o755)
-        return wrapper
 
     def _write_config(self) -> None:
         """One tenantmail.conf for the milter, maillog, bounce and tenantmailctl."""

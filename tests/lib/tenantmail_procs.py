@@ -48,6 +48,7 @@ import json
 import os
 import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -441,6 +442,27 @@ def readable_by(user: str, *paths: str) -> None:
     pw = pwd.getpwnam(user)
     for path in paths:
         os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def bounce_pipe(files: TenantFiles, directory: str, bounce_bin: str) -> tuple[str, str]:
+    """A wrapper for Postfix's pipe transport; returns (wrapper, log path).
+    tenantmail-bounce runs as the pipe's user: it reads its own copy of the
+    secret, owned by that user (the milter, as root, refuses a secret another
+    account owns), and writes its log (-f: to stderr) where the test reads it."""
+    pipe_dir = os.path.join(directory, "bounce-pipe")
+    os.makedirs(pipe_dir)
+    readable_by(PIPE_USER, pipe_dir)
+    pipe_secret = os.path.join(pipe_dir, "bounce.secret")
+    shutil.copyfile(files.secret_path, pipe_secret)
+    os.chmod(pipe_secret, 0o600)
+    readable_by(PIPE_USER, pipe_secret)
+    log_path = os.path.join(pipe_dir, "bounce.log")
+    wrapper = os.path.join(files.dir, "bounce-pipe.sh")
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\nexec {bounce_bin} -f --bounce_secret_file={pipe_secret} "$@" '
+                f'2>>{log_path}\n')
+    os.chmod(wrapper, 0o755)
+    return wrapper, log_path
 
 
 # ---------------------------------------------------------------------------

@@ -56,6 +56,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import mailstack as ms  # noqa: E402
 from checks import Report  # noqa: E402
 import tenantmail_procs as tp  # noqa: E402
+from managed_process import read_text  # noqa: E402
 from bounce_reports import arf, bounce_address, dsn  # noqa: E402
 from webhook_receiver import Receiver, write_secret  # noqa: E402
 
@@ -176,12 +177,7 @@ class Stack:
         return {k: json.loads(v) for k, v in zip(flat[0::2], flat[1::2])}
 
     def bounce_lines(self, pattern: str) -> list[str]:
-        try:
-            with open(self.bounce_log, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-        except FileNotFoundError:
-            return []
-        return [line for line in text.splitlines() if re.search(pattern, line)]
+        return [line for line in read_text(self.bounce_log).splitlines() if re.search(pattern, line)]
 
     def wait_received(self, predicate, timeout: float, what: str) -> list[dict]:
         """Wait until the receiver's events hold one that predicate accepts;

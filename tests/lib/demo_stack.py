@@ -27,6 +27,7 @@ import threading
 
 import mailstack as ms
 import tenantmail_procs as tp
+from managed_process import read_text
 from nsd_server import NsdServer
 from webhook_receiver import Receiver, write_secret
 
@@ -171,8 +172,4 @@ class DemoStack:
         return subprocess.run([self.ctl, *args, "-c", self.config], capture_output=True, text=True, timeout=60)
 
     def bounce_log_text(self) -> str:
-        try:
-            with open(self.bounce_log, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_text(self.bounce_log)

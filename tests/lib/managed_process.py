@@ -122,6 +122,15 @@ def stop_child(proc: subprocess.Popen | None, timeout: float = 5.0) -> None:
         proc.wait(5)
 
 
+def read_text(path: str) -> str:
+    """A log file's text so far; "" while the program has not written it yet."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 class Watchdog:
     """Stops a process by PID even if this Python process is SIGKILLed (e.g.
     by a ctest timeout, which kills only our descendants): a detached shell
@@ -219,11 +228,7 @@ class ManagedProcess(ManagedComponent):
         return self.proc.returncode if self.proc else None
 
     def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_text(self.log_path)
 
     def log_lines(self, pattern: str) -> list[str]:
         rx = re.compile(pattern)

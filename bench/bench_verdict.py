@@ -10,6 +10,28 @@ sentences and report no ratio built on a run that has any.
 """
 import re
 
+# The names the end-to-end runs go by, as the table prints them.
+E2E_LABELS = {"none": "no milter", "tenantmail": "tenantmail-milter", "opendkim": "OpenDKIM"}
+
+
+def signer_of(signatures: list[str]) -> str | None:
+    """Which milter made the DKIM-Signature fields (unfolded values) of a
+    message: "tenantmail", "opendkim", "several" when they disagree, None when
+    unsigned. Both sign with the same key, so their fixed tag orders tell
+    them apart: tenantmail writes h= before bh=, OpenDKIM bh= before h=
+    (run-milter-bench.sh checks this on each milter's own output first)."""
+    found = set()
+    for value in signatures:
+        tags = [t.split("=", 1)[0].strip() for t in value.split(";") if "=" in t]
+        if "h" in tags and "bh" in tags:
+            found.add("tenantmail" if tags.index("h") < tags.index("bh") else "opendkim")
+        else:
+            found.add("unknown")
+    if not found:
+        return None
+    return found.pop() if len(found) == 1 else "several"
+
+
 # A policy reply that refuses (defers or rejects) the recipient.
 REFUSAL = re.compile(r"^(DEFER|REJECT|[45]\d\d)", re.IGNORECASE)
 

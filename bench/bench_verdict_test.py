@@ -46,6 +46,21 @@ class EndToEnd(unittest.TestCase):
         self.assertTrue(bv.e2e_problems("no milter", sent=10, delivered=9, unsigned=9, expect_signed=False))
 
 
+class Signer(unittest.TestCase):
+    OURS = "v=1; a=rsa-sha256; c=relaxed/relaxed; d=careers.uni.ac.uk; s=bench; t=1; h=From:To:From; bh=AAA=; b=BBB="
+    ODK = "v=1; a=rsa-sha256; c=relaxed/relaxed; d=careers.uni.ac.uk; s=bench; t=1; bh=AAA=; h=From:To:From; b=BBB="
+
+    def test_each_signer_and_none(self):
+        self.assertEqual(bv.signer_of([self.OURS]), "tenantmail")
+        self.assertEqual(bv.signer_of([self.OURS, self.OURS.replace("rsa-sha256", "ed25519-sha256")]), "tenantmail")
+        self.assertEqual(bv.signer_of([self.ODK]), "opendkim")
+        self.assertIsNone(bv.signer_of([]))
+
+    def test_mixed_or_unrecognised(self):
+        self.assertEqual(bv.signer_of([self.OURS, self.ODK]), "several")
+        self.assertEqual(bv.signer_of(["v=1; b=xyz"]), "unknown")
+
+
 class MilterDriver(unittest.TestCase):
     GOOD = {"label": "tm-tcp/2k/32/1", "signed": "900", "unsigned": "0", "rejected": "0",
             "tempfail": "0", "errors": "0", "rate": "900.0"}

@@ -35,4 +35,33 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
+std::string base64url_encode(std::string_view bytes) {
+    std::string out = base64_encode(bytes);
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    for (char& c : out) {
+        if (c == '+') c = '-';
+        else if (c == '/') c = '_';
+    }
+    return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+    if (text.size() % 4 == 1) return std::nullopt;  // no encoding ends with one character
+    std::string standard;
+    standard.reserve(text.size() + 2);
+    for (char c : text) {
+        const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (alnum) standard.push_back(c);
+        else if (c == '-') standard.push_back('+');
+        else if (c == '_') standard.push_back('/');
+        else return std::nullopt;
+    }
+    while (standard.size() % 4 != 0) standard.push_back('=');
+    auto bytes = base64_decode(standard);
+    // Canonical only: unused low bits in the last character must be zero,
+    // so no two strings decode to the same bytes.
+    if (!bytes || base64url_encode(*bytes) != text) return std::nullopt;
+    return bytes;
+}
+
 }  // namespace tenantmail

@@ -267,6 +267,9 @@ void add_common_options(po::options_description& desc, const std::string& defaul
         ("bounce_secret_file",
          po::value<std::string>()->default_value("/etc/tenantmail/bounce.secret")->value_name("FILE"),
          "secret key for signed bounce addresses")
+        ("tracking_secret_file",
+         po::value<std::string>()->default_value("/etc/tenantmail/tracking.secret")->value_name("FILE"),
+         "secret key for tracking and unsubscribe links; read only when a tenant has tracking_domain")
         ("log_level", po::value<LogLevelOption>()->default_value({"info"}, "info")->value_name("LEVEL"),
          "error, warning, info or debug")
         ("redis.host", po::value<std::string>()->default_value("127.0.0.1")->value_name("HOST"), "Redis host")
@@ -357,6 +360,7 @@ CommonSettings common_settings(const po::variables_map& options) {
     settings.check_config = options["check-config"].as<bool>();
     settings.tenants_file = options["tenants_file"].as<std::string>();
     settings.bounce_secret_file = options["bounce_secret_file"].as<std::string>();
+    settings.tracking_secret_file = options["tracking_secret_file"].as<std::string>();
     settings.log_level = options["log_level"].as<LogLevelOption>().value;
     settings.redis.host = options["redis.host"].as<std::string>();
     settings.redis.port = options["redis.port"].as<PortOption>().value;

@@ -71,6 +71,7 @@ void validate(boost::any& out, const std::vector<std::string>& values, LogLevelO
 void validate(boost::any& out, const std::vector<std::string>& values, FileModeOption*, int);
 
 // help (-h), config (-c), check-config, tenants_file, bounce_secret_file,
+// tracking_secret_file,
 // log_level, redis.host, redis.port, redis.socket, redis.timeout,
 // redis.password_file. default_config exists so tests need not touch /etc.
 void add_common_options(boost::program_options::options_description& desc,
@@ -110,6 +111,7 @@ struct CommonSettings {
     bool check_config = false;
     std::string tenants_file;
     std::string bounce_secret_file;
+    std::string tracking_secret_file;
     std::string log_level;
     RedisSettings redis;
 };

@@ -10,7 +10,7 @@
 namespace tenantmail {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 7> kKinds{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 8> kKinds{{
     {EventKind::delivery, "delivery"},
     {EventKind::bounce, "bounce"},
     {EventKind::soft_bounce, "soft_bounce"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 7> kKinds{{
     {EventKind::click, "click"},
     {EventKind::complaint, "complaint"},
     {EventKind::blocked, "blocked"},
+    {EventKind::unsubscribe, "unsubscribe"},
 }};
 
 // Optional string member: absent or null reads as "", anything else not a

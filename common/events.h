@@ -1,5 +1,6 @@
 // events.h — the one event shape reported to tenants (delivery, bounce,
-// soft_bounce, open, click, complaint, blocked) and how it goes into Redis.
+// soft_bounce, open, click, complaint, blocked, unsubscribe) and how it goes
+// into Redis.
 // Pure JSON building/parsing plus the XADD argv; appending over a blocking
 // client is event_store.h.
 // Stream: one per tenant, tm:{TENANT}:events (redis_keys.h), field
@@ -20,7 +21,7 @@
 
 namespace tenantmail {
 
-enum class EventKind { delivery, bounce, soft_bounce, open, click, complaint, blocked };
+enum class EventKind { delivery, bounce, soft_bounce, open, click, complaint, blocked, unsubscribe };
 
 std::string_view event_kind_name(EventKind kind);
 std::optional<EventKind> parse_event_kind(std::string_view name);

@@ -1,6 +1,8 @@
 // signing_table.cpp — see signing_table.h.
 #include "common/signing_table.h"
 
+#include <algorithm>
+
 namespace tenantmail {
 namespace {
 
@@ -32,6 +34,7 @@ Result<TenantKeys> load_tenant_keys(const Tenant& tenant) {
 
 Result<std::shared_ptr<const SigningTable>> SigningTable::load(const std::string& tenants_file,
                                                               const std::string& bounce_secret_file,
+                                                              const std::string& tracking_secret_file,
                                                               const std::string& platform_tenant) {
     std::shared_ptr<SigningTable> table(new SigningTable());
     auto registry = TenantRegistry::load_file(tenants_file);
@@ -42,6 +45,13 @@ Result<std::shared_ptr<const SigningTable>> SigningTable::load(const std::string
     auto codec = load_bounce_codec(bounce_secret_file);
     if (!codec) return Error{codec.error()};
     table->bounce_codec_ = std::move(codec).value();
+
+    const auto& tenants = table->registry_.tenants();
+    if (std::any_of(tenants.begin(), tenants.end(), [](const Tenant& t) { return !t.tracking_domain.empty(); })) {
+        auto tracking = load_tracking_codec(tracking_secret_file);
+        if (!tracking) return Error{tracking.error()};
+        table->tracking_codec_ = std::move(tracking).value();
+    }
 
     for (const Tenant& tenant : table->registry_.tenants()) {
         if (!tenant.signs() && !tenant.signs_ed25519()) continue;

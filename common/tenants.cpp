@@ -20,7 +20,11 @@ constexpr std::array<std::string_view, 9> kKeysBeforeRates{
     "domains", "selector", "key", "ed25519_selector", "ed25519_key", "allow_rsa1024", "bounce_domain", "sasl_users",
     "networks",
 };
-constexpr std::array<std::string_view, 3> kKeysAfterRates{"from_rewrite", "webhook_url", "webhook_secret"};
+constexpr std::array<std::string_view, 8> kKeysAfterRates{"from_rewrite",    "webhook_url",  "webhook_secret",
+                                                          "tracking_domain", "track_opens",  "track_clicks",
+                                                          "list_unsubscribe", "feedback_id"};
+// The tracking switches, which mean nothing without tracking_domain.
+constexpr std::array<std::string_view, 3> kTrackingSwitches{"track_opens", "track_clicks", "list_unsubscribe"};
 
 std::vector<std::string_view> known_keys() {
     std::vector<std::string_view> keys(kKeysBeforeRates.begin(), kKeysBeforeRates.end());
@@ -165,6 +169,32 @@ Result<std::vector<T>> parse_each(std::string_view list, Result<T> (*parse_one)(
 
 Result<Network> parse_network(std::string_view text) { return Network::parse(text); }
 
+// "bulk transactional", "all" or "none": the traffic classes a switch is on for.
+Result<std::array<bool, kTrafficClassCount>> parse_class_set(std::string_view text) {
+    std::array<bool, kTrafficClassCount> on{};
+    const auto items = split_list(text);
+    if (items.size() == 1 && (items.front() == "none" || items.front() == "all")) {
+        on.fill(items.front() == "all");
+        return on;
+    }
+    if (items.empty()) return make_error("empty; give traffic classes, all or none");
+    for (const std::string_view item : items) {
+        const auto traffic_class = parse_traffic_class(item);
+        if (!traffic_class) return make_error("unknown traffic class " + in_quotes(item) + " (classes, all or none)");
+        on[traffic_class_index(*traffic_class)] = true;
+    }
+    return on;
+}
+
+// Gmail's SenderId: the last colon-separated field of Feedback-ID.
+Result<std::string> parse_feedback_id(std::string_view text) {
+    const auto allowed = [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; };
+    if (text.empty() || text.size() > 64 || !std::all_of(text.begin(), text.end(), allowed)) {
+        return make_error(in_quotes(text) + " is not 1-64 letters, digits, '.', '_' or '-'");
+    }
+    return std::string(text);
+}
+
 }  // namespace
 
 std::string_view to_string(TrafficClass traffic_class) { return traffic_class_info(traffic_class).name; }
@@ -203,6 +233,7 @@ private:
     Result<void> set_field(Tenant& tenant, std::string_view key, std::string_view value);
     Result<void> index_domains(std::size_t index);
     Result<void> index_logins(std::size_t index);
+    Result<void> index_tracking_domain(std::size_t index);
     Result<void> index_networks(std::size_t index);
 
     std::string filename_;
@@ -292,6 +323,11 @@ Result<void> TenantRegistryBuilder::set_field(Tenant& tenant, std::string_view k
     if (key == "from_rewrite") return store(tenant.from_rewrite, parse_addr_spec(value));
     if (key == "webhook_url") return store(tenant.webhook_url, parse_webhook_url(value));
     if (key == "webhook_secret") return store(tenant.webhook_secret, parse_key_path(value));
+    if (key == "tracking_domain") return store(tenant.tracking_domain, normalise_domain(value));
+    if (key == "track_opens") return store(tenant.track_opens, parse_class_set(value));
+    if (key == "track_clicks") return store(tenant.track_clicks, parse_class_set(value));
+    if (key == "list_unsubscribe") return store(tenant.list_unsubscribe, parse_class_set(value));
+    if (key == "feedback_id") return store(tenant.feedback_id, parse_feedback_id(value));
     return make_error("key listed in known_keys() but not handled");  // a bug here, not in the file
 }
 
@@ -332,12 +368,21 @@ Result<void> TenantRegistryBuilder::check(std::size_t index) const {
     if (t.webhook_url.empty() && !t.webhook_secret.empty()) {
         return fail(line_of(index, "webhook_secret"), t, "webhook_secret without webhook_url");
     }
+    for (const std::string_view key : kTrackingSwitches) {
+        if (has(index, key) && t.tracking_domain.empty()) {
+            return fail(line_of(index, key), t, std::string(key) + " without tracking_domain (tracking is off)");
+        }
+    }
+    if (!t.tracking_domain.empty() && t.tracking_domain == t.bounce_domain) {
+        return fail(line_of(index, "tracking_domain"), t, "tracking_domain must differ from bounce_domain");
+    }
     return {};
 }
 
 Result<void> TenantRegistryBuilder::index(std::size_t index) {
     if (auto ok = index_domains(index); !ok) return ok;
     if (auto ok = index_logins(index); !ok) return ok;
+    if (auto ok = index_tracking_domain(index); !ok) return ok;
     return index_networks(index);
 }
 
@@ -368,6 +413,18 @@ Result<void> TenantRegistryBuilder::index_logins(std::size_t index) {
         }
     }
     return {};
+}
+
+// trackd finds the tenant of a request by its Host: one tenant per host.
+Result<void> TenantRegistryBuilder::index_tracking_domain(std::size_t index) {
+    const Tenant& tenant = registry_.tenants_[index];
+    if (tenant.tracking_domain.empty()) return {};
+    const auto [it, added] = registry_.by_tracking_domain_.emplace(tenant.tracking_domain, index);
+    if (added) return {};
+    const std::size_t other = it->second;
+    return fail(line_of(index, "tracking_domain"), tenant,
+                "tracking_domain " + tenant.tracking_domain + " is already tenant " + registry_.tenants_[other].id +
+                    "'s (line " + std::to_string(line_of(other, "tracking_domain")) + ")");
 }
 
 // Overlapping blocks of different tenants would make the client address
@@ -448,6 +505,13 @@ std::optional<TenantMatch> TenantRegistry::by_client_address(const IpAddress& ad
         if (network.contains(address)) return TenantMatch{&tenants_[index], TrafficClass::bulk};
     }
     return std::nullopt;
+}
+
+const Tenant* TenantRegistry::by_tracking_domain(std::string_view host) const {
+    const auto normal = normalise_domain(host);
+    if (!normal) return nullptr;
+    const auto it = by_tracking_domain_.find(*normal);
+    return it == by_tracking_domain_.end() ? nullptr : &tenants_[it->second];
 }
 
 const Tenant* TenantRegistry::domain_owner(std::string_view domain) const {

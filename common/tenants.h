@@ -73,13 +73,33 @@ struct Tenant {
     std::string from_rewrite;  // addr-spec, domain lower-cased; empty: no rewrite
     std::string webhook_url;     // where tenantmail-webhookd POSTs events; "" for none
     std::string webhook_secret;  // path of the signing secret; set exactly when webhook_url is
+    // Open/click tracking and one-click unsubscribe: all off unless
+    // tracking_domain (a host the tenant points at tenantmail-trackd) is set.
+    // Per traffic class, indexed by traffic_class_index(); default: bulk only.
+    std::string tracking_domain;  // lower case, no trailing dot; "" for none
+    std::array<bool, kTrafficClassCount> track_opens = bulk_only();
+    std::array<bool, kTrafficClassCount> track_clicks = bulk_only();
+    std::array<bool, kTrafficClassCount> list_unsubscribe = bulk_only();
+    std::string feedback_id;  // the SenderId part of Feedback-ID; "" for the tenant id
 
     bool signs() const { return !key_path.empty(); }
     bool signs_ed25519() const { return !ed25519_key_path.empty(); }
     const RateLimit& rate(TrafficClass traffic_class) const { return rates[traffic_class_index(traffic_class)]; }
     RateLimit& rate(TrafficClass traffic_class) { return rates[traffic_class_index(traffic_class)]; }
+    bool tracks_opens(TrafficClass c) const { return !tracking_domain.empty() && track_opens[traffic_class_index(c)]; }
+    bool tracks_clicks(TrafficClass c) const {
+        return !tracking_domain.empty() && track_clicks[traffic_class_index(c)];
+    }
+    bool adds_list_unsubscribe(TrafficClass c) const {
+        return !tracking_domain.empty() && list_unsubscribe[traffic_class_index(c)];
+    }
 
 private:
+    static constexpr std::array<bool, kTrafficClassCount> bulk_only() {
+        std::array<bool, kTrafficClassCount> only{};
+        only[traffic_class_index(TrafficClass::bulk)] = true;
+        return only;
+    }
     static constexpr std::array<RateLimit, kTrafficClassCount> default_rates() {
         std::array<RateLimit, kTrafficClassCount> defaults{};
         defaults.fill(kDefaultTenantRate);
@@ -114,6 +134,10 @@ public:
     // tenant for the same session. Either argument may be empty.
     std::optional<TenantMatch> identify(std::string_view login, std::string_view client_address) const;
 
+    // The tenant whose tracking_domain is host (case-insensitive, trailing
+    // dot ignored; no port), or nullptr.
+    const Tenant* by_tracking_domain(std::string_view host) const;
+
     // The tenant whose domain is the longest match for domain (itself or a
     // parent), or nullptr. Case-insensitive; a trailing dot is ignored.
     const Tenant* domain_owner(std::string_view domain) const;
@@ -138,6 +162,7 @@ private:
     Map<std::size_t> by_id_;
     Map<std::size_t> by_domain_;
     Map<std::pair<std::size_t, TrafficClass>> by_login_;
+    Map<std::size_t> by_tracking_domain_;
     // Linear scan: tenants with networks are few and blocks never overlap, so
     // the first hit is the only hit. Replace with a prefix trie if that changes.
     std::vector<std::pair<Network, std::size_t>> networks_;

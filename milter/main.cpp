@@ -58,7 +58,7 @@ void disable_nagle_on_listener() {
 
 Result<std::shared_ptr<const SigningTable>> load_signing_table(const MilterSettings& settings) {
     return SigningTable::load(settings.common.tenants_file, settings.common.bounce_secret_file,
-                              settings.platform_tenant);
+                              settings.common.tracking_secret_file, settings.platform_tenant);
 }
 
 int check_config(const MilterSettings& settings) {

@@ -90,7 +90,7 @@ int run_check_config(const Args& args) {
     }
     if (vm.count("tenants")) settings.common.tenants_file = vm["tenants"].as<std::string>();
     auto table = SigningTable::load(settings.common.tenants_file, settings.common.bounce_secret_file,
-                                    settings.platform_tenant);
+                                    settings.common.tracking_secret_file, settings.platform_tenant);
     if (!table) {
         std::fprintf(stderr, "%s\n", terminal_lines(table.error()).c_str());
         return 1;

@@ -42,7 +42,7 @@ protected:
         settings_.common.bounce_secret_file = dir_ + "/bounce.secret";
         settings_.platform_tenant = "platform";
         auto table = SigningTable::load(settings_.common.tenants_file, settings_.common.bounce_secret_file,
-                                        settings_.platform_tenant);
+                                        settings_.common.tracking_secret_file, settings_.platform_tenant);
         ASSERT_TRUE(table.ok()) << table.error();
         table_ = std::move(table).value();
     }

@@ -1,7 +1,7 @@
 // webhooks_command.cpp — `tenantmailctl webhooks dead list TENANT [--json]`
 // and `tenantmailctl webhooks dead replay TENANT ENTRY_ID|--all`: the event
 // batches tenantmail-webhookd gave up on after webhookd.retry_for, kept in
-// tm:{TENANT}:events:dead (format in webhookd/dead_letter.h). Replay appends
+// tm:{TENANT}:events:dead (format in common/dead_letter.h). Replay appends
 // the batch's events, with their original event ids, to tm:{TENANT}:events
 // and deletes the dead entry in one Lua script; the dispatcher then delivers
 // them like new events (so the receiver can recognise the ids it has seen).

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "bounce/gmime_handles.h"
+#include "common/mime/gmime_handles.h"
 #include "common/text.h"
 
 namespace tenantmail::bounce {

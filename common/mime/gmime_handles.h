@@ -1,14 +1,15 @@
-// gmime_handles.h — RAII for the GLib/GMime objects the report parser uses:
-// every GObject we own is released by g_object_unref, every string GLib hands
-// over by g_free, so no early return can leak one. Objects GMime lends (a
-// multipart's child, a part's content) are plain pointers and never wrapped.
+// gmime_handles.h — RAII for the GLib/GMime objects the MIME readers use
+// (bounce reports, the milter's tracking): every GObject we own is released
+// by g_object_unref, every string GLib hands over by g_free, so no early
+// return can leak one. Objects GMime lends (a multipart's child, a part's
+// content) are plain pointers and never wrapped.
 #pragma once
 
 #include <gmime/gmime.h>
 
 #include <memory>
 
-namespace tenantmail::bounce {
+namespace tenantmail {
 
 struct GObjectUnref {
     void operator()(gpointer object) const {
@@ -28,4 +29,4 @@ using GCharPtr = std::unique_ptr<char, GFree>;
 // another thread would be worse than the few bytes it frees.
 void ensure_gmime_initialised();
 
-}  // namespace tenantmail::bounce
+}  // namespace tenantmail

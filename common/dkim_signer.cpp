@@ -40,13 +40,15 @@ constexpr SignRule sign_rules[] = {
     {"content-transfer-encoding", Coverage::oversign_present},
     {"in-reply-to", Coverage::oversign_present},
     {"references", Coverage::oversign_present},
+    // Over-signed so nobody on the way can add a second unsubscribe target
+    // or Feedback-ID under our signature.
+    {"list-unsubscribe", Coverage::oversign_present},
+    {"list-unsubscribe-post", Coverage::oversign_present},
+    {"feedback-id", Coverage::oversign_present},
     {"sender", Coverage::sign_present},
     {"list-id", Coverage::sign_present},
-    {"list-unsubscribe", Coverage::sign_present},
-    {"list-unsubscribe-post", Coverage::sign_present},
     {"content-id", Coverage::sign_present},
     {"content-description", Coverage::sign_present},
-    {"feedback-id", Coverage::sign_present},
 };
 
 constexpr std::size_t max_line = 78;  // RFC 5322 2.1.1, without the CRLF

@@ -9,10 +9,11 @@
 //   From                            always, and over-signed: listed once more
 //                                   than present, so an added From breaks it
 //   Reply-To Subject Date To Cc Message-ID MIME-Version Content-Type
-//   Content-Transfer-Encoding In-Reply-To References
+//   Content-Transfer-Encoding In-Reply-To References List-Unsubscribe
+//   List-Unsubscribe-Post Feedback-ID
 //                                   each instance present, over-signed once
-//   Sender List-Id List-Unsubscribe List-Unsubscribe-Post Content-ID
-//   Content-Description Feedback-ID each instance present
+//   Sender List-Id Content-ID Content-Description
+//                                   each instance present
 #pragma once
 
 #include <cstdint>

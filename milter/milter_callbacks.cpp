@@ -110,8 +110,14 @@ bool apply(SMFICTX* ctx, const Connection& conn, const MessageOutcome& outcome) 
             case HeaderChange::Kind::replace: status = smfi_chgheader(ctx, name, change.occurrence, value.data()); break;
             case HeaderChange::Kind::append: status = smfi_addheader(ctx, name, value.data()); break;
             case HeaderChange::Kind::insert_at_top: status = smfi_insheader(ctx, 0, name, value.data()); break;
+            case HeaderChange::Kind::remove: status = smfi_chgheader(ctx, name, change.occurrence, nullptr); break;
         }
         if (status != MI_SUCCESS) return false;
+    }
+    if (outcome.new_body) {
+        // libmilter sends it on in chunks the protocol allows.
+        auto* data = reinterpret_cast<unsigned char*>(const_cast<char*>(outcome.new_body->data()));
+        if (smfi_replacebody(ctx, data, static_cast<int>(outcome.new_body->size())) != MI_SUCCESS) return false;
     }
     if (!outcome.envelope_from.empty()) {
         const std::string sender = "<" + outcome.envelope_from + ">";
@@ -181,15 +187,18 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
                       unsigned long* want_actions, unsigned long* want_steps, unsigned long*, unsigned long*) {
     return guarded(ctx, "negotiate", [&] {
         Connection* conn = &attach_new_connection(ctx);
-        *want_actions = actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM);
+        *want_actions = actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_CHGBODY);
         if ((actions & SMFIF_CHGFROM) == 0) LOG_WARNING("the MTA cannot change the envelope sender; bounces are not rewritten");
+        if ((actions & SMFIF_CHGBODY) == 0) {
+            LOG_WARNING("the MTA cannot replace message bodies; tracked messages will be answered 451 4.3.0");
+        }
         // Skip what we never look at. DATA stays: answering it avoids a
         // Nagle stall between the MTA's DATA and first header packets.
-        // RCPT only when message records want the recipients; answered (no
+        // RCPT is kept, for message records and tracking links (which name
+        // the recipient of a one-recipient message); answered (no
         // SMFIP_NR_RCPT), as an unanswered packet would let the MTA's next
         // one wait for our delayed ACK.
-        unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
-        if (g_records == nullptr) skip |= SMFIP_NORCPT;
+        const unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
         *want_steps = steps & skip;
         if (steps & SMFIP_HDR_LEADSPC) {
             *want_steps |= SMFIP_HDR_LEADSPC;
@@ -242,7 +251,6 @@ sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
     });
 }
 
-// Only asked of the MTA when records are kept (see on_negotiate).
 sfsistat on_envrcpt(SMFICTX* ctx, char** arguments) {
     return guarded(ctx, "RCPT", [&] {
         Connection& conn = *connection(ctx);
@@ -306,7 +314,7 @@ sfsistat on_eom(SMFICTX* ctx) {
                      refusal->xcode.c_str(), refusal->text.c_str());
             return reply(ctx, *refusal, SMFIS_REJECT);
         }
-        auto outcome = message->end_of_message(conn.queue_id, now_seconds());
+        auto outcome = message->end_of_message(conn.queue_id, now_seconds(), conn.recipients);
         if (!outcome) {
             LOG_ERROR("%s: tenant=%s: signing failed, answering 451 4.3.0: %s", log_id(conn), tenant,
                       outcome.error().c_str());
@@ -353,7 +361,7 @@ smfiDesc& filter_description() {
     static smfiDesc description = {
         const_cast<char*>("tenantmail-milter"),
         SMFI_VERSION,
-        SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,
+        SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_CHGBODY,
         on_connect,
         nullptr,  // helo
         on_envfrom,

@@ -11,6 +11,7 @@
 #include "common/mailbox.h"
 #include "common/phrase.h"
 #include "common/text.h"
+#include "milter/mime_tracking.h"
 
 namespace tenantmail::milter {
 namespace {
@@ -153,8 +154,57 @@ std::optional<SmtpReply> OutboundMessage::end_of_headers(std::int64_t now) {
     }
     if (auto refusal = plan_identity(*from)) return refusal;
     plan_message_id(now);
+    plan_feedback_id();
+    plan_tracking();
     start_signer(now);
     return std::nullopt;
+}
+
+// One Feedback-ID, ours: a client's is replaced, any more are removed.
+void OutboundMessage::plan_feedback_id() {
+    const auto value = feedback_id_value(*match_.tenant, match_.traffic_class);
+    if (!value) return;
+    int present = 0;
+    for (auto field = headers_.begin(); field != headers_.end();) {
+        if (!iequals(field->name(), "feedback-id")) {
+            ++field;
+            continue;
+        }
+        if (++present == 1) {
+            *field = make_field("Feedback-ID", *value);
+            changes_.push_back({HeaderChange::Kind::replace, "Feedback-ID", *value, 1});
+            ++field;
+        } else {
+            field = headers_.erase(field);
+            changes_.push_back({HeaderChange::Kind::remove, "Feedback-ID", "", 2});  // the next one moves up
+        }
+    }
+    if (present == 0) {
+        headers_.push_back(make_field("Feedback-ID", *value));
+        changes_.push_back({HeaderChange::Kind::append, "Feedback-ID", *value, 1});
+    }
+}
+
+// Hold the body when the tenant tracks this class and the message may have
+// HTML: it is rewritten at its end, before the signer sees it.
+void OutboundMessage::plan_tracking() {
+    if (null_sender_) return;  // a delivery report is not a tenant's campaign
+    TrackingContext context;
+    context.tenant = match_.tenant;
+    context.traffic_class = match_.traffic_class;
+    context.codec = table_->tracking_codec();
+    if (!tracks_html(context)) return;
+    std::size_t count = 0;
+    const HeaderField* type = find_only(headers_, "content-type", count);
+    if (type == nullptr || !may_hold_trackable_html(type->value())) return;
+    holding_body_ = true;
+}
+
+void OutboundMessage::stop_holding_body(std::string reason) {
+    holding_body_ = false;
+    untracked_ = std::move(reason);
+    signer_->add_body(held_body_);
+    std::string().swap(held_body_);
 }
 
 // Signs as the tenant when it owns the From domain and has a key; otherwise
@@ -223,12 +273,21 @@ void OutboundMessage::start_signer(std::int64_t now) {
     if (settings_.signature_ttl.count() > 0) options.expire_after = settings_.signature_ttl.count();
     if (keys != nullptr && keys->rsa) options.keys.push_back({&*keys->rsa, signer_tenant_->selector});
     if (keys != nullptr && keys->ed25519) options.keys.push_back({&*keys->ed25519, signer_tenant_->ed25519_selector});
+    // The header fields go to the signer at the end of the message, when
+    // tracking has added its own.
     signer_ = std::make_unique<DkimSigner>(std::move(options));
-    for (const HeaderField& field : headers_) signer_->add_header(field.raw);
 }
 
 void OutboundMessage::add_body(std::string_view chunk) {
-    if (signer_) signer_->add_body(chunk);
+    if (holding_body_ && held_body_.size() + chunk.size() > settings_.tracking_max_octets) {
+        stop_holding_body("body over tracking_max_kb (" + std::to_string(settings_.tracking_max_octets / 1024) +
+                          " KiB)");
+    }
+    if (holding_body_) {
+        held_body_.append(chunk);
+    } else if (signer_) {
+        signer_->add_body(chunk);
+    }
     // RFC 5322 2.1.1 allows 998 octets before CRLF; Postfix's SMTP client
     // (smtp_line_length_limit) folds longer lines, breaking the body hash.
     for (std::size_t start = 0; start < chunk.size();) {
@@ -266,8 +325,79 @@ std::string OutboundMessage::bounce_address(std::string_view queue_id, std::int6
     return address ? *address : std::string();
 }
 
-Result<MessageOutcome> OutboundMessage::end_of_message(std::string_view queue_id, std::int64_t now) {
+TrackingContext OutboundMessage::tracking_context(std::string_view queue_id, std::int64_t now,
+                                                  const std::vector<std::string>& recipients) const {
+    TrackingContext context;
+    context.tenant = match_.tenant;
+    context.traffic_class = match_.traffic_class;
+    context.codec = table_->tracking_codec();
+    context.queue_id = std::string(queue_id);
+    context.recipients = recipients;
+    // The mailto: form goes to the tenant's own bounce domain, where
+    // tenantmail-bounce checks the token against that tenant.
+    context.bounce_domain = match_.tenant->bounce_domain;
+    context.now = now;
+    return context;
+}
+
+// RFC 8058: only for one recipient, and never over the tenant's own.
+void OutboundMessage::plan_list_unsubscribe(const TrackingContext& context, std::string& log) {
+    if (null_sender_ || !context.tenant->adds_list_unsubscribe(context.traffic_class) || context.codec == nullptr) return;
+    if (has_header(headers_, "list-unsubscribe")) return;
+    const auto value = list_unsubscribe_value(context);
+    if (!value) {
+        log += " no-list-unsubscribe (" + std::to_string(context.recipients.size()) + " recipients)";
+        return;
+    }
+    headers_.push_back(make_field("List-Unsubscribe", *value));
+    changes_.push_back({HeaderChange::Kind::append, "List-Unsubscribe", *value, 1});
+    if (!has_header(headers_, "list-unsubscribe-post")) {
+        headers_.push_back(make_field("List-Unsubscribe-Post", kListUnsubscribePost));
+        changes_.push_back({HeaderChange::Kind::append, "List-Unsubscribe-Post", std::string(kListUnsubscribePost), 1});
+    }
+    log += " list-unsubscribe";
+}
+
+// The held body tracked (or, if tracking leaves it, as it came) into the signer.
+void OutboundMessage::finish_body(const TrackingContext& context, MessageOutcome& outcome, std::string& log) {
+    if (!holding_body_) {
+        if (!untracked_.empty()) log += " untracked (" + untracked_ + ")";
+        return;
+    }
+    std::vector<std::string> leave_alone;
+    for (const HeaderField& field : headers_) {
+        if (!iequals(field.name(), "list-unsubscribe")) continue;
+        for (std::string& url : list_unsubscribe_urls(field.value())) leave_alone.push_back(std::move(url));
+    }
+    std::size_t count = 0;
+    const HeaderField* type = find_only(headers_, "content-type", count);
+    const HeaderField* encoding = find_only(headers_, "content-transfer-encoding", count);
+    MimeTrackingResult tracked = track_mime_body(type == nullptr ? "" : type->value(),
+                                                 encoding == nullptr ? "" : encoding->value(), held_body_,
+                                                 html_tracker(context, std::move(leave_alone)));
+    holding_body_ = false;
+    if (tracked.body) {
+        signer_->add_body(*tracked.body);
+        outcome.new_body = std::move(tracked.body);
+        log += " tracked (html-parts=" + std::to_string(tracked.html_parts) +
+               " links=" + std::to_string(tracked.links_rewritten) + (tracked.pixel_added ? " pixel" : "") + ")";
+        if (context.recipients.size() != 1) log += " links-name-message-only";
+    } else {
+        signer_->add_body(held_body_);
+        log += " untracked (" + (tracked.skipped.empty() ? std::string("no HTML to track") : tracked.skipped) + ")";
+    }
+    if (outcome.new_body && !tracked.skipped.empty()) log += " partly (" + tracked.skipped + ")";
+    std::string().swap(held_body_);
+}
+
+Result<MessageOutcome> OutboundMessage::end_of_message(std::string_view queue_id, std::int64_t now,
+                                                       const std::vector<std::string>& recipients) {
     MessageOutcome outcome;
+    const TrackingContext context = tracking_context(queue_id, now, recipients);
+    std::string tracking_log;
+    finish_body(context, outcome, tracking_log);
+    plan_list_unsubscribe(context, tracking_log);
+    for (const HeaderField& field : headers_) signer_->add_header(field.raw);
     outcome.changes = changes_;
     auto signatures = signer_->finish();
     if (signatures) {
@@ -291,6 +421,7 @@ Result<MessageOutcome> OutboundMessage::end_of_message(std::string_view queue_id
     outcome.log_summary += outcome.signed_ok ? " d=" + signing_domain_ + " s=" + selectors
                                              : " unsigned (" + signatures.error() + ")";
     if (!outcome.envelope_from.empty()) outcome.log_summary += " bounce=<" + outcome.envelope_from + ">";
+    outcome.log_summary += tracking_log;
     return outcome;
 }
 

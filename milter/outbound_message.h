@@ -3,6 +3,10 @@
 // against the tenant's domains and plan a From rewrite, Reply-To and
 // Message-ID; stream the body into the DKIM signer; at end of message produce
 // the header changes, DKIM-Signature fields and new envelope sender to apply.
+// Tracking (tracking_plan.h) runs before signing: a message whose HTML is
+// tracked has its body held (up to tracking_max_octets) and replaced; the
+// List-Unsubscribe pair and Feedback-ID are added; then DKIM signs the
+// final header and body.
 // Header and body lines over 998 octets are refused (550 5.6.0): MTAs split
 // them in transit, which breaks the signature; every field added here is
 // folded within 78 where whitespace allows, and never past 998.
@@ -22,20 +26,22 @@
 #include "common/options/milter.h"
 #include "common/signing_table.h"
 #include "milter/smtp_reply.h"
+#include "milter/tracking_plan.h"
 
 namespace tenantmail::milter {
 
 struct HeaderChange {
-    enum class Kind { replace, append, insert_at_top };
+    enum class Kind { replace, append, insert_at_top, remove };
     Kind kind = Kind::append;
     std::string name;
     std::string value;   // as it follows the colon: leading space, folds as CRLF WSP
-    int occurrence = 1;  // replace: which field of that name, counting from 1
+    int occurrence = 1;  // replace, remove: which field of that name, counting from 1
 };
 
 struct MessageOutcome {
     std::vector<HeaderChange> changes;  // in the order to apply
     std::string envelope_from;          // new MAIL FROM; "" keeps the original
+    std::optional<std::string> new_body;  // the whole body to send instead (CRLF lines); nullopt keeps it
     bool signed_ok = false;             // false only when error_action = accept let a failure through
     std::string log_summary;            // "d=... s=... from=... bounce=..." for the decision log line
 };
@@ -56,9 +62,12 @@ public:
     // A refusal for content that cannot arrive with a valid signature (a line
     // over 998 octets, which MTAs fold in transit); nullopt otherwise.
     std::optional<SmtpReply> check_body() const;
-    // queue_id names the message in the bounce token. An error means signing
-    // was due and failed (the caller answers 451 4.3.0 or accepts unsigned).
-    Result<MessageOutcome> end_of_message(std::string_view queue_id, std::int64_t now);
+    // queue_id names the message in the bounce token and tracking links;
+    // recipients: the envelope's (tracking links name the recipient only when
+    // there is exactly one). An error means signing was due and failed (the
+    // caller answers 451 4.3.0 or accepts unsigned).
+    Result<MessageOutcome> end_of_message(std::string_view queue_id, std::int64_t now,
+                                          const std::vector<std::string>& recipients = {});
 
     // What a message record keeps of the header (values unfolded, trimmed,
     // at most 998 octets each): From as the client wrote it (before any
@@ -78,6 +87,13 @@ private:
     std::optional<SmtpReply> plan_identity(const HeaderField& from);
     void plan_message_id(std::int64_t now);
     void start_signer(std::int64_t now);
+    void plan_feedback_id();
+    void plan_tracking();
+    TrackingContext tracking_context(std::string_view queue_id, std::int64_t now,
+                                     const std::vector<std::string>& recipients) const;
+    void plan_list_unsubscribe(const TrackingContext& context, std::string& log);
+    void finish_body(const TrackingContext& context, MessageOutcome& outcome, std::string& log);
+    void stop_holding_body(std::string reason);
     std::string bounce_address(std::string_view queue_id, std::int64_t now) const;
 
     std::shared_ptr<const SigningTable> table_;
@@ -96,6 +112,11 @@ private:
     std::size_t line_length_ = 0;  // octets since the last LF in the body
     bool line_ends_with_cr_ = false;
     bool overlong_line_ = false;
+    // Tracking: the body is held only while holding_body_; untracked_ says
+    // why a message that would have been tracked was not.
+    bool holding_body_ = false;
+    std::string held_body_;
+    std::string untracked_;
 };
 
 // The rewritten From for a tenant without a signable domain:

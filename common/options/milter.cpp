@@ -100,7 +100,10 @@ void add_milter_section_options(po::options_description& desc) {
         ("milter.record_ttl", po::value<DurationOption>()->default_value({seconds(7 * 24 * 3600)}, "7d")
              ->value_name("TIME"), "how long a message record lives after its last change")
         ("milter.record_queue_limit", po::value<unsigned>()->default_value(10000)->value_name("N"),
-         "records waiting for Redis at most; beyond it (Redis slow or down) new ones are dropped");
+         "records waiting for Redis at most; beyond it (Redis slow or down) new ones are dropped")
+        ("milter.tracking_max_kb", po::value<unsigned>()->default_value(4096)->value_name("KB"),
+         "largest message (body, in KiB) held in memory for open and click tracking; larger ones are signed "
+         "and sent untracked, with a log line");
 }
 
 MilterSettings milter_settings(const LoadedConfig& config) {
@@ -127,6 +130,7 @@ MilterSettings milter_settings(const LoadedConfig& config) {
     // EXPIRE 0 would delete the record at once: "500ms" means at least 1s.
     settings.record_ttl = std::max(std::chrono::seconds(1), to_seconds(vm["milter.record_ttl"].as<DurationOption>().value));
     settings.record_queue_limit = vm["milter.record_queue_limit"].as<unsigned>();
+    settings.tracking_max_octets = std::size_t{vm["milter.tracking_max_kb"].as<unsigned>()} * 1024;
     return settings;
 }
 

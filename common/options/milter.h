@@ -45,6 +45,8 @@ struct MilterSettings {
     bool record_messages = true;
     std::chrono::seconds record_ttl{7 * 24 * 3600};
     std::size_t record_queue_limit = 10000;  // records waiting for Redis; more are dropped
+    // Open/click tracking rewrites the body, so holds it in memory: up to this.
+    std::size_t tracking_max_octets = 4096 * 1024;
 };
 
 // Option values that validate themselves, so a bad one is reported at its

@@ -111,6 +111,11 @@ class TenantFiles:
     def bounce_secret(self) -> str:
         return _write_private(self.secret_path, os.urandom(32).hex() + "\n")
 
+    def tracking_secret(self) -> str:
+        """DIR/tenantmail/tracking.secret (0600): the tracking links' key."""
+        self.tracking_secret_path = os.path.join(self.dir, "tracking.secret")
+        return _write_private(self.tracking_secret_path, os.urandom(32).hex() + "\n")
+
     @staticmethod
     def render_tenants(tenants: Mapping[str, Mapping[str, str]], extra: str = "") -> str:
         out = ["# written by tests/lib/tenantmail_procs.py"]
@@ -132,11 +137,14 @@ class TenantFiles:
                      tenants_file: str | None = None, socket: str | None = None, **milter: str) -> str:
         """tenantmail.conf with socket inet:PORT@127.0.0.1 (or socket, e.g.
         "unix:/path") and the given [milter] options (e.g.
-        platform_tenant="platform", require_tenant="yes")."""
+        platform_tenant="platform", require_tenant="yes"); with
+        tracking_secret_file after tracking_secret()."""
         path = os.path.join(self.dir, name)
         lines = [f"tenants_file = {tenants_file or self.tenants_path}",
                  f"bounce_secret_file = {self.secret_path}",
                  "log_level = info",
+                 *([f"tracking_secret_file = {self.tracking_secret_path}"]
+                   if getattr(self, "tracking_secret_path", None) else []),
                  "",
                  "[milter]",
                  f"socket = {socket or f'inet:{port}@{ms.LOOPBACK}'}"]

@@ -489,7 +489,7 @@ enum class Outcome { signed_ok, unsigned_ok, rejected, tempfail, discarded, erro
 
 struct Stats {
     long ok = 0, unsigned_ok = 0, rejected = 0, tempfail = 0, discarded = 0, errors = 0;
-    long ins = 0, ins_dkim = 0, chg = 0, add = 0, add_dkim = 0, chgfrom = 0, other_mods = 0;
+    long ins = 0, ins_dkim = 0, chg = 0, add = 0, add_dkim = 0, chgfrom = 0, other_mods = 0, body_replaced = 0;
     long connections = 0, slow = 0;
     std::vector<double> latencies_ms;
     std::map<std::string, long> error_kinds;
@@ -498,6 +498,7 @@ struct Stats {
         ok += s.ok, unsigned_ok += s.unsigned_ok, rejected += s.rejected, tempfail += s.tempfail;
         discarded += s.discarded, errors += s.errors, ins += s.ins, ins_dkim += s.ins_dkim, chg += s.chg;
         add += s.add, add_dkim += s.add_dkim, chgfrom += s.chgfrom, other_mods += s.other_mods;
+        body_replaced += s.body_replaced;
         connections += s.connections, slow += s.slow;
         latencies_ms.insert(latencies_ms.end(), s.latencies_ms.begin(), s.latencies_ms.end());
         for (const auto& [k, v] : s.error_kinds) error_kinds[k] += v;
@@ -614,6 +615,8 @@ private:
         std::vector<Header> added;
         std::vector<std::tuple<long, std::string, std::string>> changed;
         std::string new_sender;
+        bool body_replaced = false;  // SMFIR_REPLBODY: new_body is the body to deliver
+        std::string new_body;
     };
 
     enum class Reply { cont, accept, reject, tempfail, discard, skip, none };
@@ -859,10 +862,19 @@ private:
                 if (record) record->new_sender = s[0];
                 break;
             }
+            case SMFIR_REPLBODY:
+                // The new body arrives in chunks, each replacing nothing but
+                // adding to the one before (libmilter's smfi_replacebody).
+                if (c) ++stats_.body_replaced;
+                if (record) {
+                    if (!record->body_replaced) record->new_body.clear();
+                    record->body_replaced = true;
+                    record->new_body.append(data);
+                }
+                break;
             case SMFIR_ADDRCPT:
             case SMFIR_DELRCPT:
             case SMFIR_ADDRCPT_PAR:
-            case SMFIR_REPLBODY:
                 if (c) ++stats_.other_mods;
                 break;
             default: throw ProtocolError{std::string("unknown reply '") + r + "' at end of message"};
@@ -1006,7 +1018,7 @@ private:
         for (const auto& h : headers) out += line(h.name, h.value);
         for (const auto& h : rec.added) out += line(h.name, h.value);
         out += "\r\n";
-        out += msg.body;
+        out += rec.body_replaced ? rec.new_body : msg.body;
         std::ofstream file(o_.dump, std::ios::binary);
         file << out;
         std::fprintf(stderr, "milter_load: wrote %s (%zu bytes; envelope sender %s)\n", o_.dump.c_str(), out.size(),
@@ -1190,8 +1202,9 @@ int main(int argc, char** argv) {
     std::printf("  throughput  %.1f msgs/s (%ld milter connections opened)\n", rate, total.connections);
     std::printf("  latency     p50 %.3f ms, p99 %.3f ms, max %.3f ms; %ld message(s) over %.0f ms\n", p50, p99, max,
                 total.slow, o.slow_ms);
-    std::printf("  replies     INSHEADER %ld (DKIM-Signature in %ld messages), CHGHEADER %ld, ADDHEADER %ld, CHGFROM %ld, other %ld\n",
-                total.ins, total.ok, total.chg, total.add, total.chgfrom, total.other_mods);
+    std::printf("  replies     INSHEADER %ld (DKIM-Signature in %ld messages), CHGHEADER %ld, ADDHEADER %ld, CHGFROM %ld, "
+                "REPLBODY packets %ld, other %ld\n",
+                total.ins, total.ok, total.chg, total.add, total.chgfrom, total.body_replaced, total.other_mods);
     if (o.pid > 0) {
         if (cpu_s >= 0)
             std::printf("  milter      pid %ld: CPU %.3f s in window = %.3f ms/msg (%.0f%% of one core); VmHWM %.1f MB, VmRSS %.1f MB\n",

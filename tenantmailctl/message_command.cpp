@@ -1,11 +1,13 @@
 // message_command.cpp — `tenantmailctl message QUEUE_ID [--tenant T]
 // [--json]`: one message's record and every recipient's history (queued,
 // deferrals, delivery or bounce, complaint), as recorded in Redis. The
-// tenant is found from the queue id (tm:qid:{QID}) unless given.
+// tenant is found from the queue id (tm:qid:{QID}) unless given. Then the
+// message's opens, clicks and unsubscribes from the tenant's event stream.
 #include <cstdio>
 #include <iostream>
 #include <string>
 
+#include "common/event_store.h"
 #include "common/message_outcome.h"
 #include "common/message_store.h"
 #include "tenantmailctl/cli_options.h"
@@ -53,11 +55,20 @@ int run_message(const Args& args) {
     if (loaded->empty()) return fail(missing);
 
     const StoredMessage& message = loaded->front();
+    // Opens, clicks and unsubscribes are not recipient statuses: they come
+    // from the tenant's event stream.
+    auto events = load_message_events(*client, tenant, queue_id, message.record.time);
+    if (!events) return fail(events.error());
     if (vm["json"].as<bool>()) {
-        std::cout << message_json(message, true).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        nlohmann::json json = message_json(message, true);
+        json["engagement"] = nlohmann::json::array();
+        for (const Event& event : *events) {
+            if (is_engagement(event)) json["engagement"].push_back(event_to_json(event));
+        }
+        std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         return 0;
     }
-    std::cout << message_details(message);
+    std::cout << message_details(message) << engagement_details(*events);
     return 0;
 }
 

@@ -234,6 +234,31 @@ nlohmann::json message_json(const StoredMessage& message, bool with_history) {
             {"recipients", std::move(recipients)}};
 }
 
+bool is_engagement(const Event& event) {
+    return event.kind == EventKind::open || event.kind == EventKind::click || event.kind == EventKind::unsubscribe;
+}
+
+std::string engagement_details(const std::vector<Event>& events) {
+    std::string out;
+    for (const Event& event : events) {
+        if (!is_engagement(event)) continue;
+        const std::string kind(event_kind_name(event.kind));
+        std::string line = "  " + format_time(event.timestamp) + "  " + kind + std::string(12 - kind.size(), ' ') +
+                           cell(or_dash(event.recipient), 320);
+        const nlohmann::json& details = event.details;
+        if (details.is_object()) {
+            if (auto url = details.find("url"); url != details.end() && url->is_string()) {
+                line += "  " + cell(url->get<std::string>(), 500);
+            }
+            if (auto automated = details.find("automated"); automated != details.end() && automated->is_string()) {
+                line += "  (" + cell(automated->get<std::string>(), 40) + ")";
+            }
+        }
+        out += line + "\n";
+    }
+    return out.empty() ? out : "opens, clicks and unsubscribes:\n" + out;
+}
+
 std::string message_details(const StoredMessage& message) {
     const MessageRecord& r = message.record;
     std::vector<std::vector<std::string>> fields = {

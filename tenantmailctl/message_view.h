@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/events.h"
 #include "common/message_store.h"
 #include "common/result.h"
 
@@ -59,5 +60,10 @@ std::string messages_table(const std::vector<StoredMessage>& messages);
 // with_history: each recipient's steps as well (the message command).
 nlohmann::json message_json(const StoredMessage& message, bool with_history);
 std::string message_details(const StoredMessage& message);
+// The opens, clicks and unsubscribes of a message (events of those kinds,
+// oldest first): one line each, time, kind, recipient, then the URL of a
+// click and the flags trackd set (image proxy, scanner); "" for none.
+std::string engagement_details(const std::vector<Event>& events);
+bool is_engagement(const Event& event);
 
 }  // namespace tenantmail::ctl

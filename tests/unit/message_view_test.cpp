@@ -251,3 +251,28 @@ TEST(OutboxView, JsonHasNullTenantForMailWithoutRecord) {
 
 }  // namespace
 }  // namespace tenantmail::ctl
+
+namespace tenantmail::ctl {
+namespace {
+
+TEST(MessageView, EngagementListsOpensClicksAndUnsubscribesWithUrlAndFlags) {
+    Event open = make_event(EventKind::open, "acme", "jane@example.org");
+    open.timestamp = 1795400000;
+    open.details = {{"automated", "image_proxy"}};
+    Event click = make_event(EventKind::click, "acme", "jane@example.org");
+    click.timestamp = 1795400060;
+    click.details = {{"url", "https://uni.example/jobs\x1b[2J"}};
+    Event bounce = make_event(EventKind::bounce, "acme", "jane@example.org");
+    Event unsubscribe = make_event(EventKind::unsubscribe, "acme", "jane@example.org");
+    unsubscribe.timestamp = 1795400120;
+    const std::string text = engagement_details({open, click, bounce, unsubscribe});
+    EXPECT_EQ(text,
+              "opens, clicks and unsubscribes:\n"
+              "  2026-11-23 02:13:20  open        jane@example.org  (image_proxy)\n"
+              "  2026-11-23 02:14:20  click       jane@example.org  https://uni.example/jobs\\x1b[2J\n"
+              "  2026-11-23 02:15:20  unsubscribe jane@example.org\n");
+    EXPECT_EQ(engagement_details({bounce}), "");
+}
+
+}  // namespace
+}  // namespace tenantmail::ctl

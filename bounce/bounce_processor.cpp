@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/message_store.h"
 #include "common/redis.h"
+#include "common/suppression_store.h"
 #include "common/tenants.h"
 #include "common/text.h"
 
@@ -246,7 +247,7 @@ private:
         if (!recorded) return tempfail(context_prefix() + ": " + recorded.error());
         std::string suppressed;
         if (fact.suppression) {
-            auto added = add_suppression(redis, tenant_, *fact.suppression);
+            auto added = add_suppression(redis, tenant_, fact.suppression->recipient, fact.suppression->entry);
             if (!added) return tempfail(context_prefix() + ": " + added.error());
             suppressed = *added ? ", suppressed" : ", already suppressed";
         }

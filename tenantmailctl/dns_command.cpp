@@ -108,6 +108,10 @@ int run_records(const Args& args) {
                              : format == "zone" ? render_records_zone(dns, records)
                                                 : render_records_table(dns, records);
     std::fwrite(text.data(), 1, text.size(), stdout);
+    // Beside the table; on stderr for zone and JSON, which are pasted or parsed.
+    if (const std::string note = tracking_target_note(dns, context.dns); !note.empty()) {
+        std::fprintf(format == "table" ? stdout : stderr, "note: %s\n", note.c_str());
+    }
     return std::fflush(stdout) == 0 ? kExitOk : kExitFailed;
 }
 

@@ -41,7 +41,7 @@ int fail(const std::string& message) {
 }
 
 int encode(const TrackingTokenCodec& codec, int argc, char** argv) {
-    if (argc != 8 && argc != 9) return usage();
+    if (argc != 7 && argc != 8) return usage();
     const auto kind = parse_kind(argv[3]);
     if (!kind) return usage();
     TrackingLink link;
@@ -49,7 +49,7 @@ int encode(const TrackingTokenCodec& codec, int argc, char** argv) {
     link.tenant = argv[4];
     link.queue_id = argv[5];
     link.recipient = argv[6];
-    if (argc == 9) link.url = argv[8];
+    if (argc == 8) link.url = argv[7];
     link.issued_at = static_cast<std::int64_t>(std::time(nullptr));
     auto token = codec.encode(link);
     if (!token) return fail(token.error());

@@ -132,6 +132,9 @@ class World:
         # Onboarding: a tenant without a key yet (keygen --selector gives it one).
         sections.append("[newco]\ndomains = newco.test\nbounce_domain = bounce.newco.test\n"
                         "from_rewrite = newco@platform.test   ; until it signs\n")
+        # Sends as the platform (no key), but tracks: only its tracking CNAME is needed.
+        sections.append("[tracknokey]\ndomains = tracknokey.test\nfrom_rewrite = tracknokey@platform.test\n"
+                        "tracking_domain = click.tracknokey.test\n")
         # A tenant whose key file is missing, for the exit status of a bad key.
         sections.append(f"[lostkey]\ndomains = lostkey.test\nselector = s1\n"
                         f"key = {self.keys_dir}/lostkey.s1.pem\nbounce_domain = bounce.lostkey.test\n")
@@ -209,6 +212,7 @@ class World:
         for selector, value in (rot_keys or {}).items():
             rot.append(f"{selector}._domainkey IN TXT {txt(value)}")
         zones["rot.test"] = rot
+        zones["tracknokey.test"] = [f"click IN CNAME {TRACKING_TARGET}."]
         zones["evil.test"] = self.direct("evil", dkim=None) + [f"s1._domainkey IN TXT {HOSTILE_TXT}"]
         return zones
 
@@ -352,6 +356,13 @@ def run_tracking_unset(world: World) -> None:
     check("no tracking_target: dns check shows the tracking domain as not checked, exit 0",
           out.returncode == EXIT_OK and line is not None and line[0] == MARK["absent"]
           and "dns.tracking_target is not set" in line[1], out.stdout + out.stderr)
+    keyless = world.run("dns", "records", "tracknokey")
+    checked = world.check_dns("tracknokey")
+    check("a tenant without a key but with tracking_domain: its CNAME listed, and checked ✓",
+          keyless.returncode == 0 and checked.returncode == EXIT_OK
+          and re.search(r"^click\.tracknokey\.test\s+CNAME\s+track\.platform\.test", keyless.stdout, re.M)
+          and parse_lines(checked.stdout).get(("Track", "click.tracknokey.test"), ("",))[0] == MARK["pass"],
+          keyless.stdout + keyless.stderr + checked.stdout + checked.stderr)
     table = world.run("dns", "records", "good")
     check("with tracking_target: dns records lists click.good.test CNAME track.platform.test as required",
           table.returncode == 0 and "With A or B, created by the tenant's IT team:" in table.stdout

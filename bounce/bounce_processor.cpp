@@ -18,12 +18,15 @@
 #include "bounce/header_scan.h"
 #include "bounce/report_parser.h"
 #include "bounce/report_text.h"
+#include "bounce/unsubscribe_delivery.h"
 #include "common/bounce_address.h"
 #include "common/log.h"
 #include "common/message_store.h"
 #include "common/redis.h"
+#include "common/suppression_store.h"
 #include "common/tenants.h"
 #include "common/text.h"
+#include "common/unsubscribe_address.h"
 
 namespace tenantmail::bounce {
 namespace {
@@ -67,6 +70,8 @@ public:
     int run() {
         auto registry = TenantRegistry::load_file(settings_.common.tenants_file);
         if (!registry) return tempfail(registry.error());
+        // The mailto: of List-Unsubscribe: the request is the address itself.
+        if (is_unsubscribe_address(delivery_.recipient)) return process_unsubscribe(settings_, *registry, delivery_);
         auto codec = load_bounce_codec(settings_.common.bounce_secret_file);
         if (!codec) return tempfail(codec.error());
         std::vector<std::string> tenant_ids;
@@ -246,7 +251,7 @@ private:
         if (!recorded) return tempfail(context_prefix() + ": " + recorded.error());
         std::string suppressed;
         if (fact.suppression) {
-            auto added = add_suppression(redis, tenant_, *fact.suppression);
+            auto added = add_suppression(redis, tenant_, fact.suppression->recipient, fact.suppression->entry);
             if (!added) return tempfail(context_prefix() + ": " + added.error());
             suppressed = *added ? ", suppressed" : ", already suppressed";
         }

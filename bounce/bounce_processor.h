@@ -5,7 +5,9 @@
 // recipient of that message it names (at most max_report_recipients; and
 // suppress hard bounces and complaints), drop an automatic reply, or keep an
 // unreadable report for inspection. Without the message's record nothing is
-// recorded per recipient: the report is only logged.
+// recorded per recipient: the report is only logged. Mail to
+// unsubscribe+TOKEN@ the bounce domain is an RFC 8058 unsubscribe instead
+// (unsubscribe_delivery.h).
 //
 // Exit statuses, as Postfix's pipe(8) reads them (sysexits.h):
 //   0  (EX_OK)       done: recorded, already recorded, nothing to record,

@@ -1,4 +1,4 @@
-// bounce_store.cpp — suppression entries and the unparsed stream (see bounce_store.h).
+// bounce_store.cpp — token admission, counters and the unparsed stream (see bounce_store.h).
 #include "bounce/bounce_store.h"
 
 #include "common/text.h"
@@ -17,10 +17,6 @@ constexpr const char* kAdmitScript =
     "return 1\n";
 
 }  // namespace
-
-std::vector<std::string> build_suppression_hsetnx(std::string_view tenant, const Suppression& suppression) {
-    return {"HSETNX", suppression_key(tenant), suppression.recipient, encode_suppression(suppression.entry)};
-}
 
 std::vector<std::string> build_unparsed_xadd(std::string_view tenant, std::string_view raw_message,
                                              std::string_view reason, std::int64_t time, std::size_t cap,
@@ -78,15 +74,6 @@ Result<void> count_dropped(RedisClient& redis, std::string_view tenant, std::str
     if ((*reply)->type != REDIS_REPLY_INTEGER) return make_error("unexpected reply to HINCRBY " +
                                                                  bounce_counters_key(tenant));
     return {};
-}
-
-Result<bool> add_suppression(RedisClient& redis, std::string_view tenant, const Suppression& suppression) {
-    auto reply = redis.command(build_suppression_hsetnx(tenant, suppression));
-    if (!reply) return Error{reply.error()};
-    if ((*reply)->type != REDIS_REPLY_INTEGER) {
-        return make_error("unexpected reply to HSETNX " + suppression_key(tenant) + " from Redis");
-    }
-    return (*reply)->integer == 1;
 }
 
 Result<std::string> store_unparsed(RedisClient& redis, std::string_view tenant, std::string_view raw_message,

@@ -1,13 +1,13 @@
 // bounce_store.h — the bounce processor's Redis access besides
-// record_outcome (message_store.h): the message's recipients, suppression
-// entries for hard bounces and complaints, and the stream of reports it
-// could not read.
+// record_outcome (message_store.h) and add_suppression (suppression_store.h):
+// the message's recipients, the per-token report count, and the stream of
+// reports it could not read.
 //
 // Keys (named in common/redis_keys.h, with their types and bounds):
-//   tm:{T}:suppressed  hash, as policyd and tenantmailctl use it
-//                      (common/suppression.h); written with HSETNX, so a redelivered
-//                      report or a later one never overwrites a reason set
-//                      before (by an admin, or by the first bounce)
+//   tm:{T}:suppressed  hash, as policyd and tenantmailctl use it, written
+//                      through common/suppression_store.h (HSETNX, so a
+//                      redelivered report or a later one never overwrites a
+//                      reason set before)
 //   tm:{T}:unparsed    stream, capped with MAXLEN unparsed_keep; fields
 //                      raw (the message's first unparsed_max_bytes), reason,
 //                      time (Unix seconds), for an admin to inspect
@@ -35,7 +35,6 @@
 
 namespace tenantmail::bounce {
 
-std::vector<std::string> build_suppression_hsetnx(std::string_view tenant, const Suppression& suppression);
 std::vector<std::string> build_unparsed_xadd(std::string_view tenant, std::string_view raw_message,
                                              std::string_view reason, std::int64_t time, std::size_t cap,
                                              std::size_t raw_bytes);
@@ -62,8 +61,6 @@ Result<bool> admit_report(RedisClient& redis, std::string_view key, std::string_
                           std::int64_t ttl_seconds);
 // HINCRBY tm:{T}:bounce_counters FIELD 1.
 Result<void> count_dropped(RedisClient& redis, std::string_view tenant, std::string_view field);
-// True when the address was added, false when it was already suppressed.
-Result<bool> add_suppression(RedisClient& redis, std::string_view tenant, const Suppression& suppression);
 // The stream entry id.
 Result<std::string> store_unparsed(RedisClient& redis, std::string_view tenant, std::string_view raw_message,
                                    std::string_view reason, std::int64_t time, std::size_t cap,

@@ -1,6 +1,7 @@
 // main.cpp — tenantmail-bounce: Postfix's pipe(8) transport for the bounce
 // domains. Postfix runs it once per report, with the message on stdin and
-// the envelope recipient (bounces+TOKEN@<bounce domain>) after "--":
+// the envelope recipient (bounces+TOKEN@<bounce domain>, or the mailto:
+// unsubscribe+TOKEN@<bounce domain> of List-Unsubscribe) after "--":
 //
 //   tenantmail-bounce [-c FILE] [options] -- RECIPIENT...
 //

@@ -1,11 +1,16 @@
 // tracking_token_fuzzer.cpp — the token of a tracking link, as tenantmail-trackd
-// will read it from a request path: anything a client sends.
+// will read it from a request path, and the mailto: unsubscribe address
+// (unsubscribe+TOKEN@domain) tenantmail-bounce reads from the envelope:
+// anything a client sends.
 // Invariants: decoding is bounded (longer than max_token_length is refused);
 // whatever decodes was made by this codec, so encoding it again decodes to the
-// same link; and a link built from the input's bytes survives a round trip.
+// same link; and a link built from the input's bytes survives a round trip,
+// also inside an unsubscribe address. An address that parses is bounded and
+// holds only base64url in its token.
 #include <string>
 
 #include "common/tracking_token.h"
+#include "common/unsubscribe_address.h"
 #include "fuzz/fuzz_check.h"
 
 namespace {
@@ -54,11 +59,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(back.ok() && same_link(*back, *decoded));
     }
 
+    if (const auto address = parse_unsubscribe_address(text)) {
+        FUZZ_CHECK(!address->token.empty() && address->token.size() <= kMaxUnsubscribeTokenLength);
+        FUZZ_CHECK(address->token.find_first_of("+/=@") == std::string::npos);
+        FUZZ_CHECK(address->domain.size() <= kMaxUnsubscribeDomainLength);
+    }
+
     const TrackingLink link = link_from(text);
     if (const auto token = codec().encode(link)) {
         FUZZ_CHECK(token->size() <= TrackingTokenCodec::max_token_length);
         const auto back = codec().decode(*token);
         FUZZ_CHECK(back.ok() && same_link(*back, link));
+        if (token->size() <= kMaxUnsubscribeTokenLength) {
+            const auto address = parse_unsubscribe_address(make_unsubscribe_address(*token, "mta.acme.example"));
+            FUZZ_CHECK(address.ok() && address->token == *token);
+        }
     }
     return 0;
 }

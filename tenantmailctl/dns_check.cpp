@@ -174,6 +174,52 @@ Result<CheckLine> check_dmarc(DnsResolver& resolver, const std::string& domain, 
     return line;
 }
 
+// The tracking domain must be a CNAME to the platform's tracking host, so
+// the platform can move trackd and renew its certificate without the
+// tenant. Asked as CNAME (not followed): an A record in its place fails
+// even if it holds the host's current address, which would break silently
+// on the platform's next move.
+Result<CheckLine> check_tracking(DnsResolver& resolver, const TenantDns& tenant, const DnsSettings& settings) {
+    CheckLine line;
+    line.check = "Track";  // fits the report's 6-column label
+    line.name = tenant.tracking_domain;
+    if (settings.tracking_target.empty()) {
+        line.status = CheckStatus::absent;
+        line.required = false;
+        line.expected = "CNAME to the platform's tracking host";
+        line.found = "not checked: dns.tracking_target is not set";
+        return line;
+    }
+    line.expected = "CNAME " + settings.tracking_target;
+    auto answer = resolver.query(tenant.tracking_domain, DnsType::cname);
+    if (!answer) return Error{answer.error()};
+    line.status = CheckStatus::fail;
+    if (answer->rcode != DnsRcode::noerror) {
+        line.found = answer->rcode == DnsRcode::nxdomain ? "not found (NXDOMAIN)"
+                                                         : "lookup failed: " + std::string(to_string(answer->rcode));
+        return line;
+    }
+    for (const DnsRr& rr : answer->answer) {
+        if (rr.type != DnsType::cname || normalise_dns_name(rr.owner) != tenant.tracking_domain) continue;
+        const std::string target = normalise_dns_name(rr.data);
+        line.found = "CNAME " + target;
+        if (target == settings.tracking_target) {
+            line.status = CheckStatus::pass;
+        } else {
+            line.found += ": not the platform's " + settings.tracking_target;
+        }
+        return line;
+    }
+    auto address = resolver.query(tenant.tracking_domain, DnsType::a);
+    if (!address) return Error{address.error()};
+    std::vector<std::string> shown;
+    for (const DnsRr& rr : address->answer) {
+        if (rr.type == DnsType::a) shown.push_back(rr.data);
+    }
+    line.found = shown.empty() ? "no CNAME record" : "no CNAME; A " + join(shown, ", ") + " instead";
+    return line;
+}
+
 }  // namespace
 
 std::string_view to_string(CheckStatus status) {
@@ -209,6 +255,9 @@ Result<std::vector<CheckLine>> check_tenant_dns(DnsResolver& resolver, const Ten
     if (!tenant.bounce_domain.empty()) {
         if (auto ok = add(check_spf_line(resolver, tenant, settings)); !ok) return Error{ok.error()};
         if (auto ok = add(check_bounce_mx(resolver, tenant, settings)); !ok) return Error{ok.error()};
+    }
+    if (!tenant.tracking_domain.empty()) {
+        if (auto ok = add(check_tracking(resolver, tenant, settings)); !ok) return Error{ok.error()};
     }
     for (const std::string& domain : tenant.domains) {
         if (auto ok = add(check_dmarc(resolver, domain, settings)); !ok) return Error{ok.error()};

@@ -1,7 +1,9 @@
 // dns_check.h — does DNS hold what a tenant's mail needs? One CheckLine per
 // record: each DKIM key (followed through CNAMEs, compared with the private
 // key on disk), SPF on the bounce domain (spf_check.h), the bounce domain's
-// MX reaching the platform, and DMARC if published. Accepts either way of
+// MX reaching the platform, the tracking domain's CNAME to dns.tracking_target
+// (an A record instead fails; without tracking_target: not checked, not
+// required), and DMARC if published. Accepts either way of
 // setting up (CNAME delegation or direct records) since receivers only see
 // the end of the chain. Pure over a DnsResolver; Error when it stops answering.
 #pragma once
@@ -21,7 +23,7 @@ enum class CheckStatus { pass, fail, absent };
 std::string_view to_string(CheckStatus status);
 
 struct CheckLine {
-    std::string check;  // "DKIM", "SPF", "MX", "DMARC"
+    std::string check;  // "DKIM", "SPF", "MX", "Track", "DMARC"
     std::string name;   // the name looked up
     CheckStatus status = CheckStatus::fail;
     bool required = true;

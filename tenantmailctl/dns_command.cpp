@@ -42,6 +42,10 @@ std::string unsigned_tenant_note(const Tenant& tenant) {
            ", signed by the platform tenant, so it needs no DNS records of its own";
 }
 
+// A tenant without a key sends as the platform, but its tracking domain, if
+// any, still needs its CNAME.
+bool needs_no_records(const Tenant& tenant) { return !tenant.signs() && tenant.tracking_domain.empty(); }
+
 // Both subcommands need the tenant, its keys and the [dns] names. False
 // with error set (message and exit status) when something is missing.
 bool load(const po::variables_map& vm, const std::string& tenant_id, TenantContext& context, TenantDns& dns,
@@ -88,7 +92,7 @@ int run_records(const Args& args) {
     if (ContextError error; !load(vm, tenant_id, context, dns, error)) {
         return fail("records", error.status, error.message);
     }
-    if (!context.tenant->signs()) {
+    if (needs_no_records(*context.tenant)) {
         const std::string note = unsigned_tenant_note(*context.tenant);
         if (format == "json") {
             const nlohmann::json out = {{"tenant", tenant_id}, {"records", nlohmann::json::array()}, {"note", note}};
@@ -108,6 +112,10 @@ int run_records(const Args& args) {
                              : format == "zone" ? render_records_zone(dns, records)
                                                 : render_records_table(dns, records);
     std::fwrite(text.data(), 1, text.size(), stdout);
+    // Beside the table; on stderr for zone and JSON, which are pasted or parsed.
+    if (const std::string note = tracking_target_note(dns, context.dns); !note.empty()) {
+        std::fprintf(format == "table" ? stdout : stderr, "note: %s\n", note.c_str());
+    }
     return std::fflush(stdout) == 0 ? kExitOk : kExitFailed;
 }
 
@@ -146,7 +154,7 @@ int run_check(const Args& args) {
         if (json) print_json_error(tenant_id, error.message, error.status);
         return fail("check", error.status, error.message);
     }
-    if (!context.tenant->signs()) {
+    if (needs_no_records(*context.tenant)) {
         const std::string note = unsigned_tenant_note(*context.tenant);
         if (json) {
             std::fputs(render_check_json({tenant_id, "(none asked)"}, {}, {note}).c_str(), stdout);

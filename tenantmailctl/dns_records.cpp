@@ -115,11 +115,23 @@ std::vector<DnsRecord> tenant_dns_records(const TenantDns& tenant, const DnsSett
             true);
     }
 
+    if (!tenant.tracking_domain.empty() && !settings.tracking_target.empty()) {
+        add(Delegation::both, RecordSide::tenant, tenant.tracking_domain, "CNAME", settings.tracking_target,
+            "tracking links + unsubscribe", true);
+    }
+
     for (const std::string& domain : tenant.domains) {
         add(Delegation::both, RecordSide::tenant, dmarc_record_name(domain), "TXT",
             suggested_dmarc_record(settings.dmarc_rua), "DMARC (optional)", false);
     }
     return records;
+}
+
+std::string tracking_target_note(const TenantDns& tenant, const DnsSettings& settings) {
+    if (tenant.tracking_domain.empty() || !settings.tracking_target.empty()) return "";
+    return "tracking_domain " + tenant.tracking_domain +
+           " needs a CNAME to the platform's tracking host: set dns.tracking_target in the [dns] section of "
+           "tenantmail.conf to list it";
 }
 
 }  // namespace tenantmail::ctl

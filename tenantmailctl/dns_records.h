@@ -2,7 +2,9 @@
 // of setting it up: (A) CNAME delegation, where the tenant points names at
 // the platform and the platform hosts the DKIM key, SPF and bounce MX; and
 // (B) direct records in the tenant's zone. Also the platform's own side of
-// (A), and the optional DMARC record. Pure: keys come in as published text,
+// (A), the tracking domain's CNAME (the same either way: links, pixel and
+// one-click unsubscribe are served by the platform), and the optional DMARC
+// record. Pure: keys come in as published text,
 // platform names from the [dns] settings; nothing is looked up.
 #pragma once
 
@@ -32,6 +34,7 @@ struct TenantDns {
     std::vector<std::string> domains;  // signing domains (d=)
     std::string bounce_domain;         // "" for a tenant that does not sign
     std::vector<PublishedKey> keys;    // active first, then pending and retiring
+    std::string tracking_domain;       // "" when the tenant has no tracking links
 };
 
 enum class Delegation { cname, direct, both };  // both: the record is the same either way
@@ -59,8 +62,14 @@ std::string platform_mx_value(const DnsSettings& settings);
 std::string dkim_record_name(std::string_view selector, std::string_view domain);
 std::string dmarc_record_name(std::string_view domain);
 
-// In this order: A tenant side, A platform side, B tenant side, DMARC.
-// Expects settings.missing() to be empty.
+// In this order: A tenant side, A platform side, B tenant side, the
+// tracking CNAME, DMARC. Expects settings.missing() to be empty. Without
+// dns.tracking_target the tracking CNAME is left out (a placeholder would
+// be pasted into zones): tracking_target_note() says so.
 std::vector<DnsRecord> tenant_dns_records(const TenantDns& tenant, const DnsSettings& settings);
+
+// What to do when the tenant has a tracking domain and the platform's
+// tracking host is not configured; "" otherwise.
+std::string tracking_target_note(const TenantDns& tenant, const DnsSettings& settings);
 
 }  // namespace tenantmail::ctl

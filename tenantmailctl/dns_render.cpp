@@ -76,6 +76,16 @@ std::vector<const DnsRecord*> pick(const std::vector<DnsRecord>& records, Delega
     return out;
 }
 
+// The records the same with A or B: required ones (the tracking CNAME) or
+// optional ones (DMARC).
+std::vector<const DnsRecord*> pick_both(const std::vector<DnsRecord>& records, bool required) {
+    std::vector<const DnsRecord*> out;
+    for (const DnsRecord* record : pick(records, Delegation::both, RecordSide::tenant)) {
+        if (record->required == required) out.push_back(record);
+    }
+    return out;
+}
+
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
     for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
@@ -131,12 +141,14 @@ std::string render_records_table(const TenantDns& tenant, const std::vector<DnsR
     std::string out = "DNS records for tenant " + tenant.tenant + "\n";
     out += "  signing domain" + std::string(tenant.domains.size() > 1 ? "s: " : ":  ") + joined(tenant.domains) + "\n";
     if (!tenant.bounce_domain.empty()) out += "  bounce domain:   " + tenant.bounce_domain + "\n";
+    if (!tenant.tracking_domain.empty()) out += "  tracking domain: " + tenant.tracking_domain + "\n";
     out += "\nSet up either A or B for each name; a name cannot hold a CNAME beside other records.\n";
 
     const auto cname_tenant = pick(records, Delegation::cname, RecordSide::tenant);
     const auto cname_platform = pick(records, Delegation::cname, RecordSide::platform);
     const auto direct_tenant = pick(records, Delegation::direct, RecordSide::tenant);
-    const auto optional = pick(records, Delegation::both, RecordSide::tenant);
+    const auto required_both = pick_both(records, true);
+    const auto optional = pick_both(records, false);
     if (!cname_tenant.empty()) {
         out +=
             "\nA. CNAME delegation (recommended): the platform serves the key, SPF and bounce MX,\n"
@@ -154,6 +166,10 @@ std::string render_records_table(const TenantDns& tenant, const std::vector<DnsR
             "Created by the tenant's IT team:\n";
         append_table(out, columns, direct_tenant);
     }
+    if (!required_both.empty()) {
+        out += "\nWith A or B, created by the tenant's IT team:\n";
+        append_table(out, columns, required_both);
+    }
     if (!optional.empty()) {
         out += "\nOptional, with A or B:\n";
         append_table(out, columns, optional);
@@ -167,6 +183,11 @@ std::string render_records_table(const TenantDns& tenant, const std::vector<DnsR
         return std::any_of(tenant.keys.begin(), tenant.keys.end(),
                            [&](const PublishedKey& k) { return k.role == role; });
     };
+    if (!tenant.tracking_domain.empty()) {
+        notes.push_back("Tracked links, the open pixel and one-click unsubscribe use https://" +
+                        tenant.tracking_domain + "/: it must be a CNAME (not an A record) so the platform "
+                        "can move its tracking host.");
+    }
     if (has_role(KeyRole::pending)) {
         notes.push_back("next DKIM key: publish it now; `tenantmailctl dns check " + tenant.tenant +
                         "` switches signing to it once DNS shows it.");
@@ -197,7 +218,8 @@ std::string render_records_zone(const TenantDns& tenant, const std::vector<DnsRe
     section(pick(records, Delegation::cname, RecordSide::tenant), "A. CNAME delegation: the tenant's zone");
     section(pick(records, Delegation::cname, RecordSide::platform), "A. CNAME delegation: the platform's zone");
     section(pick(records, Delegation::direct, RecordSide::tenant), "B. Direct records: the tenant's zone");
-    section(pick(records, Delegation::both, RecordSide::tenant), "Optional, with A or B: the tenant's zone");
+    section(pick_both(records, true), "With A or B: the tenant's zone");
+    section(pick_both(records, false), "Optional, with A or B: the tenant's zone");
     return out;
 }
 

@@ -51,6 +51,7 @@ TenantDns tenant_dns(const Tenant& tenant, std::vector<PublishedKey> keys) {
     dns.domains = tenant.domains;
     dns.bounce_domain = tenant.signs() ? tenant.bounce_domain : "";
     dns.keys = std::move(keys);
+    dns.tracking_domain = tenant.tracking_domain;
     return dns;
 }
 

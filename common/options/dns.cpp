@@ -77,6 +77,8 @@ void add_dns_options(po::options_description& desc) {
          "zone of platform-hosted DKIM keys: <selector>.<tenant>.ZONE")
         ("dns.dmarc_rua", po::value<DmarcUriOption>()->default_value({}, "")->value_name("URI"),
          "rua= of the suggested DMARC record (mailto:...); empty: none")
+        ("dns.tracking_target", po::value<DnsNameOption>()->default_value({}, "")->value_name("HOST"),
+         "host tenants' tracking domains CNAME to (tenantmail-trackd behind HTTPS)")
         ("dns.resolver", po::value<std::string>()->default_value("")->value_name("HOST[:PORT]"),
          "resolver dns check asks; empty: the ones in /etc/resolv.conf")
         ("dns.timeout", po::value<DurationOption>()->default_value({seconds(5)}, "5s")->value_name("TIME"),
@@ -91,6 +93,7 @@ DnsSettings dns_settings(const po::variables_map& options) {
     settings.bounce_mx = options["dns.bounce_mx"].as<DnsNameOption>().value;
     settings.dkim_key_zone = options["dns.dkim_key_zone"].as<DnsNameOption>().value;
     settings.dmarc_rua = options["dns.dmarc_rua"].as<DmarcUriOption>().value;
+    settings.tracking_target = options["dns.tracking_target"].as<DnsNameOption>().value;
     settings.resolver = options["dns.resolver"].as<std::string>();
     settings.timeout = options["dns.timeout"].as<DurationOption>().value;
     return settings;

@@ -1,6 +1,7 @@
 // options/dns.h — the [dns] section of tenantmail.conf: the platform-side
 // names that tenants' DNS records point at (mail host, SPF include, bounce
-// MX, zone of platform-hosted DKIM keys, DMARC report address) and how
+// MX, zone of platform-hosted DKIM keys, DMARC report address, tracking
+// host) and how
 // `tenantmailctl dns check` asks DNS (resolver, timeout). Only tenantmailctl
 // reads them; defaults and meaning are documented in conf/tenantmail.conf.
 #pragma once
@@ -21,10 +22,12 @@ struct DnsSettings {
     std::string bounce_mx;                    // where bounces are delivered (MX exchange)
     std::string dkim_key_zone;                // platform-hosted keys live at <selector>.<tenant>.<zone>
     std::string dmarc_rua;                    // rua= of the suggested DMARC record; "" for none
+    std::string tracking_target;              // CNAME target of tenants' tracking domains; "" unset
     std::string resolver;                     // HOST or HOST:PORT; "" for /etc/resolv.conf
     std::chrono::milliseconds timeout{5000};  // per query, retries included
 
-    // Names of the [dns] options record generation needs that are unset.
+    // Names of the [dns] options record generation needs that are unset
+    // (tracking_target is not one: only tenants with tracking_domain need it).
     std::vector<std::string> missing() const;
 };
 

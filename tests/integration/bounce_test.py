@@ -31,7 +31,13 @@ stdin, recipient after "--") and checks, with Redis as the witness:
     reason on stderr; once Redis is back the same input records the result,
     exactly once;
   * a report over message_size_limit is read from its beginning;
-  * --check-config; a command line without recipient exits 75.
+  * --check-config; a command line without recipient exits 75;
+  * mailto: unsubscribes (unsubscribe+TOKEN@bounce domain, tokens made by
+    tracking_token_tool): the token's recipient suppressed (reason
+    unsubscribe) with one unsubscribe event, once however often it comes;
+    a from_rewrite tenant's at the platform's bounce domain; forged,
+    altered, wrong-kind, recipient-less, other tenant's, unknown tenant's,
+    malformed and overlong tokens: exit 0, one log line, nothing written.
 Part 2 runs a private Postfix whose master.cf has the pipe transport and
 whose main.cf routes the bounce domain to it (as conf/postfix-*.cf say):
   * a message relayed with MAIL FROM bounces+TOKEN@bounce-domain is refused
@@ -39,11 +45,16 @@ whose main.cf routes the bounce domain to it (as conf/postfix-*.cf say):
     address, through the pipe, and becomes a bounce event;
   * a feedback report sent by SMTP to the bounce address becomes a complaint;
   * with Redis stopped, Postfix defers the report (our message in its log)
-    and delivers it once Redis is back.
+    and delivers it once Redis is back;
+  * a message by SMTP to unsubscribe+TOKEN@bounce-domain reaches the pipe
+    (the whole bounce domain is routed there, any local part) and suppresses
+    the token's recipient.
 Prints "bounce: N passed, M failed"; exits non-zero on any failure.
 
-Run: /usr/bin/python3 tests/integration/bounce_test.py PATH/TO/tenantmail-bounce [PATH/TO/tenantmailctl]
-(with tenantmailctl: its check-config refuses max_token_age > record_ttl)
+Run: /usr/bin/python3 tests/integration/bounce_test.py PATH/TO/tenantmail-bounce [PATH/TO/tenantmailctl
+     [PATH/TO/tracking_token_tool]]
+(with tenantmailctl: its check-config refuses max_token_age > record_ttl;
+with tracking_token_tool: the unsubscribe cases)
 (TM_KEEP_TMP=1 keeps the temp dir.)
 """
 
@@ -95,15 +106,18 @@ class Env:
     def __init__(self, binary: str, directory: str, redis: ms.RedisServer):
         self.binary = binary
         self.ctl: str | None = None  # tenantmailctl, when given
+        self.token_tool: str | None = None  # tracking_token_tool, when given
         self.directory = directory
         self.redis = redis
         self.files = tp.TenantFiles(directory)
         self.files.bounce_secret()
         with open(self.files.secret_path, "rb") as f:
             self.secret = f.read().strip()
+        self.tracking_secret = tp._write_private(os.path.join(self.files.dir, "tracking.secret"),
+                                                 os.urandom(32).hex() + "\n")
         self.tenants = self.files.write_tenants({
             "acme": {"domains": "acme.example", "from_rewrite": "acme@platform.example",
-                     "bounce_domain": ACME_DOMAIN},
+                     "bounce_domain": ACME_DOMAIN, "tracking_domain": "click.acme.example"},
             "beta": {"domains": "beta.example", "from_rewrite": "beta@platform.example",
                      "bounce_domain": BETA_DOMAIN},
             "platform": {"domains": "platform.example", "bounce_domain": PLATFORM_DOMAIN, "selector": "s1",
@@ -117,6 +131,7 @@ class Env:
         options = {"max_token_age": "30d", "unparsed_keep": "5", **bounce}
         with open(path, "w") as f:
             f.write(f"tenants_file = {self.tenants}\nbounce_secret_file = {self.files.secret_path}\n"
+                    f"tracking_secret_file = {self.tracking_secret}\n"
                     f"log_level = info\n[redis]\nhost = 127.0.0.1\nport = {self.redis.port}\n"
                     f"timeout = {redis_timeout}\n[bounce]\n"
                     + "".join(f"{k} = {v}\n" for k, v in options.items()))
@@ -704,6 +719,86 @@ def test_auto_replies(env: Env) -> None:
           and "unparsed" in log, log)
 
 
+def mint(env: Env, kind: str, tenant: str, queue_id: str, recipient: str, secret: str | None = None) -> str:
+    """A tracking token as the milter makes it (tracking_token_tool encode)."""
+    proc = subprocess.run([env.token_tool, "encode", secret or env.tracking_secret, kind, tenant, queue_id,
+                           recipient], capture_output=True, timeout=30, check=True)
+    return proc.stdout.decode().strip()
+
+
+def unsubscribe_address(token: str, domain: str = ACME_DOMAIN) -> str:
+    return f"unsubscribe+{token}@{domain}"
+
+
+def unsubscribe_events(env: Env, tenant: str, recipient: str) -> list[dict]:
+    return [e for e in events_for(env.events(tenant), recipient) if e["kind"] == "unsubscribe"]
+
+
+UNSUBSCRIBE_MAIL = b"From: reader@example.org\nTo: unsubscribe\nSubject: unsubscribe\n\nunsubscribe\n"
+
+
+def test_unsubscribe(env: Env) -> None:
+    if not env.token_tool:
+        return
+    token = mint(env, "u", "acme", "QIDUS1", "Reader@Example.org")
+    local = "unsubscribe+" + token
+    print(f"     unsubscribe local part for a 18-octet recipient: {len(local)} octets (RFC 5321 limit: 64)")
+    check("an unsubscribe local part is longer than 64 octets (the README says so)", len(local) > 64, len(local))
+    status, log = env.run(unsubscribe_address(token), UNSUBSCRIBE_MAIL)
+    check("unsubscribe: exit 0", status == 0, log)
+    entry = env.suppressed("acme").get("reader@example.org")
+    check("unsubscribe: the token's recipient (normalised) suppressed with reason unsubscribe and time",
+          entry is not None and entry["reason"] == "unsubscribe" and abs(entry["time"] - time.time()) < 120, entry)
+    events = unsubscribe_events(env, "acme", "reader@example.org")
+    check("unsubscribe: one unsubscribe event with queue id and via mailto",
+          len(events) == 1 and events[0]["queue_id"] == "QIDUS1" and events[0]["tenant"] == "acme"
+          and events[0]["details"] == {"via": "mailto"}, events)
+    check("unsubscribe: log line names tenant, queue id, recipient",
+          "tenant=acme queue_id=QIDUS1 recipient=<reader@example.org> unsubscribe via mailto: suppressed" in log, log)
+
+    status, log = env.run(unsubscribe_address(token), UNSUBSCRIBE_MAIL)
+    check("unsubscribe again: exit 0, no second event, logged as already suppressed",
+          status == 0 and len(unsubscribe_events(env, "acme", "reader@example.org")) == 1
+          and "already suppressed" in log, log)
+
+    # gamma rewrites From and has no bounce domain: its mail carries the platform's.
+    shared = mint(env, "u", "gamma", "QIDUS2", "g-reader@example.org")
+    status, log = env.run(unsubscribe_address(shared, PLATFORM_DOMAIN), UNSUBSCRIBE_MAIL)
+    check("a from_rewrite tenant's unsubscribe at the platform's bounce domain suppresses for that tenant",
+          status == 0 and "g-reader@example.org" in env.suppressed("gamma")
+          and "g-reader@example.org" not in env.suppressed("platform"), log)
+
+    other_secret = tp._write_private(os.path.join(env.files.dir, "other-tracking.secret"), os.urandom(32).hex())
+    cases = {
+        "forged (another tracking secret)": unsubscribe_address(mint(env, "u", "acme", "Q", "v1@example.org",
+                                                                     other_secret)),
+        "altered (one character of the token)":
+            unsubscribe_address(token[:20] + ("A" if token[20] != "A" else "B") + token[21:]),
+        "case-folded (as a relay that lower-cases local parts would)": unsubscribe_address(token.lower()),
+        "a click token": unsubscribe_address(mint(env, "c", "acme", "Q", "v2@example.org")),
+        "an open token": unsubscribe_address(mint(env, "o", "acme", "Q", "v3@example.org")),
+        "no recipient in the token": unsubscribe_address(mint(env, "u", "acme", "Q", "")),
+        "another tenant's token at acme's bounce domain": unsubscribe_address(mint(env, "u", "beta", "Q",
+                                                                                   "v4@example.org")),
+        "a from_rewrite tenant's token at acme's bounce domain":
+            unsubscribe_address(mint(env, "u", "gamma", "Q", "v5@example.org")),
+        "a tenant not in the tenants file": unsubscribe_address(mint(env, "u", "zeta", "Q", "v6@example.org")),
+        "characters outside base64url": unsubscribe_address(token[:30] + "!" + token[31:]),
+        "an overlong token": unsubscribe_address(token * 20),
+        "no token": f"unsubscribe+@{ACME_DOMAIN}",
+    }
+    for what, address in cases.items():
+        before = env.snapshot()
+        status, log = env.run(address, UNSUBSCRIBE_MAIL)
+        refused = [line for line in log.splitlines() if "refused" in line]
+        check(f"unsubscribe, {what}: exit 0, nothing written, one log line with the reason",
+              status == 0 and env.snapshot() == before and len(refused) == 1, f"status {status}\n{log}")
+    _status, log = env.run(cases["a click token"], UNSUBSCRIBE_MAIL)
+    check("unsubscribe with a click token: the log names the kind", "/c/ link, not an unsubscribe" in log, log)
+    with open(env.tracking_secret) as f:
+        check("the tracking secret is never logged", f.read().strip() not in log, log)
+
+
 # ---------------------------------------------------------------------------
 # Part 2: behind a real Postfix
 
@@ -715,7 +810,9 @@ def wait_events(env: Env, tenant: str, recipient: str, n: int = 1, timeout: floa
 
 
 def test_postfix(env: Env) -> None:
-    tp.readable_by(PIPE_USER, env.files.secret_path)
+    # Minted while the secret is still root's: the pipe's user owns it below.
+    smtp_token = mint(env, "u", "acme", "QIDP3", "smtp-reader@example.org") if env.token_tool else ""
+    tp.readable_by(PIPE_USER, env.files.secret_path, env.tracking_secret)
     pipe_config = env.write_config("pipe.conf", redis_timeout="2s")
     remote = ms.ScriptedSmtpServer(os.path.join(env.directory, "remote"),
                                    rcpt_replies={"gone@remote.example": "550 5.1.1 <gone@remote.example>: no such user"})
@@ -773,28 +870,43 @@ def test_postfix(env: Env) -> None:
             check("Redis back: Postfix retried and the bounce was recorded", True)
         except ms.MailstackError as exc:
             check("Redis back: Postfix retried and the bounce was recorded", False, f"{exc}\n{pf.log()[-4000:]}")
+        if smtp_token:
+            refused = ms.send_smtp(pf.smtp_port, "smtp-reader@example.org", unsubscribe_address(smtp_token),
+                                   UNSUBSCRIBE_MAIL.replace(b"\n", b"\r\n"))
+            check("Postfix accepted mail to unsubscribe+TOKEN@ the bounce domain", refused == {}, refused)
+            try:
+                ms.wait_until(lambda: unsubscribe_events(env, "acme", "smtp-reader@example.org") or None, 30,
+                              "the unsubscribe event", interval=0.1)
+                check("by SMTP, through the pipe: recipient suppressed (reason unsubscribe)",
+                      env.suppressed("acme").get("smtp-reader@example.org", {}).get("reason") == "unsubscribe")
+            except ms.MailstackError as exc:
+                check("by SMTP, through the pipe: recipient suppressed (reason unsubscribe)", False,
+                      f"{exc}\n{pf.log()[-4000:]}")
         log = pf.log()
         check("no sanitizer report in Postfix's log", "Sanitizer" not in log and "runtime error" not in log,
               log[-3000:])
 
 
 def main() -> int:
-    if len(sys.argv) not in (2, 3):
-        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-bounce [PATH/TO/tenantmailctl]", file=sys.stderr)
+    if len(sys.argv) not in (2, 3, 4):
+        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-bounce [PATH/TO/tenantmailctl [PATH/TO/tracking_token_tool]]",
+              file=sys.stderr)
         return 2
     binary = os.path.abspath(sys.argv[1])
-    ctl = os.path.abspath(sys.argv[2]) if len(sys.argv) == 3 else None
+    ctl = os.path.abspath(sys.argv[2]) if len(sys.argv) >= 3 else None
+    token_tool = os.path.abspath(sys.argv[3]) if len(sys.argv) == 4 else None
 
     def body():
         with ms.managed_workdir("tm-bounce-") as directory:
             with ms.RedisServer(directory) as redis:
                 env = Env(binary, directory, redis)
                 env.ctl = ctl
+                env.token_tool = token_tool
                 for test in (test_hard_bounce_and_redelivery, test_multi_recipient_and_delays,
                              test_known_recipients, test_complaints, test_attribution, test_forged_report_caps,
                              test_refused_tokens, test_unparsed, test_header_flood, test_auto_replies,
                              test_size_limit, test_redis_failures,
-                             test_command_line, test_postfix):
+                             test_command_line, test_unsubscribe, test_postfix):
                     with REPORT.case(f"{test.__name__} ran without an exception"):
                         test(env)
     return REPORT.run_main(body, failure="setup")

@@ -23,12 +23,20 @@ One tenant per scenario, each with its own zone <tenant>.test; the platform
   nobounce    bounce domain missing                             -> ✗ SPF, ✗ MX, exit 1
   evil        a TXT record with ESC, BEL and CSI bytes (raw and
               UTF-8) where the DKIM key should be             -> ✗ DKIM, escaped
+Tracking domains (click.<tenant>.test, dns.tracking_target = track.platform.test):
+  good        CNAME to the target, in other case            -> ✓ Track
+  roundtrip   the CNAME as `dns records --format zone` wrote it -> ✓ Track
+  noinclude   CNAME to another host                          -> ✗ Track
+  twospf      an A record instead of the CNAME               -> ✗ Track
+  nodkim      nothing at all                                 -> ✗ Track
 each checked in text form (mark per line, found/expected) and --json.
 Then: colour only on a terminal; bad input (unknown tenant -> 4, unreadable
 key -> 5, [dns] options missing -> 4, resolver unreachable -> 3 within the
 timeout); the table fits 100 columns; a key rotation end to end (rotate,
 `rotate --activate` refused while the record is missing, dns check before
-and after the new key is published, automatic activation, retire); then
+and after the new key is published, automatic activation, retire); without
+dns.tracking_target, dns records leaves the CNAME out with a note and dns
+check shows it as not checked (exit 0); then
 `rotate --activate` refused for a record with another key, accepted once
 the right one is served, and `--force` activating an unpublished key with
 a warning; last, a TXT record full of terminal escapes comes out escaped.
@@ -60,6 +68,8 @@ SPF_INCLUDE = f"_spf.{PLATFORM}"
 MAIL_HOST = f"mail.{PLATFORM}"
 BOUNCE_MX = f"mx.{PLATFORM}"
 KEY_ZONE = f"dkim.{PLATFORM}"
+TRACKING_TARGET = f"track.{PLATFORM}"
+TRACKED = ["good", "roundtrip", "noinclude", "twospf", "nodkim"]
 PLATFORM_SPF = f"v=spf1 include:{SPF_INCLUDE} -all"
 
 
@@ -114,23 +124,33 @@ class World:
                 ed_path = os.path.join(self.keys_dir, "good.e1.pem")
                 self.key["good-ed"] = make_key(ed_path, "ed25519")
                 extra = f"ed25519_selector = e1\ned25519_key = {ed_path}\n"
+            if t in TRACKED:
+                extra += f"tracking_domain = click.{t}.test\n"
             sections.append(f"[{t}]\ndomains = {t}.test\nselector = s1\nkey = {path}\n{extra}"
                             f"bounce_domain = bounce.{t}.test\nsasl_users = {t}-user\n")
         self.other_key = make_key(os.path.join(tmp, "other.pem"))
         # Onboarding: a tenant without a key yet (keygen --selector gives it one).
         sections.append("[newco]\ndomains = newco.test\nbounce_domain = bounce.newco.test\n"
                         "from_rewrite = newco@platform.test   ; until it signs\n")
+        # Sends as the platform (no key), but tracks: only its tracking CNAME is needed.
+        sections.append("[tracknokey]\ndomains = tracknokey.test\nfrom_rewrite = tracknokey@platform.test\n"
+                        "tracking_domain = click.tracknokey.test\n")
         # A tenant whose key file is missing, for the exit status of a bad key.
         sections.append(f"[lostkey]\ndomains = lostkey.test\nselector = s1\n"
                         f"key = {self.keys_dir}/lostkey.s1.pem\nbounce_domain = bounce.lostkey.test\n")
         with open(self.tenants_path, "w") as f:
             f.write("# integration test tenants\n\n" + "\n".join(sections))
-        with open(self.config_path, "w") as f:
+        self.config_path = self.write_config(self.config_path, f"tracking_target = {TRACKING_TARGET}\n")
+        self.untracked_config = self.write_config(os.path.join(tmp, "untracked.conf"))
+        self.nsd: NsdServer | None = None
+
+    def write_config(self, path: str, extra: str = "") -> str:
+        with open(path, "w") as f:
             f.write(f"tenants_file = {self.tenants_path}\n\n[dns]\n"
                     f"platform_mail_host = {MAIL_HOST}\nspf_include = {SPF_INCLUDE}\n"
                     f"bounce_mx = {BOUNCE_MX}\ndkim_key_zone = {KEY_ZONE}\n"
-                    f"dmarc_rua = mailto:dmarc@{PLATFORM}\ntimeout = 2s\n")
-        self.nsd: NsdServer | None = None
+                    f"dmarc_rua = mailto:dmarc@{PLATFORM}\ntimeout = 2s\n{extra}")
+        return path
 
     def run(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
         return subprocess.run([self.ctl, *args, "-c", self.config_path], capture_output=True, text=True,
@@ -163,6 +183,7 @@ class World:
             f"mail IN TXT {txt(PLATFORM_SPF)}",
             f"_spf IN TXT {txt('v=spf1 ip4:192.0.2.0/24 -all')}",
             "mx IN A 192.0.2.25",
+            "track IN A 192.0.2.80",
             # chain: platform name -> keystore.test
             "s1.chain.dkim IN CNAME k-chain.keystore.test.",
         ]
@@ -170,25 +191,28 @@ class World:
         zones["keystore.test"] = [f"k-chain IN TXT {txt(self.key['chain'])}"]
 
         zones["good.test"] = self.direct("good", dmarc=f"v=DMARC1; p=none; rua=mailto:dmarc@{PLATFORM}") + \
-            [f"e1._domainkey IN TXT {txt(self.key['good-ed'])}"]
+            [f"e1._domainkey IN TXT {txt(self.key['good-ed'])}", "click IN CNAME Track.Platform.TEST."]
         zones["chain.test"] = ["s1._domainkey IN CNAME s1.chain.dkim.platform.test.",
                                f"bounce IN CNAME {MAIL_HOST}."]
         zones["roundtrip.test"] = self.roundtrip_records()
         zones["nodkim.test"] = self.direct("nodkim", dkim=None)
         zones["wrongkey.test"] = self.direct("wrongkey", dkim="other")
-        zones["noinclude.test"] = self.direct("noinclude", spf=["v=spf1 ip4:198.51.100.7 -all"])
+        zones["noinclude.test"] = self.direct("noinclude", spf=["v=spf1 ip4:198.51.100.7 -all"]) + \
+            ["click IN CNAME track.elsewhere.test."]
         # 3 at the top + 5 in a.spf11.test + 3 in b.spf11.test = 11 lookups.
         zones["spf11.test"] = self.direct("spf11", spf=[
             f"v=spf1 include:{SPF_INCLUDE} include:a.spf11.test include:b.spf11.test -all"]) + [
             f"a IN TXT {txt('v=spf1 a mx ptr exists:x.spf11.test a:y.spf11.test -all')}",
             f"b IN TXT {txt('v=spf1 a mx a:z.spf11.test -all')}"]
-        zones["twospf.test"] = self.direct("twospf", spf=[PLATFORM_SPF, "v=spf1 mx -all"])
+        zones["twospf.test"] = self.direct("twospf", spf=[PLATFORM_SPF, "v=spf1 mx -all"]) + \
+            ["click IN A 192.0.2.80"]
         zones["baddmarc.test"] = self.direct("baddmarc", dmarc="v=DMARC1; p=bogus")
         zones["nobounce.test"] = self.direct("nobounce", spf=[], mx=False)
         rot = self.direct("rot")
         for selector, value in (rot_keys or {}).items():
             rot.append(f"{selector}._domainkey IN TXT {txt(value)}")
         zones["rot.test"] = rot
+        zones["tracknokey.test"] = [f"click IN CNAME {TRACKING_TARGET}."]
         zones["evil.test"] = self.direct("evil", dkim=None) + [f"s1._domainkey IN TXT {HOSTILE_TXT}"]
         return zones
 
@@ -252,6 +276,7 @@ def run_scenarios(world: World) -> None:
     spf = lambda t: ("SPF", f"bounce.{t}.test")  # noqa: E731
     mx = lambda t: ("MX", f"bounce.{t}.test")  # noqa: E731
     dmarc = lambda t: ("DMARC", f"_dmarc.{t}.test")  # noqa: E731
+    track = lambda t: ("Track", f"click.{t}.test")  # noqa: E731
 
     scenario(world, "good", EXIT_OK, {
         dkim("good"): ("pass", "key matches"),
@@ -259,6 +284,7 @@ def run_scenarios(world: World) -> None:
         spf("good"): ("pass", "1/10 lookups"),
         mx("good"): ("pass", f"MX 10 {BOUNCE_MX}"),
         dmarc("good"): ("pass", "p=none, rua=mailto:dmarc@platform.test"),
+        track("good"): ("pass", f"CNAME {TRACKING_TARGET}"),
     })
     scenario(world, "chain", EXIT_OK, {
         dkim("chain"): ("pass", "via CNAME s1.chain.dkim.platform.test -> k-chain.keystore.test"),
@@ -271,9 +297,11 @@ def run_scenarios(world: World) -> None:
         spf("roundtrip"): ("pass", "includes"),
         mx("roundtrip"): ("pass", BOUNCE_MX),
         dmarc("roundtrip"): ("pass", "p=none"),
+        track("roundtrip"): ("pass", f"CNAME {TRACKING_TARGET}"),
     })
     scenario(world, "nodkim", EXIT_FAILED, {
         dkim("nodkim"): ("fail", "no such name (NXDOMAIN); expected TXT v=DKIM1; k=rsa;"),
+        track("nodkim"): ("fail", f"not found (NXDOMAIN); expected CNAME {TRACKING_TARGET}"),
         spf("nodkim"): ("pass", ""),
         mx("nodkim"): ("pass", ""),
     })
@@ -284,6 +312,7 @@ def run_scenarios(world: World) -> None:
     scenario(world, "noinclude", EXIT_FAILED, {
         dkim("noinclude"): ("pass", ""),
         spf("noinclude"): ("fail", f"does not include {SPF_INCLUDE}"),
+        track("noinclude"): ("fail", f"CNAME track.elsewhere.test: not the platform's {TRACKING_TARGET}"),
         mx("noinclude"): ("pass", ""),
     })
     scenario(world, "spf11", EXIT_FAILED, {
@@ -292,6 +321,7 @@ def run_scenarios(world: World) -> None:
     })
     scenario(world, "twospf", EXIT_FAILED, {
         spf("twospf"): ("fail", "2 SPF records"),
+        track("twospf"): ("fail", "no CNAME; A 192.0.2.80 instead"),
         mx("twospf"): ("pass", ""),
     })
     scenario(world, "baddmarc", EXIT_FAILED, {
@@ -304,6 +334,40 @@ def run_scenarios(world: World) -> None:
         spf("nobounce"): ("fail", "no SPF record: no such name (NXDOMAIN)"),
         mx("nobounce"): ("fail", "bounces cannot reach the platform"),
     })
+
+
+def run_tracking_unset(world: World) -> None:
+    """Without dns.tracking_target: the CNAME cannot be named, so it is left
+    out with a note, and dns check says it did not check it."""
+    table = subprocess.run([world.ctl, "dns", "records", "good", "-c", world.untracked_config],
+                           capture_output=True, text=True, timeout=30)
+    check("no tracking_target: dns records leaves the tracking CNAME out and says to set dns.tracking_target",
+          table.returncode == 0 and "click.good.test" in table.stdout and "CNAME track" not in table.stdout
+          and "note: tracking_domain click.good.test needs a CNAME" in table.stdout
+          and "dns.tracking_target" in table.stdout, table.stdout + table.stderr)
+    zone = subprocess.run([world.ctl, "dns", "records", "good", "--format", "zone", "-c", world.untracked_config],
+                          capture_output=True, text=True, timeout=30)
+    check("no tracking_target: the zone stays pasteable (no placeholder), the note on stderr",
+          zone.returncode == 0 and "click.good.test" not in zone.stdout and "dns.tracking_target" in zone.stderr,
+          zone.stdout + zone.stderr)
+    out = subprocess.run([world.ctl, "dns", "check", "good", "--resolver", world.nsd.address,
+                          "-c", world.untracked_config], capture_output=True, text=True, timeout=30)
+    line = parse_lines(out.stdout).get(("Track", "click.good.test"))
+    check("no tracking_target: dns check shows the tracking domain as not checked, exit 0",
+          out.returncode == EXIT_OK and line is not None and line[0] == MARK["absent"]
+          and "dns.tracking_target is not set" in line[1], out.stdout + out.stderr)
+    keyless = world.run("dns", "records", "tracknokey")
+    checked = world.check_dns("tracknokey")
+    check("a tenant without a key but with tracking_domain: its CNAME listed, and checked ✓",
+          keyless.returncode == 0 and checked.returncode == EXIT_OK
+          and re.search(r"^click\.tracknokey\.test\s+CNAME\s+track\.platform\.test", keyless.stdout, re.M)
+          and parse_lines(checked.stdout).get(("Track", "click.tracknokey.test"), ("",))[0] == MARK["pass"],
+          keyless.stdout + keyless.stderr + checked.stdout + checked.stderr)
+    table = world.run("dns", "records", "good")
+    check("with tracking_target: dns records lists click.good.test CNAME track.platform.test as required",
+          table.returncode == 0 and "With A or B, created by the tenant's IT team:" in table.stdout
+          and re.search(r"^click\.good\.test\s+CNAME\s+track\.platform\.test", table.stdout, re.M) is not None,
+          table.stdout)
 
 
 def run_output_checks(world: World) -> None:
@@ -568,6 +632,7 @@ def main(argv: list[str]) -> int:
                   f"setup {time.monotonic() - t0:.1f}s", flush=True)
             run_scenarios(world)
             run_output_checks(world)
+            run_tracking_unset(world)
             run_bad_input(world)
             run_keygen(world)
             run_rotation(world)

@@ -10,6 +10,7 @@
 
 #include "bounce/bounce_store.h"
 #include "bounce_samples.h"
+#include "common/suppression_store.h"
 
 namespace tenantmail::bounce {
 namespace {
@@ -300,7 +301,7 @@ TEST(BounceEventIds, RedeliveredReportGivesTheSameIds) {
 
 TEST(BounceStore, SuppressionIsHsetnxOfOurJson) {
     const Suppression suppression{"nobody@example.org", {"bounce 5.1.1 user unknown", 1709547400}};
-    const auto argv = build_suppression_hsetnx("acme", suppression);
+    const auto argv = build_suppression_hsetnx("acme", suppression.recipient, suppression.entry);
     ASSERT_EQ(argv.size(), 4u);
     EXPECT_EQ(argv[0], "HSETNX");
     EXPECT_EQ(argv[1], "tm:{acme}:suppressed");

@@ -75,6 +75,81 @@ TEST(DnsCheck, CnameDelegationIsGreen) {
     EXPECT_EQ(line(*lines, "DMARC").status, CheckStatus::absent);
 }
 
+TenantDns tracked() {
+    TenantDns tenant = acme();
+    tenant.tracking_domain = "click.t.example";
+    return tenant;
+}
+
+DnsSettings with_tracking_target() {
+    DnsSettings settings = platform();
+    settings.tracking_target = "track.p.example";
+    return settings;
+}
+
+FakeResolver delegated() {
+    FakeResolver dns = with_platform();
+    dns.cname("s1._domainkey.t.example", "s1.acme.dkim.p.example").cname("b.t.example", "mail.p.example");
+    return dns;
+}
+
+TEST(DnsCheck, TrackingCnameToTheTargetIsGreen) {
+    FakeResolver dns = delegated();
+    dns.cname("click.t.example", "track.p.example").a("track.p.example", "192.0.2.80");
+    auto lines = check_tenant_dns(dns, tracked(), with_tracking_target());
+    ASSERT_TRUE(lines) << lines.error();
+    EXPECT_EQ(lines->size(), 5u);
+    EXPECT_EQ(line(*lines, "Track").status, CheckStatus::pass);
+    EXPECT_EQ(line(*lines, "Track").found, "CNAME track.p.example");
+    EXPECT_TRUE(all_green(*lines)) << render_check_text({"acme", "fake"}, *lines, false);
+}
+
+TEST(DnsCheck, TrackingCnameComparesCaseInsensitiveAndIgnoresTheTrailingDot) {
+    FakeResolver dns = delegated();
+    dns.cname("click.t.example", "Track.P.Example.");
+    auto lines = check_tenant_dns(dns, tracked(), with_tracking_target());
+    ASSERT_TRUE(lines) << lines.error();
+    EXPECT_EQ(line(*lines, "Track").status, CheckStatus::pass) << line(*lines, "Track").found;
+}
+
+TEST(DnsCheck, TrackingCnameElsewhereIsRedSayingWhereItPoints) {
+    FakeResolver dns = delegated();
+    dns.cname("click.t.example", "track.other.example");
+    auto lines = check_tenant_dns(dns, tracked(), with_tracking_target());
+    ASSERT_TRUE(lines) << lines.error();
+    const CheckLine& track = line(*lines, "Track");
+    EXPECT_EQ(track.status, CheckStatus::fail);
+    EXPECT_EQ(track.found, "CNAME track.other.example: not the platform's track.p.example");
+    EXPECT_EQ(track.expected, "CNAME track.p.example");
+    EXPECT_FALSE(all_green(*lines));
+}
+
+TEST(DnsCheck, TrackingDomainWithAnARecordOrNothingIsRed) {
+    FakeResolver with_a = delegated();
+    with_a.a("click.t.example", "192.0.2.80");
+    auto lines = check_tenant_dns(with_a, tracked(), with_tracking_target());
+    ASSERT_TRUE(lines) << lines.error();
+    EXPECT_EQ(line(*lines, "Track").status, CheckStatus::fail);
+    EXPECT_EQ(line(*lines, "Track").found, "no CNAME; A 192.0.2.80 instead");
+
+    FakeResolver missing = delegated();
+    lines = check_tenant_dns(missing, tracked(), with_tracking_target());
+    ASSERT_TRUE(lines) << lines.error();
+    EXPECT_EQ(line(*lines, "Track").status, CheckStatus::fail);
+    EXPECT_EQ(line(*lines, "Track").found, "not found (NXDOMAIN)");
+}
+
+TEST(DnsCheck, TrackingWithoutTargetSettingIsNotCheckedAndNotRequired) {
+    FakeResolver dns = delegated();
+    auto lines = check_tenant_dns(dns, tracked(), platform());
+    ASSERT_TRUE(lines) << lines.error();
+    const CheckLine& track = line(*lines, "Track");
+    EXPECT_EQ(track.status, CheckStatus::absent);
+    EXPECT_FALSE(track.required);
+    EXPECT_NE(track.found.find("dns.tracking_target"), std::string::npos) << track.found;
+    EXPECT_TRUE(all_green(*lines));
+}
+
 TEST(DnsCheck, DirectRecordsAreGreen) {
     FakeResolver dns;
     dns.txt("s1._domainkey.t.example", "v=DKIM1; k=rsa; p=" + kKey);

@@ -17,6 +17,7 @@ public:
     FakeResolver& cname(const std::string& name, const std::string& target) {
         return add(name, DnsType::cname, target);
     }
+    FakeResolver& a(const std::string& name, const std::string& address) { return add(name, DnsType::a, address); }
     FakeResolver& mx(const std::string& name, std::uint16_t preference, const std::string& host) {
         add(name, DnsType::mx, host);
         rrs_.back().preference = preference;

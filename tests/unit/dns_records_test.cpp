@@ -131,6 +131,39 @@ TEST(DnsRecords, RotationKeysAreListedButNotRequired) {
     EXPECT_EQ(old->purpose, "old DKIM key (RSA)");
 }
 
+TEST(DnsRecords, TrackingDomainIsARequiredCnameToTheTrackingTargetEitherWay) {
+    TenantDns tenant = acme();
+    tenant.tracking_domain = "click.careers.uni.ac.uk";
+    DnsSettings settings = platform();
+    settings.tracking_target = "track.p.example";
+    const auto records = tenant_dns_records(tenant, settings);
+    const DnsRecord* tracking =
+        find(records, Delegation::both, RecordSide::tenant, "click.careers.uni.ac.uk", "CNAME");
+    ASSERT_NE(tracking, nullptr);
+    EXPECT_EQ(tracking->value, "track.p.example");
+    EXPECT_TRUE(tracking->required);
+    EXPECT_EQ(tracking_target_note(tenant, settings), "");
+}
+
+TEST(DnsRecords, WithoutTrackingTargetTheCnameIsLeftOutWithANote) {
+    TenantDns tenant = acme();
+    tenant.tracking_domain = "click.careers.uni.ac.uk";
+    const auto records = tenant_dns_records(tenant, platform());
+    EXPECT_EQ(find(records, Delegation::both, RecordSide::tenant, "click.careers.uni.ac.uk", "CNAME"), nullptr);
+    const std::string note = tracking_target_note(tenant, platform());
+    EXPECT_NE(note.find("click.careers.uni.ac.uk"), std::string::npos) << note;
+    EXPECT_NE(note.find("dns.tracking_target"), std::string::npos) << note;
+}
+
+TEST(DnsRecords, NoTrackingDomainNoTrackingRecordNorNote) {
+    DnsSettings settings = platform();
+    settings.tracking_target = "track.p.example";
+    const auto records = tenant_dns_records(acme(), settings);
+    EXPECT_TRUE(std::none_of(records.begin(), records.end(),
+                             [](const DnsRecord& r) { return r.value == "track.p.example"; }));
+    EXPECT_EQ(tracking_target_note(acme(), platform()), "");
+}
+
 TEST(DnsRecords, SettingsSayWhatIsMissing) {
     DnsSettings settings;
     settings.spf_include = "_spf.p.example";

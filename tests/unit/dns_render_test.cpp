@@ -95,6 +95,31 @@ TEST(DnsRender, ZoneHasFullyQualifiedNamesAndSections) {
     EXPECT_NE(zone.find("; B. Direct records: the tenant's zone"), std::string::npos);
 }
 
+TEST(DnsRender, TrackingCnameIsARequiredRecordWithAOrBNotAnOptionalOne) {
+    TenantDns tenant = acme();
+    tenant.tracking_domain = "click.careers.uni.ac.uk";
+    DnsSettings settings = platform();
+    settings.tracking_target = "track.platform.example";
+    const auto records = tenant_dns_records(tenant, settings);
+    const std::string zone = render_records_zone(tenant, records);
+    const std::size_t line = zone.find("click.careers.uni.ac.uk.\tIN\tCNAME\ttrack.platform.example.\n");
+    ASSERT_NE(line, std::string::npos) << zone;
+    const std::size_t required = zone.find("; With A or B: the tenant's zone");
+    const std::size_t optional = zone.find("; Optional, with A or B");
+    ASSERT_NE(required, std::string::npos) << zone;
+    EXPECT_LT(required, line);
+    EXPECT_LT(line, optional);
+
+    const std::string table = render_records_table(tenant, records);
+    EXPECT_NE(table.find("  tracking domain: click.careers.uni.ac.uk\n"), std::string::npos) << table;
+    const std::size_t table_required = table.find("With A or B, created by the tenant's IT team:");
+    const std::size_t table_optional = table.find("Optional, with A or B:");
+    const std::size_t table_row = table.find("track.platform.example", table_required);
+    ASSERT_NE(table_required, std::string::npos) << table;
+    EXPECT_LT(table_row, table_optional) << table;
+    EXPECT_NE(table.find("must be a CNAME"), std::string::npos) << table;
+}
+
 TEST(DnsRender, JsonListsEveryRecordWithItsRole) {
     const TenantDns tenant = acme();
     const auto records = tenant_dns_records(tenant, platform());

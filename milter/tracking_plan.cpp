@@ -4,6 +4,7 @@
 
 #include "common/recipient.h"
 #include "common/text.h"
+#include "common/unsubscribe_address.h"
 
 namespace tenantmail::milter {
 namespace {
@@ -58,7 +59,9 @@ std::optional<std::string> list_unsubscribe_value(const TrackingContext& context
     const auto encoded = token(context, TrackingLinkKind::unsubscribe, {});
     if (!encoded) return std::nullopt;
     std::string value = " <https://" + context.tenant->tracking_domain + "/u/" + *encoded + ">";
-    if (!context.bounce_domain.empty()) value += ",\r\n <mailto:unsubscribe+" + *encoded + "@" + context.bounce_domain + ">";
+    if (!context.bounce_domain.empty()) {
+        value += ",\r\n <mailto:" + make_unsubscribe_address(*encoded, context.bounce_domain) + ">";
+    }
     return value;
 }
 

@@ -236,7 +236,7 @@ def test_unsubscribe(env: Env) -> None:
     before = len(env.events())
     status, _, _ = curl(env, f"/u/{token}", method="POST", extra=["--data", "List-Unsubscribe=One-Click"])
     check("One-Click POST (urlencoded): 200", status == 200, status)
-    entry = env.redis.command("HGET", "tm:{acme}:suppressed", "Leaver@example.net")
+    entry = env.redis.command("HGET", "tm:{acme}:suppressed", "leaver@example.net")
     reason = json.loads(entry).get("reason") if entry else None
     check("recipient suppressed with reason unsubscribe at once", reason == "unsubscribe", entry)
     events = env.events()[before:]

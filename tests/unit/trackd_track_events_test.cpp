@@ -56,7 +56,7 @@ TEST(TrackdEvents, OpenCommandKeysAreInTheTenantsSlot) {
     ASSERT_EQ(argv.size(), 8u);
     EXPECT_EQ(argv[0], "EVAL");
     EXPECT_EQ(argv[2], "2");
-    EXPECT_EQ(argv[3], "tm:{acme}:opened:4QXYZ123:Reader@example.net");
+    EXPECT_EQ(argv[3], "tm:{acme}:opened:4QXYZ123:reader@example.net");
     EXPECT_EQ(argv[4], "tm:{acme}:events");
     EXPECT_EQ(argv[5], "3600");
     EXPECT_EQ(argv[6], "1000");
@@ -70,7 +70,7 @@ TEST(TrackdEvents, UnsubscribeCommandWritesTheSuppressionEntry) {
     ASSERT_EQ(argv.size(), 9u);
     EXPECT_EQ(argv[3], suppression_key("acme"));
     EXPECT_EQ(argv[4], events_stream_key("acme"));
-    EXPECT_EQ(argv[5], "Reader@example.net");
+    EXPECT_EQ(argv[5], "reader@example.net");
     const SuppressionEntry entry = decode_suppression(argv[6]);
     EXPECT_EQ(entry.reason, "unsubscribe");
     EXPECT_EQ(entry.time, 1767229200);

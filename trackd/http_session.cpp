@@ -71,11 +71,33 @@ void HttpSession::respond(HttpResponse response) {
     stream_.expires_after(server_->settings().request_timeout);
     http::async_write(stream_, response_, [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
         if (self->server_ == nullptr) return;
-        if (ec || !self->response_.keep_alive()) {
+        if (ec) {
             self->close();
             return;
         }
+        if (!self->response_.keep_alive()) {
+            self->linger_close();
+            return;
+        }
         self->read();
+    });
+}
+
+// Closing a socket with unread input makes the kernel send a reset, which can
+// reach the client before our answer (a 431 to a client still sending its
+// header fields): send FIN first, then drain what comes for a short while.
+void HttpSession::linger_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    drain_.resize(4096);
+    stream_.async_read_some(boost::asio::buffer(drain_), [self = shared_from_this()](const beast::error_code& ec,
+                                                                                     std::size_t) {
+        if (ec || ++self->drained_ > 16) {
+            self->close();
+            return;
+        }
+        self->linger_close();
     });
 }
 

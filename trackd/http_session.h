@@ -12,6 +12,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "common/network.h"
 #include "trackd/track_server.h"
@@ -34,6 +35,7 @@ private:
     void on_read(const boost::system::error_code& ec);
     void respond(HttpResponse response);
     void fail_request(boost::beast::http::status status);
+    void linger_close();
 
     TrackServer* server_;  // nullptr once closed
     boost::beast::tcp_stream stream_;
@@ -41,6 +43,8 @@ private:
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     HttpResponse response_;
+    std::vector<char> drain_;  // linger_close's discarded input
+    int drained_ = 0;
 };
 
 }  // namespace tenantmail::trackd

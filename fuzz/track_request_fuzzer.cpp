@@ -29,8 +29,10 @@ const TrackingTokenCodec& codec() {
 
 const TenantRegistry& tenants() {
     static const TenantRegistry registry =
-        TenantRegistry::parse("[acme]\ndomains = acme.example\ntracking_domain = click.acme.example\n"
-                              "[beta]\ndomains = beta.example\ntracking_domain = t.beta.example\n",
+        TenantRegistry::parse("[acme]\ndomains = acme.example\nfrom_rewrite = a@platform.example\n"
+                              "tracking_domain = click.acme.example\n"
+                              "[beta]\ndomains = beta.example\nfrom_rewrite = b@platform.example\n"
+                              "tracking_domain = t.beta.example\n",
                               "tenants.conf")
             .value();
     return registry;

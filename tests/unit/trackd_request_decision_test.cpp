@@ -20,9 +20,9 @@ const TrackingTokenCodec& codec() {
 
 const TenantRegistry& tenants() {
     static const TenantRegistry registry = TenantRegistry::parse(
-                                               "[acme]\ndomains = acme.example\ntracking_domain = click.acme.example\n"
-                                               "[beta]\ndomains = beta.example\ntracking_domain = t.beta.example\n"
-                                               "[plain]\ndomains = plain.example\n",
+                                               "[acme]\ndomains = acme.example\nfrom_rewrite = a@platform.example\ntracking_domain = click.acme.example\n"
+                                               "[beta]\ndomains = beta.example\nfrom_rewrite = b@platform.example\ntracking_domain = t.beta.example\n"
+                                               "[plain]\ndomains = plain.example\nfrom_rewrite = p@platform.example\n",
                                                "tenants.conf")
                                                .value();
     return registry;

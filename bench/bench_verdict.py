@@ -151,3 +151,26 @@ def policy_run_problems(label: str, row: dict, *, tenants: int, limit: int) -> l
     if not _rate(row) > 0:
         problems.append(f"{label} run: no throughput measured")
     return problems
+
+
+def http_run_problems(label: str, row: dict, *, status: int) -> list[str]:
+    """A bench/trackd_load line (as a dict of its key=value fields): every
+    response had the expected status (200 for a pixel, 302 for a redirect),
+    none was lost, at least one was counted."""
+    if row.get("failed") or "requests" not in row:
+        return [f"{label} run: the driver gave no result"]
+    problems = []
+    requests = _count(row, "requests")
+    if requests <= 0:
+        problems.append(f"{label} run: no response counted")
+    wrong = {k: _count(row, k) for k in row if k.startswith("status_") and k != f"status_{status}"}
+    for key, n in sorted(wrong.items()):
+        problems.append(f"{label} run: {n}/{requests} responses had status {key[7:]}, expected {status}")
+    if _count(row, f"status_{status}") != requests:
+        if not wrong:
+            problems.append(f"{label} run: {_count(row, f'status_{status}')}/{requests} responses had status {status}")
+    if _count(row, "errors"):
+        problems.append(f"{label} run: {row.get('errors')} broken connections")
+    if not _rate(row) > 0:
+        problems.append(f"{label} run: no throughput measured")
+    return problems

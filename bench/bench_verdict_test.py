@@ -117,5 +117,24 @@ class Policy(unittest.TestCase):
         self.assertEqual(bv.policy_run_problems("p", heavy, tenants=1000, limit=500), [])
 
 
+class HttpRuns(unittest.TestCase):
+    RUN = {"label": "trackd pixel", "requests": "30000", "rate": "10000", "p50_ms": "0.7", "p99_ms": "2.1",
+           "errors": "0", "status_200": "30000"}
+
+    def test_clean_run_is_earned(self):
+        self.assertEqual(bv.http_run_problems("trackd pixel", self.RUN, status=200), [])
+
+    def test_wrong_statuses_are_reported(self):
+        run = dict(self.RUN, status_200="29000", status_404="1000")
+        self.assertEqual(bv.http_run_problems("trackd pixel", run, status=200),
+                         ["trackd pixel run: 1000/30000 responses had status 404, expected 200"])
+        self.assertTrue(bv.http_run_problems("nginx redirect", self.RUN, status=302))
+
+    def test_errors_and_empty_runs(self):
+        self.assertTrue(bv.http_run_problems("x", dict(self.RUN, errors="3"), status=200))
+        self.assertTrue(bv.http_run_problems("x", {"requests": "0", "rate": "0", "errors": "0"}, status=200))
+        self.assertTrue(bv.http_run_problems("x", {"failed": "1"}, status=200))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -147,4 +147,12 @@ std::vector<std::string> build_event_xadd(const Event& event, std::size_t cap) {
             event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
+MarkedEvent event_with_message_id_marker(Event event) {
+    event.message_id = "@@tenantmail-message-id-" + event.id + "@@";
+    MarkedEvent marked;
+    marked.marker = "\"" + event.message_id + "\"";  // needs no escaping in JSON
+    marked.json = event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return marked;
+}
+
 }  // namespace tenantmail

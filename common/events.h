@@ -56,4 +56,26 @@ constexpr std::size_t kDefaultEventsStreamCap = 100000;
 // XADD tm:{T}:events MAXLEN ~ CAP * event JSON
 std::vector<std::string> build_event_xadd(const Event& event, std::size_t cap);
 
+// An event whose Message-ID a Redis script fills in from the message's
+// record (only the record knows it: a log line, a report or a tracking link
+// names the queue id): the JSON with a marker in message_id's place, and
+// the marker as it appears there (quoted). The marker holds the event id,
+// so no other text of the event can match it. kFillMessageIdLua defines the
+// Lua function the scripts call: fill_message_id(event_json, marker,
+// record_key, fallback) -> the JSON with the record's message_id (or
+// fallback when the record has none), JSON-quoted by cjson.
+struct MarkedEvent {
+    std::string json;
+    std::string marker;
+};
+MarkedEvent event_with_message_id_marker(Event event);
+inline constexpr const char* kFillMessageIdLua =
+    "local function fill_message_id(event, marker, record_key, fallback)\n"
+    "  local message_id = redis.call('HGET', record_key, 'message_id') or ''\n"
+    "  if message_id == '' then message_id = fallback end\n"
+    "  local first, last = string.find(event, marker, 1, true)\n"
+    "  if not first then return event end\n"
+    "  return string.sub(event, 1, first - 1) .. cjson.encode(message_id) .. string.sub(event, last + 1)\n"
+    "end\n";
+
 }  // namespace tenantmail

@@ -152,8 +152,6 @@ std::string utf8_clean(std::string_view text) {
     return nlohmann::json::parse(quoted).get<std::string>();
 }
 
-std::string marker_for(const Event& event) { return "@@tenantmail-message-id-" + event.id + "@@"; }
-
 std::int64_t now_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -188,10 +186,9 @@ std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chro
     std::string marker;
     std::string event_json;
     if (outcome.emit_event) {
-        event.message_id = marker_for(event);
-        event_json = event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        // The marker as it appears in the JSON: quoted (it needs no escaping).
-        marker = "\"" + event.message_id + "\"";
+        MarkedEvent marked = event_with_message_id_marker(event);
+        event_json = std::move(marked.json);
+        marker = std::move(marked.marker);
     }
     return {"EVALSHA",
             outcome_script_sha1(),

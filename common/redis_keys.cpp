@@ -65,4 +65,10 @@ std::string token_reports_key(std::string_view tenant, std::string_view queue_id
 
 std::string bounce_counters_key(std::string_view tenant) { return tenant_key(tenant, "bounce_counters"); }
 
+std::string open_seen_key(std::string_view tenant, std::string_view queue_id, std::string_view recipient) {
+    std::string key = tenant_key(tenant, "opened:");
+    key.append(queue_id).append(":").append(recipient);
+    return key;
+}
+
 }  // namespace tenantmail

@@ -32,6 +32,10 @@
 //                                              members; expires with the token
 // tm:{T}:bounce_counters           hash        fixed fields (auto_replies,
 //                                              over_token_cap); no expiry
+// tm:{T}:opened:QID:RCPT           string      EX open repeat window (1h by
+//                                              default): an open of that
+//                                              message by that recipient was
+//                                              recorded (trackd)
 //
 // Pure: string building only, cannot fail.
 #pragma once
@@ -66,5 +70,7 @@ std::string queue_id_key(std::string_view queue_id);
 
 std::string token_reports_key(std::string_view tenant, std::string_view queue_id, std::int64_t sent_at);
 std::string bounce_counters_key(std::string_view tenant);
+// recipient as normalise_recipient() writes it; "" for mail to several.
+std::string open_seen_key(std::string_view tenant, std::string_view queue_id, std::string_view recipient);
 
 }  // namespace tenantmail

@@ -36,7 +36,7 @@ set(tm_generated ${tm_pkg_out}/tenants.conf)
 # systemd units, with the installed paths filled in.
 set(TM_SBINDIR ${CMAKE_INSTALL_FULL_SBINDIR})
 set(TM_CONFDIR ${tm_confdir})
-foreach(unit tenantmail-milter tenantmail-policyd tenantmail-maillog tenantmail-webhookd)
+foreach(unit tenantmail-milter tenantmail-policyd tenantmail-maillog tenantmail-webhookd tenantmail-trackd)
   configure_file(${tm_pkg_src}/systemd/${unit}.service.in ${tm_pkg_out}/${unit}.service @ONLY)
   install(FILES ${tm_pkg_out}/${unit}.service DESTINATION ${TM_SYSTEMD_UNITDIR})
 endforeach()
@@ -60,7 +60,7 @@ if(tm_want_man)
       --no-info --section=8 --source=tenantmail "--manual=System Manager's Manual"
       "--help-option=--help -c /dev/null" "--version-option=--version -c /dev/null")
   set(tm_h2m_programs tenantmail-milter tenantmail-policyd tenantmail-bounce tenantmail-maillog
-      tenantmail-webhookd)
+      tenantmail-webhookd tenantmail-trackd)
   foreach(prog ${tm_h2m_programs})
     add_custom_command(OUTPUT ${tm_pkg_out}/man/${prog}.8
       COMMAND ${tm_h2m} --include=${tm_pkg_src}/man/${prog}.h2m --output=${tm_pkg_out}/man/${prog}.8
@@ -104,8 +104,8 @@ add_custom_target(tm_packaging_files ALL DEPENDS ${tm_generated})
 # Configuration (conffiles in the Debian package: everything under /etc is).
 install(FILES ${PROJECT_SOURCE_DIR}/conf/tenantmail.conf ${tm_pkg_out}/tenants.conf
         DESTINATION ${tm_confdir})
-# The lines an administrator pastes into Postfix or Sendmail; the package's
-# postinst says where they are.
+# The lines an administrator pastes into Postfix or Sendmail, and the nginx
+# server for tenantmail-trackd; the package's postinst says where they are.
 install(FILES ${PROJECT_SOURCE_DIR}/conf/postfix-main.cf ${PROJECT_SOURCE_DIR}/conf/postfix-master.cf
-              ${PROJECT_SOURCE_DIR}/conf/sendmail.mc
+              ${PROJECT_SOURCE_DIR}/conf/sendmail.mc ${PROJECT_SOURCE_DIR}/conf/nginx-trackd.conf
         DESTINATION ${CMAKE_INSTALL_DATADIR}/tenantmail)

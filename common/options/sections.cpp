@@ -11,6 +11,7 @@
 #include "common/options/maillog.h"
 #include "common/options/milter.h"
 #include "common/options/policyd.h"
+#include "common/options/trackd.h"
 #include "common/options/webhookd.h"
 
 namespace tenantmail {
@@ -23,6 +24,7 @@ constexpr std::array kSections = {
     OptionSection{"bounce", bounce::add_bounce_section_options},
     OptionSection{"maillog", maillog::add_maillog_section_options},
     OptionSection{"webhookd", webhookd::add_webhookd_section_options},
+    OptionSection{"trackd", trackd::add_trackd_section_options},
 };
 
 }  // namespace

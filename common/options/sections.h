@@ -19,7 +19,7 @@ struct OptionSection {
     void (*add_options)(boost::program_options::options_description& desc);
 };
 
-// milter, policyd, dns, bounce, maillog, webhookd.
+// milter, policyd, dns, bounce, maillog, webhookd, trackd.
 std::span<const OptionSection> option_sections();
 
 // The entry called name; nullptr when no program owns such a section.

@@ -72,20 +72,22 @@ USER = "tenantmail"
 CONF = "/etc/tenantmail"
 STATE = "/var/lib/tenantmail"
 PROGRAMS = ("tenantmail-milter", "tenantmail-policyd", "tenantmail-bounce", "tenantmail-maillog",
-            "tenantmail-webhookd", "tenantmailctl")
+            "tenantmail-webhookd", "tenantmail-trackd", "tenantmailctl")
 # Programs with --check-config, and what it says about the packaged files.
 CHECK_CONFIG = {"tenantmail-milter": "configuration OK: 0 tenants",
                 "tenantmail-policyd": "configuration OK: 0 tenants",
                 "tenantmail-bounce": "configuration OK: 0 tenants",
                 "tenantmail-maillog": "configuration OK: following /var/log/postfix.log",
-                "tenantmail-webhookd": "configuration OK: 0 tenants with a webhook"}
+                "tenantmail-webhookd": "configuration OK: 0 tenants with a webhook",
+                "tenantmail-trackd": "configuration OK: 0 tenants, 0 with a tracking_domain"}
 # The systemd units, and the directory each may write to besides nothing:
 # the socket directory or StateDirectory (maillog's place in the log).
 SOCKET_DIR = "/var/spool/postfix/tenantmail"
 UNITS = {"tenantmail-milter": ("ReadWritePaths", f"-{SOCKET_DIR}"),
          "tenantmail-policyd": ("ReadWritePaths", f"-{SOCKET_DIR}"),
          "tenantmail-maillog": ("StateDirectory", "tenantmail"),
-         "tenantmail-webhookd": (None, None)}
+         "tenantmail-webhookd": (None, None),
+         "tenantmail-trackd": (None, None)}
 UNIT_DIR = "/lib/systemd/system"
 SHARE = "/usr/share/tenantmail"
 MAN_PAGES = {**{f"/usr/share/man/man8/{p}.8.gz": p for p in PROGRAMS},

@@ -35,6 +35,10 @@ SIGTERMs the PID if this Python process is SIGKILLed). Standard library only; us
   * Webhookd       tenantmail-webhookd -f with a config of its own (short
                    block, retry and claim times); start() waits until it
                    has reached Redis.
+  * Trackd         tenantmail-trackd -f with a config of its own (listen on
+                   a free loopback port, [redis], tracking_secret_file,
+                   [trackd] options); start() waits until it listens and
+                   has reached Redis; .url(path) is where to send requests.
   * BouncePostfix  a PrivatePostfix whose master.cf has the tenantmail-bounce
                    pipe transport and whose main.cf routes the bounce
                    domains to it; readable_by(user, paths) gives the pipe's
@@ -414,6 +418,39 @@ class Webhookd(ForegroundDaemon):
     def wait_log(self, pattern: str, timeout: float = 10.0, count: int = 1) -> None:
         ms.wait_until(lambda: self.count(pattern) >= count, timeout,
                       f"{self.name} log line matching {pattern!r}", interval=0.05)
+
+
+class Trackd(ForegroundDaemon):
+    """tenantmail-trackd -f -c CONFIG; stderr (its log) to DIR/NAME.log."""
+
+    def __init__(self, binary: str, directory: str, name: str, redis_port: int, tenants_file: str,
+                 secret_file: str, redis_timeout: str = "500ms", **options: str):
+        super().__init__(binary, os.path.join(directory, f"{name}.log"))
+        self.name = name
+        self.port = ms.free_port()
+        self.config = os.path.join(directory, f"{name}.conf")
+        settings = {"listen": f"inet:{self.port}@127.0.0.1", **options}
+        with open(self.config, "w") as f:
+            f.write(f"tenants_file = {tenants_file}\ntracking_secret_file = {secret_file}\nlog_level = info\n"
+                    f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = {redis_timeout}\n"
+                    "[trackd]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()))
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self, wait_connected: bool = True) -> "Trackd":
+        n = self.log().count("connected to Redis")
+        self._spawn(["-f", "-c", self.config])
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise ms.MailstackError(f"{self.name} exited {self.proc.returncode}:\n{self.log()}")
+            return ms.port_open(self.port) and (not wait_connected or self.log().count("connected to Redis") > n)
+        ms.wait_until(ready, 15, f"{self.name} to listen and reach Redis")
+        return self
+
+    def count(self, pattern: str) -> int:
+        return len(re.findall(pattern, self.log()))
 
 
 PIPE_USER = "nobody"   # pipe(8) refuses root and the mail system owner

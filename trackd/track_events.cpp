@@ -1,0 +1,96 @@
+// track_events.cpp — see track_events.h.
+#include "trackd/track_events.h"
+
+#include "common/printable.h"
+#include "common/recipient.h"
+#include "common/redis_keys.h"
+#include "common/suppression.h"
+
+namespace tenantmail::trackd {
+namespace {
+
+// Every event gets its Message-ID from the message's record (the token
+// names the queue id only); "" once the record has expired.
+// KEYS[1] the repeat key, KEYS[2] the stream, KEYS[3] the record; ARGV
+// window, cap, event JSON, its message-id marker.
+const std::string kOpenScript = std::string(kFillMessageIdLua) +
+    "if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then\n"
+    "  local event = fill_message_id(ARGV[3], ARGV[4], KEYS[3], '')\n"
+    "  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'event', event)\n"
+    "end\n"
+    "return false\n";
+
+// KEYS[1] the stream, KEYS[2] the record; ARGV cap, event JSON, marker.
+const std::string kClickScript = std::string(kFillMessageIdLua) +
+    "local event = fill_message_id(ARGV[2], ARGV[3], KEYS[2], '')\n"
+    "return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', event)\n";
+
+// KEYS[1] the suppression hash, KEYS[2] the stream, KEYS[3] the record;
+// ARGV recipient, entry, cap, event JSON, marker.
+const std::string kUnsubscribeScript = std::string(kFillMessageIdLua) +
+    "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then\n"
+    "  local event = fill_message_id(ARGV[4], ARGV[5], KEYS[3], '')\n"
+    "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', event)\n"
+    "  return 1\n"
+    "end\n"
+    "return 0\n";
+
+}  // namespace
+
+Event make_track_event(EventKind kind, const TrackingLink& link, const RequestFacts& facts) {
+    Event event = make_event(kind, link.tenant, link.recipient);
+    event.queue_id = link.queue_id;
+    event.details = {{"user_agent", excerpt(facts.user_agent, kMaxUserAgentBytes)},
+                     {"client_address", facts.client_address}};
+    if (facts.automation.flagged()) {
+        event.details["automated"] = std::string(facts.automation.automated);
+        event.details["automated_reason"] = std::string(facts.automation.reason);
+    }
+    if (kind == EventKind::click) event.details["url"] = link.url;
+    if (kind == EventKind::unsubscribe) event.details["method"] = "one-click";
+    return event;
+}
+
+std::vector<std::string> build_open_command(const Event& event, std::chrono::seconds repeat_window,
+                                            std::size_t stream_cap) {
+    MarkedEvent marked = event_with_message_id_marker(event);
+    return {"EVAL",
+            kOpenScript,
+            "3",
+            open_seen_key(event.tenant, event.queue_id, normalise_recipient(event.recipient)),
+            events_stream_key(event.tenant),
+            message_key(event.tenant, event.queue_id),
+            std::to_string(repeat_window.count()),
+            std::to_string(stream_cap),
+            std::move(marked.json),
+            std::move(marked.marker)};
+}
+
+std::vector<std::string> build_click_command(const Event& event, std::size_t stream_cap) {
+    MarkedEvent marked = event_with_message_id_marker(event);
+    return {"EVAL",
+            kClickScript,
+            "2",
+            events_stream_key(event.tenant),
+            message_key(event.tenant, event.queue_id),
+            std::to_string(stream_cap),
+            std::move(marked.json),
+            std::move(marked.marker)};
+}
+
+std::vector<std::string> build_unsubscribe_command(const Event& event, std::int64_t now, std::size_t stream_cap) {
+    MarkedEvent marked = event_with_message_id_marker(event);
+    return {"EVAL",
+            kUnsubscribeScript,
+            "3",
+            suppression_key(event.tenant),
+            events_stream_key(event.tenant),
+            message_key(event.tenant, event.queue_id),
+            normalise_recipient(event.recipient),
+            encode_suppression({"unsubscribe", now}),
+            std::to_string(stream_cap),
+            std::move(marked.json),
+            std::move(marked.marker)};
+}
+
+}  // namespace tenantmail::trackd

@@ -57,8 +57,10 @@ std::size_t estimated_nesting(std::string_view html) {
         std::size_t end = i + 1;
         while (end < html.size() && is_name_char(html[end])) ++end;
         if (end == i + 1) continue;  // not a tag: "<" in text
-        const std::size_t close = html.find('>', end);
-        const bool self_closed = close != std::string_view::npos && close > 0 && html[close - 1] == '/';
+        // Up to the next '<' at most, so input full of unclosed tags stays
+        // linear (the next tag's scan starts there).
+        const std::size_t close = html.find_first_of("<>", end);
+        const bool self_closed = close != std::string_view::npos && html[close] == '>' && html[close - 1] == '/';
         if (is_void_element(html.substr(i + 1, end - i - 1)) || self_closed) continue;
         deepest = std::max(deepest, ++depth);
     }

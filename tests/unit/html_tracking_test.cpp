@@ -121,6 +121,10 @@ TEST(HtmlTracking, BrokenAndHostileMarkupNeverCrashesAndDeepNestingIsLeftAlone) 
     const HtmlTrackingResult result = track_html(deep, rec.tracker());
     EXPECT_FALSE(result.skipped.empty());
     EXPECT_EQ(result.html, deep);
+    // Tags that never close each count as one level, however they are cut off.
+    std::string unclosed;
+    for (std::size_t i = 0; i <= kMaxHtmlNesting; ++i) unclosed += "<div<b/";
+    EXPECT_FALSE(track_html(unclosed, rec.tracker()).skipped.empty());
     // Many void or closed elements are not nesting.
     std::string flat;
     for (std::size_t i = 0; i <= 2 * kMaxHtmlNesting; ++i) flat += "<br><p>x</p><img src=a />";

@@ -5,8 +5,10 @@
 # Integration tests start real components (dkimpy, Postfix, Redis) on
 # loopback; run scripts/install-deps.sh first on a fresh machine.
 # ctest runs one test per core (each integration test has its own temp dir
-# and free ports; the packaging test, which installs into the system, runs
-# alone); extra arguments go to ctest after that, so `-j1` makes it serial.
+# and free ports; the package is built beside the others, and only its
+# install test, which changes the system, runs alone); extra arguments go to
+# ctest after that, so `-j1` makes it serial. The sanitized build compiles
+# with -Og -g1 (CMakeLists.txt): about half the time of -O2 -g.
 # Then, when ctest passed, a short fuzzing run of every parser of outside input
 # (scripts/fuzz.sh, its own clang build in build/fuzz): TM_FUZZ_SECONDS per
 # target, 0 to skip it. ctest's unit tests already replay the fuzz corpora.

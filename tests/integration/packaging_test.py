@@ -1,7 +1,13 @@
 #!/usr/bin/python3
 """The Debian package, built, checked, installed, used, removed and purged.
 
-Usage: packaging_test.py   (as root, on Debian 12; ctest label "packaging")
+Usage: packaging_test.py [--build-only DIR | --from DIR]
+       (as root, on Debian 12; ctest label "packaging")
+
+With no argument, all of the checks below. --build-only DIR does check 1 and
+leaves the package in DIR; --from DIR does checks 2-8 with the package found
+there. ctest runs the two halves apart: the build beside the other tests,
+only the install, which changes the system, alone.
 
   1  [build] packaging/build-deb.sh builds the package in a temp copy of the tree
      exactly as the README tells a user to (no DEB_BUILD_OPTIONS, so the
@@ -223,9 +229,8 @@ class Daemon(ManagedProcess):
 
 # ---------------------------------------------------------------------------
 
-def build(tmp: str) -> tuple[str, str]:
-    """1. Build; return (.deb path, .changes path)."""
-    out = os.path.join(tmp, "out")
+def build(tmp: str, out: str) -> tuple[str, str]:
+    """1. Build into out; return (.deb path, .changes path)."""
     t0 = time.monotonic()
     # The README's command, nothing added: a package that builds only with
     # nocheck, or only in some directory, would pass here and fail for users.
@@ -532,7 +537,41 @@ def version_from_changelog() -> str:
     return out.strip().rsplit("-", 1)[0]
 
 
-def main() -> int:
+def built_package(out: str) -> tuple[str, str]:
+    """The .deb and .changes an earlier --build-only left in out."""
+    found = sorted(os.listdir(out)) if os.path.isdir(out) else []
+    debs = [f for f in found if f.startswith(f"{PKG}_") and f.endswith(".deb")]
+    changes = [f for f in found if f.endswith(".changes")]
+    if len(debs) != 1 or len(changes) != 1:
+        raise SystemExit(f"{out} holds no single built package (run --build-only first): {found}")
+    return os.path.join(out, debs[0]), os.path.join(out, changes[0])
+
+
+def install_and_use(tmp: str, deb: str, version: str) -> None:
+    """2-8 on the built package; the package is purged whatever happens."""
+    before = snapshot()
+    try:
+        install(deb)
+        installed_files(version)
+        units()
+        man_pages()
+        postfix_snippets(tmp)
+        try:
+            serve(tmp)
+        except Exception:
+            check("serving through the installed daemons", False, traceback.format_exc())
+        remove_and_purge(before)
+    finally:
+        if package_status() not in ("", "unknown ok not-installed"):
+            print("packaging_test: purging the package after a failure", flush=True)
+            run(["dpkg", "-P", PKG], timeout=300)
+
+
+def main(argv: list[str]) -> int:
+    if argv and (len(argv) != 2 or argv[0] not in ("--build-only", "--from")):
+        print("usage: packaging_test.py [--build-only DIR | --from DIR]")
+        return 2
+    mode, out = (argv[0], os.path.abspath(argv[1])) if argv else ("", "")
     if os.geteuid() != 0:
         print("packaging_test: must run as root (it installs and purges the package)")
         return 1
@@ -541,6 +580,12 @@ def main() -> int:
     if missing:
         print(f"packaging_test: missing {', '.join(missing)}: run scripts/install-deps.sh")
         return 1
+    if mode == "--build-only":
+        shutil.rmtree(out, ignore_errors=True)
+        with ms.workdir("tenantmail-packaging-") as tmp:
+            _, changes = build(tmp, out)
+            lintian(changes)
+        return 0
     exists = package_status() not in ("", "unknown ok not-installed")
     try:
         pwd.getpwnam(USER)
@@ -554,30 +599,18 @@ def main() -> int:
 
     version = version_from_changelog()
     with ms.workdir("tenantmail-packaging-") as tmp:
-        deb, changes = build(tmp)
-        lintian(changes)
-        before = snapshot()
-        try:
-            install(deb)
-            installed_files(version)
-            units()
-            man_pages()
-            postfix_snippets(tmp)
-            try:
-                serve(tmp)
-            except Exception:
-                check("serving through the installed daemons", False, traceback.format_exc())
-            remove_and_purge(before)
-        finally:
-            if package_status() not in ("", "unknown ok not-installed"):
-                print("packaging_test: purging the package after a failure", flush=True)
-                run(["dpkg", "-P", PKG], timeout=300)
+        if mode == "--from":
+            deb, _ = built_package(out)
+        else:
+            deb, changes = build(tmp, os.path.join(tmp, "out"))
+            lintian(changes)
+        install_and_use(tmp, deb, version)
     return 0
 
 
 if __name__ == "__main__":
     try:
-        status = main()
+        status = main(sys.argv[1:])
     except SystemExit as exc:
         print(f"packaging_test: stopped: {exc}", flush=True)
         status = 1

@@ -3,15 +3,12 @@
 // the queue id -> tenant lookup that log followers start from.
 #include "common/message_outcome.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
-
-#include <array>
 
 #include "common/recipient.h"
 #include "common/redis.h"
 #include "common/redis_keys.h"
+#include "common/redis_script.h"
 
 namespace tenantmail {
 
@@ -131,19 +128,6 @@ return {code, id}
 constexpr std::string_view kQueueIdRefreshScript =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 0";
 
-std::string sha1_hex(std::string_view text) {
-    // SHA-1 only because EVALSHA names scripts by it; nothing is signed with it.
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha1(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += kHex[digest[i] >> 4];
-        out += kHex[digest[i] & 0x0f];
-    }
-    return out;
-}
 
 // Valid UTF-8 for cjson and nlohmann alike: invalid bytes become U+FFFD.
 std::string utf8_clean(std::string_view text) {
@@ -173,7 +157,7 @@ Event completed_event(const Outcome& outcome) {
 std::string_view outcome_script() { return kOutcomeScript; }
 
 const std::string& outcome_script_sha1() {
-    static const std::string sha1 = sha1_hex(kOutcomeScript);
+    static const std::string sha1 = script_sha1(kOutcomeScript);
     return sha1;
 }
 

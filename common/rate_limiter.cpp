@@ -1,9 +1,7 @@
 // rate_limiter.cpp — the rate/suppression script and its reply.
 #include "common/rate_limiter.h"
 
-#include <openssl/evp.h>
-
-#include <array>
+#include "common/redis_script.h"
 
 namespace tenantmail {
 
@@ -61,19 +59,6 @@ local first = redis.call('ZRANGE', rate_key, count - limit, count - limit, 'WITH
 return {0, count, tonumber(first[2]) + window - now}
 )lua";
 
-std::string sha1_hex(std::string_view text) {
-    // SHA-1 only because EVALSHA names scripts by it; nothing is signed with it.
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha1(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 0x0f];
-    }
-    return out;
-}
 
 RateOutcome error_outcome(std::string_view detail) {
     RateOutcome outcome;
@@ -87,14 +72,14 @@ RateOutcome error_outcome(std::string_view detail) {
 std::string_view rate_script() { return kRateScript; }
 
 const std::string& rate_script_sha1() {
-    static const std::string sha1 = sha1_hex(kRateScript);
+    static const std::string sha1 = script_sha1(kRateScript);
     return sha1;
 }
 
 RateOutcome interpret_rate_reply(const ReplyElement& top, std::span<const ReplyElement> elements) {
     using Type = ReplyElement::Type;
     if (top.type == Type::error) {
-        if (top.text.substr(0, 8) == "NOSCRIPT") {
+        if (is_noscript_error(top.text)) {
             RateOutcome outcome;
             outcome.kind = RateOutcome::Kind::noscript;
             outcome.detail = top.text;

@@ -3,6 +3,7 @@
 
 #include "common/printable.h"
 #include "common/recipient.h"
+#include "common/redis_script.h"
 #include "common/redis_keys.h"
 #include "common/suppression.h"
 
@@ -35,6 +36,14 @@ const std::string kUnsubscribeScript = std::string(kFillMessageIdLua) +
     "end\n"
     "return 0\n";
 
+// EVALSHA of the script (its SHA-1 computed once per script), then the rest.
+ScriptCommand script_command(const std::string& body, const std::string& sha1, std::vector<std::string> rest) {
+    ScriptCommand command{body, {"EVALSHA", sha1}};
+    command.argv.reserve(2 + rest.size());
+    for (std::string& arg : rest) command.argv.push_back(std::move(arg));
+    return command;
+}
+
 }  // namespace
 
 Event make_track_event(EventKind kind, const TrackingLink& link, const RequestFacts& facts) {
@@ -51,46 +60,32 @@ Event make_track_event(EventKind kind, const TrackingLink& link, const RequestFa
     return event;
 }
 
-std::vector<std::string> build_open_command(const Event& event, std::chrono::seconds repeat_window,
-                                            std::size_t stream_cap) {
+ScriptCommand build_open_command(const Event& event, std::chrono::seconds repeat_window, std::size_t stream_cap) {
+    static const std::string sha1 = script_sha1(kOpenScript);
     MarkedEvent marked = event_with_message_id_marker(event);
-    return {"EVAL",
-            kOpenScript,
-            "3",
-            open_seen_key(event.tenant, event.queue_id, normalise_recipient(event.recipient)),
-            events_stream_key(event.tenant),
-            message_key(event.tenant, event.queue_id),
-            std::to_string(repeat_window.count()),
-            std::to_string(stream_cap),
-            std::move(marked.json),
-            std::move(marked.marker)};
+    return script_command(kOpenScript, sha1,
+                          {"3", open_seen_key(event.tenant, event.queue_id, normalise_recipient(event.recipient)),
+                           events_stream_key(event.tenant), message_key(event.tenant, event.queue_id),
+                           std::to_string(repeat_window.count()), std::to_string(stream_cap), std::move(marked.json),
+                           std::move(marked.marker)});
 }
 
-std::vector<std::string> build_click_command(const Event& event, std::size_t stream_cap) {
+ScriptCommand build_click_command(const Event& event, std::size_t stream_cap) {
+    static const std::string sha1 = script_sha1(kClickScript);
     MarkedEvent marked = event_with_message_id_marker(event);
-    return {"EVAL",
-            kClickScript,
-            "2",
-            events_stream_key(event.tenant),
-            message_key(event.tenant, event.queue_id),
-            std::to_string(stream_cap),
-            std::move(marked.json),
-            std::move(marked.marker)};
+    return script_command(kClickScript, sha1,
+                          {"2", events_stream_key(event.tenant), message_key(event.tenant, event.queue_id),
+                           std::to_string(stream_cap), std::move(marked.json), std::move(marked.marker)});
 }
 
-std::vector<std::string> build_unsubscribe_command(const Event& event, std::int64_t now, std::size_t stream_cap) {
+ScriptCommand build_unsubscribe_command(const Event& event, std::int64_t now, std::size_t stream_cap) {
+    static const std::string sha1 = script_sha1(kUnsubscribeScript);
     MarkedEvent marked = event_with_message_id_marker(event);
-    return {"EVAL",
-            kUnsubscribeScript,
-            "3",
-            suppression_key(event.tenant),
-            events_stream_key(event.tenant),
-            message_key(event.tenant, event.queue_id),
-            normalise_recipient(event.recipient),
-            encode_suppression({"unsubscribe", now}),
-            std::to_string(stream_cap),
-            std::move(marked.json),
-            std::move(marked.marker)};
+    return script_command(kUnsubscribeScript, sha1,
+                          {"3", suppression_key(event.tenant), events_stream_key(event.tenant),
+                           message_key(event.tenant, event.queue_id), normalise_recipient(event.recipient),
+                           encode_suppression({"unsubscribe", now}), std::to_string(stream_cap),
+                           std::move(marked.json), std::move(marked.marker)});
 }
 
 }  // namespace tenantmail::trackd

@@ -1,6 +1,7 @@
 // track_events.h — the events trackd records (open, click, unsubscribe;
-// common/events.h) and the Redis commands that record them, built as argv
-// vectors. Every command touches only the tenant's slot (tm:{T}:...).
+// common/events.h) and the Redis commands that record them: EVALSHA argv
+// vectors with the script body for a NOSCRIPT retry (common/redis_script.h). Every
+// command touches only the tenant's slot (tm:{T}:...).
 //
 // details of every event: "user_agent" (printable ASCII, at most 512 bytes,
 // "" when none), "client_address" (client_address.h), and when automation.h
@@ -26,9 +27,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/events.h"
+#include "common/redis_script.h"
 #include "common/tracking_token.h"
 #include "trackd/automation.h"
 
@@ -45,10 +46,9 @@ struct RequestFacts {
 // The event for a link (its tenant, queue id and recipient) and a request.
 Event make_track_event(EventKind kind, const TrackingLink& link, const RequestFacts& facts);
 
-std::vector<std::string> build_open_command(const Event& event, std::chrono::seconds repeat_window,
-                                            std::size_t stream_cap);
-std::vector<std::string> build_click_command(const Event& event, std::size_t stream_cap);
+ScriptCommand build_open_command(const Event& event, std::chrono::seconds repeat_window, std::size_t stream_cap);
+ScriptCommand build_click_command(const Event& event, std::size_t stream_cap);
 // now: seconds since the epoch, the suppression entry's time.
-std::vector<std::string> build_unsubscribe_command(const Event& event, std::int64_t now, std::size_t stream_cap);
+ScriptCommand build_unsubscribe_command(const Event& event, std::int64_t now, std::size_t stream_cap);
 
 }  // namespace tenantmail::trackd

@@ -166,7 +166,7 @@ void TrackServer::lost(const Event& event, std::string_view why) {
 }
 
 // Fire and forget: the reader already has the answer.
-void TrackServer::record(const Event& event, std::vector<std::string> command) {
+void TrackServer::record(const Event& event, ScriptCommand command) {
     auto done = [this, event](const redisReply* reply) {
         if (reply == nullptr) return lost(event, "no reply from Redis within redis.timeout");
         if (reply->type == REDIS_REPLY_ERROR) return lost(event, std::string_view(reply->str, reply->len));
@@ -178,7 +178,7 @@ void TrackServer::record(const Event& event, std::vector<std::string> command) {
         }
         ++stats_.events;
     };
-    if (!send_redis_command(redis_, command, std::move(done))) lost(event, "Redis unavailable");
+    if (!send_script_command(redis_, std::move(command), std::move(done))) lost(event, "Redis unavailable");
 }
 
 void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std::function<void(HttpResponse)> reply) {
@@ -258,7 +258,7 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
                 }
                 reply(std::move(response));
             };
-            if (!send_redis_command(redis_, build_unsubscribe_command(event, now_seconds(), settings_.stream_cap),
+            if (!send_script_command(redis_, build_unsubscribe_command(event, now_seconds(), settings_.stream_cap),
                                     done)) {
                 done(nullptr);
             }

@@ -27,6 +27,7 @@
 #include "common/events.h"
 #include "common/network.h"
 #include "common/redis.h"
+#include "common/redis_script.h"
 #include "common/result.h"
 #include "common/tenants.h"
 #include "common/tracking_token.h"
@@ -88,7 +89,7 @@ public:
 
 private:
     void accept();
-    void record(const Event& event, std::vector<std::string> command);
+    void record(const Event& event, ScriptCommand command);
     void lost(const Event& event, std::string_view why);
 
     boost::asio::io_context& io_;

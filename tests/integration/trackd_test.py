@@ -195,6 +195,20 @@ def test_click(env: Env) -> None:
           early.get("details", {}).get("automated") == "scanner", early)
 
 
+def test_script_cache_flushed(env: Env) -> None:
+    """EVALSHA meets NOSCRIPT after SCRIPT FLUSH (as after a Redis restart
+    or failover): the event is recorded all the same, by EVAL."""
+    check("SCRIPT FLUSH", env.redis.command("SCRIPT", "FLUSH") in ("OK", b"OK"))
+    click = sync_click(env)
+    check("after SCRIPT FLUSH: the click is recorded (EVAL on NOSCRIPT)",
+          click.get("details", {}).get("url") == "https://www.acme.example/sync", click)
+    check("after SCRIPT FLUSH: trackd logged the reload once",
+          env.trackd.log().count("not in Redis's script cache") == 1, env.trackd.log()[-1500:])
+    sync_click(env)
+    check("the next click goes by EVALSHA again (no second reload)",
+          env.trackd.log().count("not in Redis's script cache") == 1, env.trackd.log()[-1500:])
+
+
 def test_refusals(env: Env) -> None:
     before = len(env.events()) + len(env.events("beta"))
     good = env.token("o")
@@ -364,7 +378,8 @@ def main() -> int:
                 env.redis = redis
                 env.trackd = Trackd(trackd_bin, directory, "trackd", redis.port, tenants_file, env.secret).start()
                 webhookd = Webhookd(webhookd_bin, directory, "webhookd", redis.port, tenants_file).start()
-                for test in (lambda: test_pixel(env), lambda: test_click(env), lambda: test_refusals(env),
+                for test in (lambda: test_pixel(env), lambda: test_click(env),
+                             lambda: test_script_cache_flushed(env), lambda: test_refusals(env),
                              lambda: test_unsubscribe(env), lambda: test_bounds(env),
                              lambda: test_webhook(receiver),
                              lambda: test_reload(env, tenants_file, tenants_text),

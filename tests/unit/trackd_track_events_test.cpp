@@ -52,9 +52,11 @@ TEST(TrackdEvents, LongUserAgentIsCut) {
 
 TEST(TrackdEvents, OpenCommandKeysAreInTheTenantsSlot) {
     const Event event = make_track_event(EventKind::open, link(TrackingLinkKind::open), {"", "192.0.2.1", {}});
-    const auto argv = build_open_command(event, std::chrono::seconds(3600), 1000);
+    ScriptCommand command = build_open_command(event, std::chrono::seconds(3600), 1000);
+    const auto& argv = command.argv;
     ASSERT_EQ(argv.size(), 10u);
-    EXPECT_EQ(argv[0], "EVAL");
+    EXPECT_EQ(argv[0], "EVALSHA");
+    EXPECT_EQ(argv[1], script_sha1(command.body));
     EXPECT_EQ(argv[2], "3");
     EXPECT_EQ(argv[3], "tm:{acme}:opened:4QXYZ123:reader@example.net");
     EXPECT_EQ(argv[4], "tm:{acme}:events");
@@ -71,7 +73,7 @@ TEST(TrackdEvents, OpenCommandKeysAreInTheTenantsSlot) {
 TEST(TrackdEvents, UnsubscribeCommandWritesTheSuppressionEntry) {
     const Event event =
         make_track_event(EventKind::unsubscribe, link(TrackingLinkKind::unsubscribe), {"", "192.0.2.1", {}});
-    const auto argv = build_unsubscribe_command(event, 1767229200, 1000);
+    const auto argv = build_unsubscribe_command(event, 1767229200, 1000).argv;
     ASSERT_EQ(argv.size(), 11u);
     EXPECT_EQ(argv[3], suppression_key("acme"));
     EXPECT_EQ(argv[4], events_stream_key("acme"));
@@ -85,9 +87,13 @@ TEST(TrackdEvents, UnsubscribeCommandWritesTheSuppressionEntry) {
 
 TEST(TrackdEvents, ClickCommandAddsTheEventWithTheRecordsMessageId) {
     const Event event = make_track_event(EventKind::click, link(TrackingLinkKind::click), {"", "192.0.2.1", {}});
-    const auto argv = build_click_command(event, 1000);
-    ASSERT_EQ(argv.size(), 8u);
+    ScriptCommand command = build_click_command(event, 1000);
+    ASSERT_EQ(command.argv.size(), 8u);
+    EXPECT_EQ(command.argv[0], "EVALSHA");
+    command.use_eval();
+    const auto& argv = command.argv;
     EXPECT_EQ(argv[0], "EVAL");
+    EXPECT_EQ(argv[1], command.body);
     EXPECT_EQ(argv[2], "2");
     EXPECT_EQ(argv[3], "tm:{acme}:events");
     EXPECT_EQ(argv[4], "tm:{acme}:msg:4QXYZ123");

@@ -20,11 +20,12 @@ constexpr std::array<std::string_view, 9> kKeysBeforeRates{
     "domains", "selector", "key", "ed25519_selector", "ed25519_key", "allow_rsa1024", "bounce_domain", "sasl_users",
     "networks",
 };
-constexpr std::array<std::string_view, 8> kKeysAfterRates{"from_rewrite",    "webhook_url",  "webhook_secret",
-                                                          "tracking_domain", "track_opens",  "track_clicks",
-                                                          "list_unsubscribe", "feedback_id"};
+constexpr std::array<std::string_view, 9> kKeysAfterRates{
+    "from_rewrite",     "webhook_url",      "webhook_secret",   "tracking_domain", "track_opens",
+    "track_clicks",     "track_text_links", "list_unsubscribe", "feedback_id"};
 // The tracking switches, which mean nothing without tracking_domain.
-constexpr std::array<std::string_view, 3> kTrackingSwitches{"track_opens", "track_clicks", "list_unsubscribe"};
+constexpr std::array<std::string_view, 4> kTrackingSwitches{"track_opens", "track_clicks", "track_text_links",
+                                                            "list_unsubscribe"};
 
 std::vector<std::string_view> known_keys() {
     std::vector<std::string_view> keys(kKeysBeforeRates.begin(), kKeysBeforeRates.end());
@@ -326,6 +327,7 @@ Result<void> TenantRegistryBuilder::set_field(Tenant& tenant, std::string_view k
     if (key == "tracking_domain") return store(tenant.tracking_domain, normalise_domain(value));
     if (key == "track_opens") return store(tenant.track_opens, parse_class_set(value));
     if (key == "track_clicks") return store(tenant.track_clicks, parse_class_set(value));
+    if (key == "track_text_links") return store(tenant.track_text_links, parse_class_set(value));
     if (key == "list_unsubscribe") return store(tenant.list_unsubscribe, parse_class_set(value));
     if (key == "feedback_id") return store(tenant.feedback_id, parse_feedback_id(value));
     return make_error("key listed in known_keys() but not handled");  // a bug here, not in the file

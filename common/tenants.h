@@ -79,6 +79,9 @@ struct Tenant {
     std::string tracking_domain;  // lower case, no trailing dot; "" for none
     std::array<bool, kTrafficClassCount> track_opens = bulk_only();
     std::array<bool, kTrafficClassCount> track_clicks = bulk_only();
+    // Links in text/plain parts too, for classes whose clicks are tracked;
+    // default: none (plain text is left as the tenant wrote it).
+    std::array<bool, kTrafficClassCount> track_text_links{};
     std::array<bool, kTrafficClassCount> list_unsubscribe = bulk_only();
     std::string feedback_id;  // the SenderId part of Feedback-ID; "" for the tenant id
 
@@ -90,6 +93,7 @@ struct Tenant {
     bool tracks_clicks(TrafficClass c) const {
         return !tracking_domain.empty() && track_clicks[traffic_class_index(c)];
     }
+    bool tracks_text_links(TrafficClass c) const { return tracks_clicks(c) && track_text_links[traffic_class_index(c)]; }
     bool adds_list_unsubscribe(TrafficClass c) const {
         return !tracking_domain.empty() && list_unsubscribe[traffic_class_index(c)];
     }

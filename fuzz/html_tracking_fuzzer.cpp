@@ -4,11 +4,14 @@
 // Invariants: with nothing to add, nothing changes (the body, and an HTML
 // document, come back byte for byte); tracking is deterministic for a
 // deterministic tracker; a body is rewritten only when a part got a link or
-// the pixel; a document left alone (too deep) comes back as it was.
+// the pixel; a document left alone (too deep) comes back as it was. The
+// same input as plain text (text_tracking.h): nothing changes without a
+// link made, and every URL handed out lies inside the text.
 #include <string>
 
 #include "fuzz/fuzz_check.h"
 #include "milter/mime_tracking.h"
+#include "milter/text_tracking.h"
 
 namespace {
 
@@ -53,5 +56,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const HtmlTrackingResult html = track_html(whole, tracker());
     if (!html.skipped.empty()) FUZZ_CHECK(html.html == whole && html.links_rewritten == 0 && !html.pixel_added);
     if (html.skipped.empty()) FUZZ_CHECK(html.pixel_added);
+
+    const MimeTrackingResult with_text = track_mime_body(content_type, encoding, body, BodyTracker(tracker(), true));
+    if (with_text.body) FUZZ_CHECK(with_text.html_parts + with_text.text_parts > 0);
+    std::size_t offered = 0;
+    const auto inside = [&](std::string_view url) -> std::optional<std::string> {
+        FUZZ_CHECK(url.data() >= whole.data() && url.data() + url.size() <= whole.data() + whole.size());
+        return ++offered % 2 == 0 ? std::nullopt : std::optional<std::string>("L");
+    };
+    const TextTrackingResult text = track_text_links(whole, inside);
+    FUZZ_CHECK(text.links_rewritten == (offered + 1) / 2);
+    if (text.links_rewritten == 0) FUZZ_CHECK(text.text == whole);
     return 0;
 }

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 #include <vector>
 
 #include "common/header_fold.h"
 #include "common/mime/gmime_handles.h"
 #include "common/text.h"
+#include "milter/text_tracking.h"
 
 namespace tenantmail::milter {
 namespace {
@@ -19,7 +21,7 @@ struct Replacement {
 };
 
 struct Walk {
-    const HtmlTracker& tracker;
+    const BodyTracker& tracker;
     std::string_view message;  // what GMime parsed: the synthetic header, then the body
     std::size_t body_offset = 0;
     std::vector<Replacement> replacements;
@@ -88,15 +90,15 @@ bool ends_with_newline(std::string_view text) { return !text.empty() && text.bac
 // with a line break exactly when the original content did; nullopt (and a
 // note) when the part must stay as it was.
 std::optional<std::string> reencode(Walk& walk, GMimeContentEncoding encoding, std::string_view original,
-                                    const std::string& html) {
+                                    const std::string& tracked) {
     std::string content;
     switch (encoding) {
-        case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: content = lf_to_crlf(encode(encoding, crlf_to_lf(html))); break;
-        case GMIME_CONTENT_ENCODING_BASE64: content = lf_to_crlf(encode(encoding, html)); break;
+        case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: content = lf_to_crlf(encode(encoding, crlf_to_lf(tracked))); break;
+        case GMIME_CONTENT_ENCODING_BASE64: content = lf_to_crlf(encode(encoding, tracked)); break;
         default:
-            content = html;
+            content = tracked;
             if (longest_line_octets(content) > max_header_line_octets) {
-                walk.note("an unencoded HTML part would get lines over 998 octets");
+                walk.note("an unencoded part would get lines over 998 octets");
                 return std::nullopt;
             }
     }
@@ -116,15 +118,42 @@ bool known_transfer_encoding(GMimeObject* part) {
            lower == "base64";
 }
 
-void track_part(Walk& walk, GMimePart* part) {
+enum class PartKind { html, text };
+
+struct TrackedContent {
+    std::string content;
+    std::size_t links = 0;
+    bool pixel = false;
+};
+
+// The part's content tracked, or nullopt when nothing in it changed.
+std::optional<TrackedContent> track_content(Walk& walk, PartKind kind, std::string_view content) {
+    if (kind == PartKind::text) {
+        TextTrackingResult tracked = track_text_links(content, walk.tracker.html.click_link);
+        if (tracked.links_rewritten == 0) return std::nullopt;
+        return TrackedContent{std::move(tracked.text), tracked.links_rewritten, false};
+    }
+    HtmlTracker tracker = walk.tracker.html;
+    if (walk.result.pixel_added) tracker.pixel_url.clear();  // one pixel per message
+    HtmlTrackingResult tracked = track_html(content, tracker);
+    if (!tracked.skipped.empty()) {
+        walk.note(tracked.skipped);
+        return std::nullopt;
+    }
+    if (tracked.links_rewritten == 0 && !tracked.pixel_added) return std::nullopt;
+    return TrackedContent{std::move(tracked.html), tracked.links_rewritten, tracked.pixel_added};
+}
+
+void track_part(Walk& walk, GMimePart* part, PartKind kind) {
     GMimeObject* object = GMIME_OBJECT(part);
+    const std::string what = kind == PartKind::html ? "an HTML part" : "a text part";
     if (g_mime_part_is_attachment(part)) return;
     if (!charset_is_ascii_compatible(g_mime_object_get_content_type_parameter(object, "charset"))) {
-        walk.note("an HTML part's charset is not ASCII-compatible");
+        walk.note(what + "'s charset is not ASCII-compatible");
         return;
     }
     if (!known_transfer_encoding(object)) {
-        walk.note("an HTML part has an unknown transfer encoding");
+        walk.note(what + " has an unknown transfer encoding");
         return;
     }
     GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
@@ -133,7 +162,7 @@ void track_part(Walk& walk, GMimePart* part) {
     const gint64 start = source->bound_start;
     const gint64 end = source->bound_end < 0 ? static_cast<gint64>(walk.message.size()) : source->bound_end;
     if (start < static_cast<gint64>(walk.body_offset) || end < start || end > static_cast<gint64>(walk.message.size())) {
-        walk.note("an HTML part's position in the message is unknown");
+        walk.note(what + "'s position in the message is unknown");
         return;
     }
     const std::string_view original =
@@ -141,26 +170,20 @@ void track_part(Walk& walk, GMimePart* part) {
 
     GObjectPtr<GMimeStream> decoded(g_mime_stream_mem_new());
     if (g_mime_data_wrapper_write_to_stream(wrapper, decoded.get()) < 0) {
-        walk.note("an HTML part could not be decoded");
+        walk.note(what + " could not be decoded");
         return;
     }
     GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(decoded.get()));
-    const std::string_view html(reinterpret_cast<const char*>(bytes->data), bytes->len);
+    const std::string_view content(reinterpret_cast<const char*>(bytes->data), bytes->len);
 
-    HtmlTracker tracker = walk.tracker;
-    if (walk.result.pixel_added) tracker.pixel_url.clear();  // one pixel per message
-    HtmlTrackingResult tracked = track_html(html, tracker);
-    if (!tracked.skipped.empty()) {
-        walk.note(tracked.skipped);
-        return;
-    }
-    if (tracked.links_rewritten == 0 && !tracked.pixel_added) return;
-    auto content = reencode(walk, g_mime_data_wrapper_get_encoding(wrapper), original, tracked.html);
-    if (!content) return;
-    walk.replacements.push_back({static_cast<std::size_t>(start) - walk.body_offset, original.size(), std::move(*content)});
-    walk.result.html_parts += 1;
-    walk.result.links_rewritten += tracked.links_rewritten;
-    walk.result.pixel_added = walk.result.pixel_added || tracked.pixel_added;
+    auto tracked = track_content(walk, kind, content);
+    if (!tracked) return;
+    auto encoded = reencode(walk, g_mime_data_wrapper_get_encoding(wrapper), original, tracked->content);
+    if (!encoded) return;
+    walk.replacements.push_back({static_cast<std::size_t>(start) - walk.body_offset, original.size(), std::move(*encoded)});
+    (kind == PartKind::html ? walk.result.html_parts : walk.result.text_parts) += 1;
+    walk.result.links_rewritten += tracked->links;
+    walk.result.pixel_added = walk.result.pixel_added || tracked->pixel;
 }
 
 bool is_signed_or_encrypted(GMimeObject* object) {
@@ -175,7 +198,7 @@ bool is_signed_or_encrypted(GMimeObject* object) {
 // Depth first, without recursion: GMime bounds nesting, we need not trust it.
 void walk_parts(Walk& walk, GMimeObject* root) {
     std::vector<GMimeObject*> pending{root};
-    std::vector<GMimePart*> html_parts;
+    std::vector<std::pair<GMimePart*, PartKind>> parts;
     while (!pending.empty()) {
         GMimeObject* object = pending.back();
         pending.pop_back();
@@ -191,12 +214,15 @@ void walk_parts(Walk& walk, GMimeObject* root) {
         } else if (GMIME_IS_PART(object)) {
             GMimeContentType* type = g_mime_object_get_content_type(object);
             if (type != nullptr && g_mime_content_type_is_type(type, "text", "html")) {
-                html_parts.push_back(GMIME_PART(object));
+                parts.emplace_back(GMIME_PART(object), PartKind::html);
+            } else if (walk.tracker.text_links && walk.tracker.html.click_link && type != nullptr &&
+                       g_mime_content_type_is_type(type, "text", "plain")) {
+                parts.emplace_back(GMIME_PART(object), PartKind::text);
             }
         }
         // message/rfc822 and other message parts: someone else's mail, left alone.
     }
-    for (GMimePart* part : html_parts) track_part(walk, part);
+    for (const auto& [part, kind] : parts) track_part(walk, part, kind);
 }
 
 std::string header_line(std::string_view name, std::string_view value) {
@@ -205,15 +231,16 @@ std::string header_line(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-bool may_hold_trackable_html(std::string_view content_type) {
+bool may_hold_trackable_parts(std::string_view content_type, bool text_links) {
     std::string type = to_lower(trim(content_type.substr(0, content_type.find(';'))));
     std::erase_if(type, [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
     if (type == "text/html") return true;
+    if (text_links && (type == "text/plain" || type.empty())) return true;
     return type.rfind("multipart/", 0) == 0 && type != "multipart/signed" && type != "multipart/encrypted";
 }
 
 MimeTrackingResult track_mime_body(std::string_view content_type, std::string_view transfer_encoding,
-                                   std::string_view body, const HtmlTracker& tracker) {
+                                   std::string_view body, const BodyTracker& tracker) {
     ensure_gmime_initialised();
     // GMime reads a message: give it the fields that shape the body, as received.
     std::string message = "MIME-Version: 1.0\r\n";

@@ -186,7 +186,8 @@ void OutboundMessage::plan_feedback_id() {
 }
 
 // Hold the body when the tenant tracks this class and the message may have
-// HTML: it is rewritten at its end, before the signer sees it.
+// HTML (or, with track_text_links, plain text): it is rewritten at its end,
+// before the signer sees it.
 void OutboundMessage::plan_tracking() {
     if (null_sender_) return;  // a delivery report is not a tenant's campaign
     TrackingContext context;
@@ -196,7 +197,7 @@ void OutboundMessage::plan_tracking() {
     if (!tracks_html(context)) return;
     std::size_t count = 0;
     const HeaderField* type = find_only(headers_, "content-type", count);
-    if (type == nullptr || !may_hold_trackable_html(type->value())) return;
+    if (!may_hold_trackable_parts(type == nullptr ? "" : type->value(), tracks_text_links(context))) return;
     holding_body_ = true;
 }
 
@@ -374,12 +375,13 @@ void OutboundMessage::finish_body(const TrackingContext& context, MessageOutcome
     const HeaderField* encoding = find_only(headers_, "content-transfer-encoding", count);
     MimeTrackingResult tracked = track_mime_body(type == nullptr ? "" : type->value(),
                                                  encoding == nullptr ? "" : encoding->value(), held_body_,
-                                                 html_tracker(context, std::move(leave_alone)));
+                                                 {html_tracker(context, std::move(leave_alone)), tracks_text_links(context)});
     holding_body_ = false;
     if (tracked.body) {
         signer_->add_body(*tracked.body);
         outcome.new_body = std::move(tracked.body);
         log += " tracked (html-parts=" + std::to_string(tracked.html_parts) +
+               (tracked.text_parts > 0 ? " text-parts=" + std::to_string(tracked.text_parts) : std::string()) +
                " links=" + std::to_string(tracked.links_rewritten) + (tracked.pixel_added ? " pixel" : "") + ")";
         if (context.recipients.size() != 1) log += " links-name-message-only";
     } else {

@@ -35,6 +35,11 @@ bool tracks_html(const TrackingContext& context) {
     return context.tenant->tracks_opens(context.traffic_class) || context.tenant->tracks_clicks(context.traffic_class);
 }
 
+bool tracks_text_links(const TrackingContext& context) {
+    return context.codec != nullptr && context.tenant != nullptr &&
+           context.tenant->tracks_text_links(context.traffic_class);
+}
+
 HtmlTracker html_tracker(const TrackingContext& context, std::vector<std::string> leave_alone) {
     HtmlTracker tracker;
     if (context.codec == nullptr || context.tenant == nullptr) return tracker;

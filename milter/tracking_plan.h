@@ -38,6 +38,8 @@ std::string tracking_url(const TrackingContext& context, TrackingLinkKind kind, 
 // are not rewritten.
 HtmlTracker html_tracker(const TrackingContext& context, std::vector<std::string> leave_alone);
 bool tracks_html(const TrackingContext& context);
+// Whether text/plain parts get their links rewritten too (track_text_links).
+bool tracks_text_links(const TrackingContext& context);
 
 // " <https://DOMAIN/u/TOKEN>, <mailto:unsubscribe+TOKEN@BOUNCE_DOMAIN>"
 // (mailto only with a bounce domain), as a header value; nullopt when the

@@ -26,6 +26,10 @@ parts, dkimpy verifies every signature):
      accepted, delivered and verifies, the milter stays up, and one left
      alone has its log line; a body over tracking_max_kb is sent untracked
      with a log line.
+  6  track_text_links = bulk (SIGHUP): text/plain URLs, quoted-printable
+     and 8bit, become click links with the punctuation after them kept;
+     mailto:, the unsubscribe URL and the UTF-8 text stay; both signatures
+     verify.
 
 Prints one "ok"/"FAIL" line per check; exits non-zero on any failure.
 Everything started is stopped by PID. TM_KEEP_TMP=1 keeps the temp dir.
@@ -337,6 +341,38 @@ def run_with_postfix(stack: Stack, pf, sink: ms.SmtpSink) -> None:
     check(f"over tracking_max_kb ({len(qp(huge)) // 1024} KiB > 1024): signed and sent untracked, logged",
           ok and TRACK + "c/" not in html_parts(data)[0]
           and "untracked (body over tracking_max_kb (1024 KiB))" in log, why)
+
+    text_links(stack, pf, sink)
+
+
+def text_links(stack: Stack, pf, sink: ms.SmtpSink) -> None:
+    """6. track_text_links = bulk, by SIGHUP: plain-text URLs become click
+    links (quoted-printable and 8bit), HTML as before; signatures verify."""
+    stack.tenants["acme"]["track_text_links"] = "bulk"
+    stack.files.write_tenants(stack.tenants)
+    stack.milter.reload()
+    text = ("Caf\u00e9 \u20ac \u2014 na\u00efve\n"
+            "Apply: https://jobs.acme.example/offer?id=7&src=mail.\n"
+            "(details at <https://jobs.acme.example/about>) or mailto:jobs@acme.example\n"
+            "Leave: https://acme.example/unsubscribe?u=9\n")
+    for name, cte, body in (("quoted-printable", "quoted-printable", quopri.encodestring(text.encode(), False)),
+                            ("8bit", "8bit", text.encode())):
+        rcpt = f"text-{cte}@example.org"
+        send(pf, "acme-bulk", [rcpt], raw(headers("news@acme.example", rcpt, "text", [
+            "Content-Type: text/plain; charset=utf-8", f"Content-Transfer-Encoding: {cte}"]), crlf(body)))
+        data = wait_for(sink, rcpt)
+        ok, why = stack.verify(data)
+        check(f"text links, {name}: both signatures verify (dkimpy)", ok, why)
+        got = email.message_from_bytes(data, policy=email.policy.default).get_content()
+        links = re.findall(re.escape(TRACK) + r"c/[A-Za-z0-9_-]+", got)
+        check(f"text links, {name}: the two http(s) URLs are click links, the punctuation after them kept",
+              len(links) == 2 and "jobs.acme.example" not in got and re.search(r"c/[A-Za-z0-9_-]+\.\r?\n", got)
+              and re.search(r"<" + re.escape(TRACK) + r"c/[A-Za-z0-9_-]+>\)", got), got)
+        check(f"text links, {name}: mailto:, the unsubscribe URL and the UTF-8 text kept",
+              "mailto:jobs@acme.example" in got and "https://acme.example/unsubscribe?u=9" in got
+              and "Caf\u00e9 \u20ac \u2014 na\u00efve" in got, got)
+    log = open(stack.milter.log_path, encoding="utf-8", errors="replace").read()
+    check("text links: the log line says text-parts=1", "text-parts=1 links=2" in log, log[-1500:])
 
 
 def main(argv: list[str]) -> int:

@@ -184,13 +184,66 @@ TEST(MimeTracking, HostileStructuresNeverCrash) {
 }
 
 TEST(MimeTracking, BufferingIsWorthItOnlyForHtmlAndUnsignedMultiparts) {
-    EXPECT_TRUE(may_hold_trackable_html(" text/html; charset=utf-8"));
-    EXPECT_TRUE(may_hold_trackable_html(" TEXT/HTML"));
-    EXPECT_TRUE(may_hold_trackable_html(" multipart/alternative;\r\n boundary=x"));
-    EXPECT_FALSE(may_hold_trackable_html(" multipart/signed; boundary=x"));
-    EXPECT_FALSE(may_hold_trackable_html(" multipart/encrypted; boundary=x"));
-    EXPECT_FALSE(may_hold_trackable_html(" text/plain"));
-    EXPECT_FALSE(may_hold_trackable_html(""));
+    EXPECT_TRUE(may_hold_trackable_parts(" text/html; charset=utf-8", false));
+    EXPECT_TRUE(may_hold_trackable_parts(" TEXT/HTML", false));
+    EXPECT_TRUE(may_hold_trackable_parts(" multipart/alternative;\r\n boundary=x", false));
+    EXPECT_FALSE(may_hold_trackable_parts(" multipart/signed; boundary=x", false));
+    EXPECT_FALSE(may_hold_trackable_parts(" multipart/encrypted; boundary=x", false));
+    EXPECT_FALSE(may_hold_trackable_parts(" text/plain", false));
+    EXPECT_FALSE(may_hold_trackable_parts("", false));
+}
+
+TEST(MimeTracking, WithTextLinksPlainTextIsWorthBufferingToo) {
+    EXPECT_TRUE(may_hold_trackable_parts(" text/plain; charset=utf-8", true));
+    EXPECT_TRUE(may_hold_trackable_parts("", true));  // no Content-Type: text/plain
+    EXPECT_FALSE(may_hold_trackable_parts(" multipart/signed; boundary=x", true));
+    EXPECT_FALSE(may_hold_trackable_parts(" application/pdf", true));
+}
+
+TEST(MimeTracking, PlainTextIsLeftAloneUnlessTextLinksAreAsked) {
+    const std::string body = "See https://uni.example/offer for details.\r\n";
+    EXPECT_FALSE(track_mime_body(" text/plain", "", body, tracker()).body);
+    const MimeTrackingResult result = track_mime_body(" text/plain", "", body, BodyTracker(tracker(), true));
+    ASSERT_TRUE(result.body) << result.skipped;
+    EXPECT_EQ(*result.body, "See https://t.example/c/CLICK for details.\r\n");
+    EXPECT_EQ(result.text_parts, 1u);
+    EXPECT_EQ(result.html_parts, 0u);
+    EXPECT_FALSE(result.pixel_added);
+}
+
+TEST(MimeTracking, TextLinksInAlternativeQuotedPrintableWithThePixelInHtmlOnly) {
+    const std::string body =
+        "--b\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        "Caf=C3=A9: https://uni.example/a?x=3D1 and <https://uni.example/b>.\r\n"
+        "--b\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n"
+        "<html><body><a href=\"https://uni.example/a?x=1\">a</a></body></html>\r\n"
+        "--b\r\n"
+        "Content-Type: text/plain; name=notes.txt\r\n"
+        "Content-Disposition: attachment; filename=notes.txt\r\n\r\n"
+        "https://uni.example/attached stays\r\n"
+        "--b--\r\n";
+    const MimeTrackingResult result =
+        track_mime_body(" multipart/alternative; boundary=b", "", body, BodyTracker(tracker(), true));
+    ASSERT_TRUE(result.body) << result.skipped;
+    EXPECT_EQ(result.text_parts, 1u);
+    EXPECT_EQ(result.html_parts, 1u);
+    EXPECT_EQ(result.links_rewritten, 3u);
+    const std::string text = qp_decode_soft_breaks(*result.body);
+    EXPECT_NE(text.find("Caf=C3=A9: https://t.example/c/CLICK and <https://t.example/c/CLICK>.\r\n"),
+              std::string::npos)
+        << *result.body;
+    EXPECT_NE(result.body->find("https://uni.example/attached stays"), std::string::npos);
+    EXPECT_EQ(result.body->find("https://t.example/o/PIXEL"), result.body->rfind("https://t.example/o/PIXEL"));
+    EXPECT_TRUE(every_line_at_most(result.body->substr(0, result.body->find("--b\r\nContent-Type: text/html")), 76));
+}
+
+TEST(MimeTracking, TextLinksNeedClickTracking) {
+    HtmlTracker opens_only;
+    opens_only.pixel_url = "https://t.example/o/PIXEL";
+    EXPECT_FALSE(track_mime_body(" text/plain", "", "https://uni.example/\r\n", BodyTracker(opens_only, true)).body);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // tenants_tracking_test.cpp — the tracking keys of tenants.conf
-// (tracking_domain, track_opens, track_clicks, list_unsubscribe,
-// feedback_id): defaults, class lists, conflicts, and the Host lookup
+// (tracking_domain, track_opens, track_clicks, track_text_links,
+// list_unsubscribe, feedback_id): defaults, class lists, conflicts, and the Host lookup
 // tenantmail-trackd makes.
 #include "common/tenants.h"
 
@@ -75,6 +75,24 @@ TEST(TenantsTracking, SwitchesTakeClassListsAllOrNone) {
     EXPECT_TRUE(acme.tracks_clicks(TrafficClass::transactional));
     EXPECT_TRUE(acme.tracks_clicks(TrafficClass::bulk));
     EXPECT_FALSE(acme.adds_list_unsubscribe(TrafficClass::bulk));
+}
+
+TEST(TenantsTracking, TextLinksAreOffByDefaultAndNeedClickTracking) {
+    auto registry = parse(kAcme + "tracking_domain = click.careers.uni.ac.uk\n");
+    ASSERT_TRUE(registry.ok()) << registry.error();
+    EXPECT_FALSE(registry->find("acme")->tracks_text_links(TrafficClass::bulk));
+
+    registry = parse(kAcme +
+                     "tracking_domain = click.careers.uni.ac.uk\n"
+                     "track_clicks = bulk\n"
+                     "track_text_links = all\n");
+    ASSERT_TRUE(registry.ok()) << registry.error();
+    const Tenant& acme = *registry->find("acme");
+    EXPECT_TRUE(acme.tracks_text_links(TrafficClass::bulk));
+    EXPECT_FALSE(acme.tracks_text_links(TrafficClass::transactional));  // its clicks are not tracked
+
+    EXPECT_EQ(error_of(kAcme + "track_text_links = bulk\n"),
+              "tenants.conf:7: tenant acme: track_text_links without tracking_domain (tracking is off)");
 }
 
 TEST(TenantsTracking, BadValuesNameTheirLine) {

@@ -41,6 +41,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 import dkim_verify  # noqa: E402
@@ -69,10 +70,31 @@ def info(text: str) -> None:
     print(f"     {text}", flush=True)
 
 
+def shipped_trackd_conf(trackd_port: int, https_port: int, http_port: int, cert: str, key: str) -> str:
+    """conf/nginx-trackd.conf on loopback ports, for our hosts and certificate."""
+    with open(os.path.join(TOP, "conf", "nginx-trackd.conf")) as f:
+        text = f.read()
+    names = f"{ACME_HOST} {BETA_HOST}"
+    for old, new in (("server 127.0.0.1:8025;", f"server 127.0.0.1:{trackd_port};"),
+                     ("    listen 443 ssl http2;\n", f"    listen 127.0.0.1:{https_port} ssl http2;\n"),
+                     ("    listen [::]:443 ssl http2;\n", ""),
+                     ("    listen 80;\n", f"    listen 127.0.0.1:{http_port};\n"),
+                     ("    listen [::]:80;\n", ""),
+                     ("/etc/ssl/tenantmail-tracking/fullchain.pem", cert),
+                     ("/etc/ssl/tenantmail-tracking/privkey.pem", key)):
+        if old not in text:
+            raise ms.MailstackError(f"conf/nginx-trackd.conf no longer has {old.strip()!r}")
+        text = text.replace(old, new)
+    if text.count("server_name click.careers.uni.ac.uk click.example.org;") != 2:
+        raise ms.MailstackError("conf/nginx-trackd.conf: expected two server_name lines of the example names")
+    return text.replace("server_name click.careers.uni.ac.uk click.example.org;", f"server_name {names};")
+
+
 class Nginx(ms.ManagedProcess):
-    """nginx in the foreground with its own prefix: TLS on one loopback port
-    for the tracking domains (proxied to trackd as conf/nginx-trackd.conf
-    does: Host kept, X-Forwarded-For appended) and the landing page."""
+    """nginx in the foreground with its own prefix, serving the shipped
+    conf/nginx-trackd.conf with only its addresses, names and certificate
+    put in (each replacement must match, so a changed snippet fails here
+    rather than in production), and the landing page."""
 
     def __init__(self, directory: str, trackd_port: int):
         self.dir = os.path.join(directory, "nginx")
@@ -84,6 +106,10 @@ class Nginx(ms.ManagedProcess):
                 f"/CN={ACME_HOST}", "-addext", f"subjectAltName=DNS:{ACME_HOST},DNS:{BETA_HOST},DNS:{LANDING_HOST}",
                 "-keyout", key, "-out", cert], timeout=60)
         self.conf = os.path.join(self.dir, "nginx.conf")
+        snippet = os.path.join(self.dir, "nginx-trackd.conf")
+        with open(snippet, "w") as f:
+            self.http_port = ms.free_port()
+            f.write(shipped_trackd_conf(trackd_port, self.port, self.http_port, cert, key))
         with open(self.conf, "w") as f:
             f.write(f"""daemon off;
 master_process off;
@@ -94,21 +120,12 @@ http {{
     access_log {self.dir}/logs/access.log;
     client_body_temp_path {self.dir}/body; proxy_temp_path {self.dir}/proxy;
     fastcgi_temp_path {self.dir}/fastcgi; uwsgi_temp_path {self.dir}/uwsgi; scgi_temp_path {self.dir}/scgi;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
+    include {snippet};
     server {{
-        listen 127.0.0.1:{self.port} ssl;
-        server_name {ACME_HOST} {BETA_HOST};
-        location ~ ^/[ocu]/ {{
-            proxy_pass http://127.0.0.1:{trackd_port};
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        }}
-        location / {{ return 404; }}
-    }}
-    server {{
-        listen 127.0.0.1:{self.port} ssl;
+        listen 127.0.0.1:{self.port} ssl http2;
         server_name {LANDING_HOST};
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
         location / {{ default_type text/html; return 200 "<html><body><h1 id=landed>Offer 7</h1></body></html>"; }}
     }}
 }}
@@ -277,6 +294,10 @@ def run_checks(tmp, bins, f, dns, redis, receiver, nginx, pf, sink, config) -> N
     time.sleep(0.5)
     after = len(tp.events(redis, "acme")) + len(tp.events(redis, "beta"))
     check("refused: no event for any of them", after == before, (before, after))
+    plain = subprocess.run([CURL, "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--connect-to",
+                            f"{ACME_HOST}:80:127.0.0.1:{nginx.http_port}", f"http://{ACME_HOST}/c/{token}"],
+                           capture_output=True, timeout=30).stdout.decode()
+    check("plain http: 301 to the same link over https", plain == f"301 https://{ACME_HOST}/c/{token}", plain)
 
     # 4. one-click unsubscribe, then policyd refuses the recipient
     unsubscribe = re.search(r"<(https://click\.acme\.example/u/[A-Za-z0-9_-]+)>",

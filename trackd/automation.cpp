@@ -1,17 +1,21 @@
 // automation.cpp — see automation.h.
 #include "trackd/automation.h"
 
+#include <algorithm>
+
 #include "common/text.h"
 
 namespace tenantmail::trackd {
 namespace {
 
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Every request's agent against every known one: inline comparisons, no
+// call per position.
 bool contains_nocase(std::string_view text, std::string_view needle) {
-    if (needle.size() > text.size()) return false;
-    for (std::size_t at = 0; at + needle.size() <= text.size(); ++at) {
-        if (iequals(text.substr(at, needle.size()), needle)) return true;
-    }
-    return false;
+    return std::search(text.begin(), text.end(), needle.begin(), needle.end(),
+                       [](char a, char b) { return ascii_lower(a) == ascii_lower(b); }) != text.end() ||
+           needle.empty();
 }
 
 }  // namespace

@@ -6,7 +6,7 @@ behind nginx terminating TLS for the tracking domain (as conf/ ships it),
 tenantmail-policyd, tenantmail-webhookd and the tenant's webhook receiver,
 one redis-server; smtp-sink as the receiving side.
 
-Usage: tracking_e2e_test.py MILTER TRACKD POLICYD WEBHOOKD TENANTMAILCTL
+Usage: tracking_e2e_test.py MILTER TRACKD POLICYD WEBHOOKD TENANTMAILCTL BOUNCE
 
   1  a tracked HTML message arrives with rewritten links, pixel and
      List-Unsubscribe; dkimpy verifies it;
@@ -21,9 +21,10 @@ Usage: tracking_e2e_test.py MILTER TRACKD POLICYD WEBHOOKD TENANTMAILCTL
   4  the One-Click POST of the List-Unsubscribe URL: 200, the recipient is
      on the tenant's suppression list with reason unsubscribe, an
      unsubscribe webhook, and the next RCPT to them is refused 5.1.1 by
-     policyd (554, Postfix's access_map_reject_code).
-
-(The mailto: form is tested through tenantmail-bounce in bounce_test.py.)
+     policyd (554, Postfix's access_map_reject_code);
+  5  the mailto: form of a second recipient's List-Unsubscribe, handed to
+     tenantmail-bounce as Postfix's pipe transport would (bounce_test.py
+     routes it through Postfix): the same suppression, webhook and 5.1.1.
 Prints one "ok"/"FAIL" line per check; exits non-zero on any failure.
 """
 
@@ -312,23 +313,52 @@ def run_checks(tmp, bins, f, dns, redis, receiver, nginx, pf, sink, config) -> N
           status == 200 and suppressed and "unsubscribe" in str(suppressed), (status, suppressed))
     check("unsubscribe: an unsubscribe webhook for the recipient",
           [e.get("recipient") for e in wait_events(receiver, "unsubscribe")] == [rcpt])
-    try:
-        ms.send_smtp(pf.submission_port, "news@acme.example", rcpt, message(rcpt, "again"), starttls=True,
-                     login=("acme-bulk", PASSWORD))
-        refused = (250, "accepted")
-    except smtplib.SMTPRecipientsRefused as exc:
-        code, text = next(iter(exc.recipients.values()))
-        refused = (code, text.decode("utf-8", "replace"))
+    refused = refusal(pf, rcpt)
     # Postfix answers a policy REJECT with access_map_reject_code (554).
     check("unsubscribe: the next RCPT to them is refused 5.1.1 (suppressed, unsubscribe) by policyd",
           500 <= refused[0] < 600 and refused[1].startswith("5.1.1") and "unsubscribe" in refused[1], refused)
 
+    # 5. the mailto: form, for a second reader
+    second = "second@example.org"
+    ms.send_smtp(pf.submission_port, "news@acme.example", second, message(second, "offer"), starttls=True,
+                 login=("acme-bulk", PASSWORD))
+    header = " ".join(wait_message(sink, second).data.split(b"\r\n\r\n", 1)[0].decode().split())
+    mailto = re.search(r"<mailto:(unsubscribe\+[A-Za-z0-9_-]+@mta\.acme\.example)>", header)
+    check("mailto: List-Unsubscribe has <mailto:unsubscribe+TOKEN@mta.acme.example>", mailto, header[:600])
+    if not mailto:
+        return
+    request = (f"From: {second}\r\nTo: {mailto.group(1)}\r\nSubject: unsubscribe\r\n\r\nunsubscribe\r\n").encode()
+    piped = subprocess.run([bins["bounce"], "-c", config, "-f", "--", mailto.group(1)], input=request,
+                           capture_output=True, timeout=60, env=ms.clean_env())
+    suppressed = redis.command("HGET", "tm:{acme}:suppressed", second)
+    check("mailto: tenantmail-bounce takes it (exit 0); the second reader is suppressed with reason unsubscribe",
+          piped.returncode == 0 and suppressed and "unsubscribe" in str(suppressed),
+          (piped.returncode, piped.stderr[-600:], suppressed))
+    check("mailto: an unsubscribe webhook for the second reader",
+          second in [e.get("recipient") for e in wait_events(receiver, "unsubscribe", 2)])
+    refused = refusal(pf, second)
+    check("mailto: the next RCPT to the second reader is refused 5.1.1 by policyd",
+          500 <= refused[0] < 600 and refused[1].startswith("5.1.1") and "unsubscribe" in refused[1], refused)
+
+
+def refusal(pf, rcpt: str) -> tuple[int, str]:
+    """What submission answers a new message to rcpt: (250, "accepted") or
+    the RCPT refusal's code and text."""
+    try:
+        ms.send_smtp(pf.submission_port, "news@acme.example", rcpt, message(rcpt, "again"), starttls=True,
+                     login=("acme-bulk", PASSWORD))
+        return 250, "accepted"
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, text = next(iter(exc.recipients.values()))
+        return code, text.decode("utf-8", "replace")
+
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 5:
-        print("usage: tracking_e2e_test.py MILTER TRACKD POLICYD WEBHOOKD TENANTMAILCTL", file=sys.stderr)
+    if len(argv) != 6:
+        print("usage: tracking_e2e_test.py MILTER TRACKD POLICYD WEBHOOKD TENANTMAILCTL BOUNCE", file=sys.stderr)
         return 2
-    bins = dict(zip(("milter", "trackd", "policyd", "webhookd", "ctl"), (os.path.abspath(a) for a in argv)))
+    bins = dict(zip(("milter", "trackd", "policyd", "webhookd", "ctl", "bounce"),
+                    (os.path.abspath(a) for a in argv)))
     for tool in (CURL, CHROMIUM, NGINX):
         if not os.access(tool, os.X_OK):
             print(f"tracking_e2e_test: {tool} missing (scripts/install-deps.sh)", file=sys.stderr)

@@ -122,27 +122,24 @@ Result<RedisReply> RedisClient::command(std::initializer_list<std::string_view> 
     return command_argv(static_cast<int>(argv.size()), argv.data(), lengths.data());
 }
 
-Result<RedisReply> RedisClient::command(const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
+RedisArgv::RedisArgv(const std::vector<std::string>& args) {
+    pointers.reserve(args.size());
+    lengths.reserve(args.size());
     for (const std::string& arg : args) {
-        argv.push_back(arg.data());
+        pointers.push_back(arg.data());
         lengths.push_back(arg.size());
     }
-    return command_argv(static_cast<int>(argv.size()), argv.data(), lengths.data());
+}
+
+Result<RedisReply> RedisClient::command(const std::vector<std::string>& args) {
+    RedisArgv argv(args);
+    return command_argv(argv.count(), argv.pointers.data(), argv.lengths.data());
 }
 
 Result<std::vector<RedisReply>> RedisClient::pipeline(const std::vector<std::vector<std::string>>& commands) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
     for (const auto& args : commands) {
-        argv.clear();
-        lengths.clear();
-        for (const std::string& arg : args) {
-            argv.push_back(arg.data());
-            lengths.push_back(arg.size());
-        }
-        if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()) !=
+        RedisArgv argv(args);
+        if (redisAppendCommandArgv(context_.get(), argv.count(), argv.pointers.data(), argv.lengths.data()) !=
             REDIS_OK) {
             return make_error("Redis at " + where_ + ": cannot queue a command: " + context_->errstr);
         }

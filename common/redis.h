@@ -40,6 +40,15 @@ using RedisContextPtr = CHandle<redisContext, redisFree>;
 // "127.0.0.1:6379" or "unix:/run/redis.sock", for messages.
 std::string describe_redis(const RedisSettings& settings);
 
+// A command's arguments as hiredis's *Argv calls take them, pointing into
+// args (which must outlive this).
+struct RedisArgv {
+    explicit RedisArgv(const std::vector<std::string>& args);
+    int count() const { return static_cast<int>(pointers.size()); }
+    std::vector<const char*> pointers;
+    std::vector<std::size_t> lengths;
+};
+
 // The AUTH password from redis.password_file (owner-only permissions, as for
 // keys), without a trailing newline; "" when no file is configured.
 Result<std::string> read_redis_password(const RedisSettings& settings);
@@ -127,6 +136,10 @@ public:
                  Clock::time_point deadline);
     bool command(int argc, const char** argv, const std::size_t* lengths, RedisReplyHandler& handler) {
         return command(argc, argv, lengths, handler, Clock::now() + settings_.timeout);
+    }
+    bool command(const std::vector<std::string>& args, RedisReplyHandler& handler) {
+        RedisArgv argv(args);
+        return command(argv.count(), argv.pointers.data(), argv.lengths.data(), handler);
     }
 
     std::chrono::milliseconds timeout() const { return settings_.timeout; }

@@ -16,17 +16,8 @@ Event make_blocked_event(const BlockedRecipient& blocked) {
 }
 
 void BlockedEvents::append(AsyncRedis& redis, const BlockedRecipient& blocked) {
-    const std::vector<std::string> args = build_event_xadd(make_blocked_event(blocked), stream_cap_);
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    argv.reserve(args.size());
-    lengths.reserve(args.size());
-    for (const std::string& arg : args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-    }
-    // AsyncRedis copies the arguments at once, so args may go out of scope.
-    if (!redis.command(static_cast<int>(argv.size()), argv.data(), lengths.data(), *this)) {
+    // AsyncRedis copies the arguments at once.
+    if (!redis.command(build_event_xadd(make_blocked_event(blocked), stream_cap_), *this)) {
         note_lost("Redis unavailable");
     }
 }

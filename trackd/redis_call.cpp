@@ -3,7 +3,6 @@
 
 #include <memory>
 #include <string_view>
-#include <vector>
 
 #include "common/log.h"
 
@@ -12,40 +11,27 @@ namespace {
 
 unsigned long long reloads = 0;
 
-bool send(AsyncRedis& redis, const std::vector<std::string>& args, RedisReplyHandler& handler) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    argv.reserve(args.size());
-    lengths.reserve(args.size());
-    for (const std::string& arg : args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-    }
-    // AsyncRedis copies the arguments at once.
-    return redis.command(static_cast<int>(argv.size()), argv.data(), lengths.data(), handler);
-}
-
 bool is_noscript(const redisReply* reply) {
     return reply != nullptr && reply->type == REDIS_REPLY_ERROR &&
            is_noscript_error(std::string_view(reply->str, reply->len));
 }
 
-// Owns itself from the moment AsyncRedis accepted the command until its
-// final reply (or failure) arrives, which AsyncRedis guarantees exactly
-// once per accepted command.
+// Owns itself from the moment AsyncRedis accepted the command (copying
+// its arguments at once) until its final reply (or failure) arrives, which
+// AsyncRedis guarantees exactly once per accepted command.
 class Call final : public RedisReplyHandler {
 public:
     Call(AsyncRedis& redis, ScriptCommand command, RedisDone done)
         : redis_(redis), command_(std::move(command)), done_(std::move(done)) {}
 
-    bool start() { return send(redis_, command_.argv, *this); }
+    bool start() { return redis_.command(command_.argv, *this); }
 
     void on_redis_reply(const redisReply* reply) override {
         std::unique_ptr<Call> self(this);
         if (is_noscript(reply) && command_.argv[0] != "EVAL") {
             if (reloads++ == 0) LOG_INFO("a trackd script was not in Redis's script cache; sending it again");
             command_.use_eval();
-            if (send(redis_, command_.argv, *this)) {
+            if (redis_.command(command_.argv, *this)) {
                 self.release();  // the EVAL's reply comes here again
                 return;
             }

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "common/log.h"
 #include "common/rate_limiter.h"
 #include "common/redis.h"
+#include "common/signal_loop.h"
 #include "common/tenants.h"
 #include "common/socket_exposure.h"
 #include "common/unique_fd.h"
@@ -63,40 +63,19 @@ ListenerOptions listener_options(const PolicySettings& settings) {
 }
 
 void reload(PolicyServer& server, const PolicySettings& settings) {
-    auto registry = TenantRegistry::load_file(settings.common.tenants_file);
-    if (!registry) {
-        LOG_ERROR("reload refused, still serving the previous tenants: %s", registry.error().c_str());
-        return;
-    }
+    auto registry = reload_tenants(settings.common.tenants_file);
+    if (!registry) return;
     LOG_INFO("reloaded: %zu tenants", registry->tenants().size());
-    server.set_registry(std::make_shared<const TenantRegistry>(std::move(registry).value()));
+    server.set_registry(std::move(registry));
 }
 
-void wait_for_signals(asio::signal_set& signals, PolicyServer& server, AsyncRedis& redis,
-                      const PolicySettings& settings) {
-    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-        if (ec) return;
-        if (signal_number == SIGHUP) {
-            reload(server, settings);
-            wait_for_signals(signals, server, redis, settings);
-            return;
-        }
-        const ServerStats& stats = server.stats();
-        LOG_INFO("stopping on signal %d: %llu requests, %llu permitted, %llu deferred, %llu rejected, "
-                 "%llu fallback answers, %llu protocol errors, %llu connections closed to make room",
-                 signal_number, static_cast<unsigned long long>(stats.requests),
-                 static_cast<unsigned long long>(stats.permitted), static_cast<unsigned long long>(stats.deferred),
-                 static_cast<unsigned long long>(stats.rejected), static_cast<unsigned long long>(stats.fallback),
-                 static_cast<unsigned long long>(stats.protocol_errors),
-                 static_cast<unsigned long long>(stats.evicted));
-        server.stop();
-        redis.stop();
-        // Everything cancelled above has queued its completion by now; stop
-        // after those ran, whatever else might still be waiting.
-        asio::post(signals.get_executor(), [&signals] {
-            static_cast<asio::io_context&>(signals.get_executor().context()).stop();
-        });
-    });
+void log_stop(int signal_number, const ServerStats& stats) {
+    LOG_INFO("stopping on signal %d: %llu requests, %llu permitted, %llu deferred, %llu rejected, "
+             "%llu fallback answers, %llu protocol errors, %llu connections closed to make room",
+             signal_number, static_cast<unsigned long long>(stats.requests),
+             static_cast<unsigned long long>(stats.permitted), static_cast<unsigned long long>(stats.deferred),
+             static_cast<unsigned long long>(stats.rejected), static_cast<unsigned long long>(stats.fallback),
+             static_cast<unsigned long long>(stats.protocol_errors), static_cast<unsigned long long>(stats.evicted));
 }
 
 // What prepare opens, still privileged, for serve.
@@ -143,7 +122,12 @@ int serve(const PolicySettings& settings, PolicyState& state) {
     redis.start();
 
     asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
-    wait_for_signals(signals, server, redis, settings);
+    wait_for_signals(signals, {[&] { reload(server, settings); },
+                               [&](int signal_number) {
+                                   log_stop(signal_number, server.stats());
+                                   server.stop();
+                                   redis.stop();
+                               }});
 
     LOG_INFO("listening on %s; Redis at %s (timeout %lldms); %zu tenants; fallback answer: %s",
              settings.listen.to_string().c_str(), redis.where().c_str(),

@@ -7,7 +7,6 @@
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <memory>
@@ -17,9 +16,11 @@
 #include "common/log.h"
 #include "common/options/trackd.h"
 #include "common/redis.h"
+#include "common/signal_loop.h"
 #include "common/tenants.h"
 #include "common/tracking_token.h"
 #include "common/unique_fd.h"
+#include "trackd/track_events.h"
 #include "trackd/track_server.h"
 
 namespace {
@@ -81,40 +82,22 @@ Result<TrackState> prepare(const TrackSettings& settings) {
 }
 
 void reload(TrackServer& server, const TrackSettings& settings) {
-    auto registry = TenantRegistry::load_file(settings.common.tenants_file);
-    if (!registry) {
-        LOG_ERROR("reload refused, still serving the previous tenants: %s", registry.error().c_str());
-        return;
-    }
+    auto registry = reload_tenants(settings.common.tenants_file);
+    if (!registry) return;
     LOG_INFO("reloaded: %zu tenants, %zu with a tracking_domain", registry->tenants().size(),
              tracking_tenants(*registry));
-    server.set_registry(std::make_shared<const TenantRegistry>(std::move(registry).value()));
+    server.set_registry(std::move(registry));
 }
 
-void wait_for_signals(asio::signal_set& signals, TrackServer& server, AsyncRedis& redis,
-                      const TrackSettings& settings) {
-    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-        if (ec) return;
-        if (signal_number == SIGHUP) {
-            reload(server, settings);
-            wait_for_signals(signals, server, redis, settings);
-            return;
-        }
-        const ServerStats& stats = server.stats();
-        LOG_INFO("stopping on signal %d: %llu requests, %llu opens, %llu clicks, %llu unsubscribes, %llu not found, "
-                 "%llu events recorded, %llu repeated opens, %llu events lost, %llu connections refused",
-                 signal_number, static_cast<unsigned long long>(stats.requests),
-                 static_cast<unsigned long long>(stats.opens), static_cast<unsigned long long>(stats.clicks),
-                 static_cast<unsigned long long>(stats.unsubscribes), static_cast<unsigned long long>(stats.not_found),
-                 static_cast<unsigned long long>(stats.events), static_cast<unsigned long long>(stats.repeated_opens),
-                 static_cast<unsigned long long>(stats.lost_events),
-                 static_cast<unsigned long long>(stats.refused_connections));
-        server.stop();
-        redis.stop();
-        asio::post(signals.get_executor(), [&signals] {
-            static_cast<asio::io_context&>(signals.get_executor().context()).stop();
-        });
-    });
+void log_stop(int signal_number, const ServerStats& stats) {
+    LOG_INFO("stopping on signal %d: %llu requests, %llu opens, %llu clicks, %llu unsubscribes, %llu not found, "
+             "%llu events recorded, %llu repeated opens, %llu events lost, %llu connections refused",
+             signal_number, static_cast<unsigned long long>(stats.requests),
+             static_cast<unsigned long long>(stats.opens), static_cast<unsigned long long>(stats.clicks),
+             static_cast<unsigned long long>(stats.unsubscribes), static_cast<unsigned long long>(stats.not_found),
+             static_cast<unsigned long long>(stats.events), static_cast<unsigned long long>(stats.repeated_opens),
+             static_cast<unsigned long long>(stats.lost_events),
+             static_cast<unsigned long long>(stats.refused_connections));
 }
 
 int serve(const TrackSettings& settings, TrackState& state) {
@@ -122,6 +105,8 @@ int serve(const TrackSettings& settings, TrackState& state) {
     AsyncRedis redis(io, settings.common.redis, std::move(state.redis_password),
                      {"serving pixels and redirects without recording their events, answering unsubscribes with 503",
                       "requests could not be recorded meanwhile"});
+    // Loaded on every (re)connection, so EVALSHA rarely meets NOSCRIPT.
+    for (const std::string_view script : track_scripts()) redis.add_startup_command({"SCRIPT", "LOAD", std::string(script)});
     ServerSettings server_settings;
     server_settings.trusted_proxies = settings.trusted_proxies;
     server_settings.scanner_window = std::chrono::duration_cast<std::chrono::seconds>(settings.scanner_window);
@@ -135,7 +120,12 @@ int serve(const TrackSettings& settings, TrackState& state) {
     redis.start();
 
     asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
-    wait_for_signals(signals, server, redis, settings);
+    wait_for_signals(signals, {[&] { reload(server, settings); },
+                               [&](int signal_number) {
+                                   log_stop(signal_number, server.stats());
+                                   server.stop();
+                                   redis.stop();
+                               }});
     LOG_INFO("listening on %s; Redis at %s (timeout %lldms); %zu tenants, %zu with a tracking_domain",
              settings.listen.to_string().c_str(), redis.where().c_str(),
              static_cast<long long>(settings.common.redis.timeout.count()), server.registry().tenants().size(),

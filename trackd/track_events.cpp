@@ -46,6 +46,8 @@ ScriptCommand script_command(const std::string& body, const std::string& sha1, s
 
 }  // namespace
 
+std::vector<std::string_view> track_scripts() { return {kOpenScript, kClickScript, kUnsubscribeScript}; }
+
 Event make_track_event(EventKind kind, const TrackingLink& link, const RequestFacts& facts) {
     Event event = make_event(kind, link.tenant, link.recipient);
     event.queue_id = link.queue_id;

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/events.h"
 #include "common/redis_script.h"
@@ -48,6 +49,9 @@ Event make_track_event(EventKind kind, const TrackingLink& link, const RequestFa
 
 ScriptCommand build_open_command(const Event& event, std::chrono::seconds repeat_window, std::size_t stream_cap);
 ScriptCommand build_click_command(const Event& event, std::size_t stream_cap);
+// The three scripts' bodies, to SCRIPT LOAD on every connection.
+std::vector<std::string_view> track_scripts();
+
 // now: seconds since the epoch, the suppression entry's time.
 ScriptCommand build_unsubscribe_command(const Event& event, std::int64_t now, std::size_t stream_cap);
 

@@ -83,8 +83,33 @@ Result<void> reencode_part(GMimePart* part) {
     return {};
 }
 
+// Folded header values keep CRLF or LF folds as GMime read them: only
+// the octets matter here.
+bool is_clean_seven_bit_header(std::string_view value) {
+    for (char c : value) {
+        const unsigned char octet = static_cast<unsigned char>(c);
+        if (octet == 0 || octet > 127) return false;
+    }
+    return true;
+}
+
 bool clean_text(const char* text) {
     return text == nullptr || is_clean_seven_bit(text, rfc5322_line_octets);
+}
+
+// Header fields with raw 8-bit octets (UTF-8 file names are common) are
+// written again from their decoded value: GMime encodes them (RFC 2047,
+// RFC 2231 for parameters), as a 7-bit entity needs.
+void encode_header_fields(GMimeObject* object) {
+    GMimeHeaderList* list = g_mime_object_get_header_list(object);
+    for (int i = 0; list != nullptr && i < g_mime_header_list_get_count(list); ++i) {
+        GMimeHeader* header = g_mime_header_list_get_header_at(list, i);
+        const char* raw = g_mime_header_get_raw_value(header);
+        if (raw == nullptr || is_clean_seven_bit_header(raw)) continue;
+        const char* decoded = g_mime_header_get_value(header);
+        const std::string value = decoded == nullptr ? std::string() : std::string(decoded);
+        g_mime_header_set_value(header, nullptr, value.c_str(), "utf-8");
+    }
 }
 
 // Depth first, without recursion.
@@ -94,6 +119,7 @@ Result<void> walk(GMimeObject* root) {
         const auto [object, depth] = pending.back();
         pending.pop_back();
         if (depth > max_depth) return make_error("MIME parts nested more than " + std::to_string(max_depth) + " deep");
+        encode_header_fields(object);
         if (GMIME_IS_MULTIPART(object)) {
             GMimeMultipart* multipart = GMIME_MULTIPART(object);
             // Without a boundary (or with one that never occurs) GMime reads
@@ -110,6 +136,7 @@ Result<void> walk(GMimeObject* root) {
             }
         } else if (GMIME_IS_MESSAGE_PART(object)) {
             GMimeMessage* message = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+            if (message != nullptr) encode_header_fields(GMIME_OBJECT(message));
             if (message != nullptr && g_mime_message_get_mime_part(message) != nullptr) {
                 pending.emplace_back(g_mime_message_get_mime_part(message), depth + 1);
             }

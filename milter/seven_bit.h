@@ -6,10 +6,11 @@
 // is encoded again: text/* as quoted-printable, anything else as base64.
 // Clean parts keep their bytes; attached messages (message/rfc822) are
 // walked too; a preamble or epilogue that is not clean is dropped (readers
-// never show it). The result is one MIME entity (its Content-* fields, an
+// never show it); part header fields with raw 8-bit octets (UTF-8 file
+// names) are encoded again, RFC 2047 and RFC 2231. The result is one MIME entity (its Content-* fields, an
 // empty line, its body) in CRLF form, checked to be 7-bit with lines of at
-// most 998 octets; what cannot be made so (8-bit octets in a part's header
-// fields, a multipart without boundary, an x-uuencode part) is an error,
+// most 998 octets; what cannot be made so (a multipart without boundary,
+// nesting over 64 deep, an x-uuencode part) is an error,
 // never a silently broken signature or lost content. Pure: no I/O.
 #pragma once
 

@@ -10,7 +10,8 @@ submission) and tenantmail-milter with tenant acme (acme.example, RSA DKIM
 key, smime for noreply@acme.example), and checks what arrives with
 independent tools:
 
-  1  plain text, 8-bit UTF-8, HTML + PDF attachment and a 200 KB message:
+  1  plain text, 8-bit UTF-8, HTML + PDF attachment (its file name raw
+     UTF-8, which must come out RFC 2231-encoded) and a 200 KB message:
      multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256,
      7-bit only; `openssl cms -verify -CAfile testca.pem` and `gpgsm --verify`
      (a temporary GNUPGHOME trusting the test CA) accept the signature, the
@@ -283,8 +284,8 @@ def run_with_postfix(stack: Stack, gpg: Gpgsm, pf, sink: ms.SmtpSink) -> None:
     pdf = b"%PDF-1.4\n" + os.urandom(20000)
     html = "<html><body><p>Caf\u00e9 offer</p></body></html>\n"
     body = crlf("--mix\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + html) + \
-        b"--mix\r\nContent-Type: application/pdf; name=\"offer.pdf\"\r\nContent-Disposition: attachment; " \
-        b"filename=\"offer.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(pdf) + b"--mix--\r\n"
+        "--mix\r\nContent-Type: application/pdf; name=\"offre-\u00e9t\u00e9.pdf\"\r\nContent-Disposition: attachment; " \
+        "filename=\"offre-\u00e9t\u00e9.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n".encode() + b64(pdf) + b"--mix--\r\n"
     data = send("html@example.org", raw(headers("html@example.org", "html", [
         "Content-Type: multipart/mixed; boundary=\"mix\""]), body))
 
@@ -292,8 +293,9 @@ def run_with_postfix(stack: Stack, gpg: Gpgsm, pf, sink: ms.SmtpSink) -> None:
         parts = {p.get_content_type(): p for p in m.walk()}
         # the line break before a delimiter belongs to the delimiter
         return ("text/html" in parts and parts["text/html"].get_content().replace("\r\n", "\n") == html.rstrip("\n")
-                and parts.get("application/pdf") is not None and parts["application/pdf"].get_content() == pdf)
-    check_signed(stack, gpg, "HTML + PDF attachment", data, html_and_pdf)
+                and parts.get("application/pdf") is not None and parts["application/pdf"].get_content() == pdf
+                and parts["application/pdf"].get_filename() == "offre-\u00e9t\u00e9.pdf")
+    check_signed(stack, gpg, "HTML + PDF attachment (raw UTF-8 file name)", data, html_and_pdf)
 
     big = ("lorem ipsum dolor sit amet, \u00e9l\u00e8ve " * 2 + "\n") * 3000
     data = send("big@example.org", raw(headers("big@example.org", "big", [

@@ -2,6 +2,9 @@
 #include "common/signing_table.h"
 
 #include <algorithm>
+#include <ctime>
+
+#include "common/text.h"
 
 namespace tenantmail {
 namespace {
@@ -28,6 +31,10 @@ Result<TenantKeys> load_tenant_keys(const Tenant& tenant) {
     keys.rsa = std::move(rsa).value();
     keys.ed25519 = std::move(ed25519).value();
     return keys;
+}
+
+std::string smime_key(std::string_view tenant, std::string_view sender) {
+    return std::string(tenant) + "\n" + std::string(sender);
 }
 
 }  // namespace
@@ -60,6 +67,17 @@ Result<std::shared_ptr<const SigningTable>> SigningTable::load(const std::string
         table->keys_.emplace(tenant.id, std::move(keys).value());
     }
 
+    // Checked against the clock of the load: an expired certificate is
+    // refused now rather than answered with a 451 for every message.
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    for (const Tenant& tenant : table->registry_.tenants()) {
+        for (const SmimeSender& entry : tenant.smime) {
+            auto certificate = SmimeCertificate::load_file(entry.path, entry.sender, now);
+            if (!certificate) return make_error("tenant " + tenant.id + ": smime " + entry.sender + ": " + certificate.error());
+            table->smime_.emplace(smime_key(tenant.id, entry.sender), std::move(certificate).value());
+        }
+    }
+
     if (!platform_tenant.empty()) {
         table->platform_ = table->registry_.find(platform_tenant);
         if (table->platform_ == nullptr || table->keys(*table->platform_) == nullptr) {
@@ -77,6 +95,16 @@ Result<std::shared_ptr<const SigningTable>> SigningTable::load(const std::string
         }
     }
     return std::shared_ptr<const SigningTable>(std::move(table));
+}
+
+const SmimeCertificate* SigningTable::smime_certificate(const Tenant& tenant, std::string_view from_address) const {
+    if (tenant.smime.empty()) return nullptr;
+    const std::string address = to_lower(from_address);
+    if (const auto it = smime_.find(smime_key(tenant.id, address)); it != smime_.end()) return &it->second;
+    const std::size_t at = address.rfind('@');
+    if (at == std::string::npos) return nullptr;
+    const auto it = smime_.find(smime_key(tenant.id, address.substr(at)));
+    return it == smime_.end() ? nullptr : &it->second;
 }
 
 const TenantKeys* SigningTable::keys(const Tenant& tenant) const {

@@ -20,9 +20,9 @@ constexpr std::array<std::string_view, 9> kKeysBeforeRates{
     "domains", "selector", "key", "ed25519_selector", "ed25519_key", "allow_rsa1024", "bounce_domain", "sasl_users",
     "networks",
 };
-constexpr std::array<std::string_view, 9> kKeysAfterRates{
-    "from_rewrite",     "webhook_url",      "webhook_secret",   "tracking_domain", "track_opens",
-    "track_clicks",     "track_text_links", "list_unsubscribe", "feedback_id"};
+constexpr std::array<std::string_view, 11> kKeysAfterRates{
+    "from_rewrite",     "webhook_url",      "webhook_secret", "tracking_domain", "track_opens",  "track_clicks",
+    "track_text_links", "list_unsubscribe", "feedback_id",    "smime",           "smime_classes"};
 // The tracking switches, which mean nothing without tracking_domain.
 constexpr std::array<std::string_view, 4> kTrackingSwitches{"track_opens", "track_clicks", "track_text_links",
                                                             "list_unsubscribe"};
@@ -196,6 +196,28 @@ Result<std::string> parse_feedback_id(std::string_view text) {
     return std::string(text);
 }
 
+// "noreply@careers.uni.ac.uk:/etc/tenantmail/smime/noreply.pem" or
+// "@careers.uni.ac.uk:/path" (a domain certificate). The first colon ends
+// the sender: an unquoted address has none.
+Result<SmimeSender> parse_smime_sender(std::string_view item) {
+    const std::size_t colon = item.find(':');
+    if (colon == std::string_view::npos) {
+        return make_error(in_quotes(item) + " is not ADDRESS:/path/to/file.pem (or @DOMAIN:/path)");
+    }
+    const std::string_view sender = item.substr(0, colon);
+    if (colon + 1 == item.size()) return make_error("no file after " + in_quotes(item));
+    auto path = parse_key_path(item.substr(colon + 1));
+    if (!path) return Error{path.error()};
+    if (sender.starts_with('@')) {
+        auto domain = normalise_domain(sender.substr(1));
+        if (!domain) return Error{domain.error()};
+        return SmimeSender{"@" + *domain, std::move(*path)};
+    }
+    auto address = parse_addr_spec(sender);
+    if (!address) return Error{address.error()};
+    return SmimeSender{to_lower(*address), std::move(*path)};
+}
+
 }  // namespace
 
 std::string_view to_string(TrafficClass traffic_class) { return traffic_class_info(traffic_class).name; }
@@ -330,6 +352,17 @@ Result<void> TenantRegistryBuilder::set_field(Tenant& tenant, std::string_view k
     if (key == "track_text_links") return store(tenant.track_text_links, parse_class_set(value));
     if (key == "list_unsubscribe") return store(tenant.list_unsubscribe, parse_class_set(value));
     if (key == "feedback_id") return store(tenant.feedback_id, parse_feedback_id(value));
+    if (key == "smime") {
+        auto senders = parse_each<SmimeSender>(value, parse_smime_sender);
+        if (!senders) return Error{senders.error()};
+        for (auto it = senders->begin(); it != senders->end(); ++it) {
+            const auto same = [&](const SmimeSender& s) { return s.sender == it->sender; };
+            if (std::any_of(senders->begin(), it, same)) return make_error(it->sender + " listed twice");
+        }
+        tenant.smime = std::move(*senders);
+        return {};
+    }
+    if (key == "smime_classes") return store(tenant.smime_classes, parse_class_set(value));
     return make_error("key listed in known_keys() but not handled");  // a bug here, not in the file
 }
 
@@ -377,6 +410,19 @@ Result<void> TenantRegistryBuilder::check(std::size_t index) const {
     }
     if (!t.tracking_domain.empty() && t.tracking_domain == t.bounce_domain) {
         return fail(line_of(index, "tracking_domain"), t, "tracking_domain must differ from bounce_domain");
+    }
+    if (has(index, "smime_classes") && t.smime.empty()) {
+        return fail(line_of(index, "smime_classes"), t, "smime_classes without smime (no certificate to sign with)");
+    }
+    // A certificate for a domain the tenant may not send from would never be used.
+    for (const SmimeSender& entry : t.smime) {
+        const std::string domain = entry.sender.substr(entry.sender.rfind('@') + 1);
+        const bool own = std::any_of(t.domains.begin(), t.domains.end(), [&](const std::string& d) {
+            return domain == d || (domain.size() > d.size() && domain.ends_with("." + d));
+        });
+        if (!own) {
+            return fail(line_of(index, "smime"), t, "smime: " + entry.sender + " is not in the tenant's domains");
+        }
     }
     return {};
 }

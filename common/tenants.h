@@ -56,6 +56,15 @@ struct SaslUser {
 
 inline constexpr RateLimit kDefaultTenantRate{500, std::chrono::minutes(3)};
 
+// One S/MIME signing identity of a tenant (tenants.conf smime): the From
+// address it signs for, or "@domain" for every address of that domain (a
+// private CA's domain certificate), and the PEM file with certificate, key
+// and chain (loaded by common/smime/smime_certificate.h).
+struct SmimeSender {
+    std::string sender;  // "user@domain" or "@domain", lower case
+    std::string path;
+};
+
 struct Tenant {
     std::string id;                    // [a-z0-9][a-z0-9_-]{0,62}
     std::size_t line = 0;              // of the [id] header, for messages
@@ -84,6 +93,10 @@ struct Tenant {
     std::array<bool, kTrafficClassCount> track_text_links{};
     std::array<bool, kTrafficClassCount> list_unsubscribe = bulk_only();
     std::string feedback_id;  // the SenderId part of Feedback-ID; "" for the tenant id
+    // S/MIME: off unless smime lists certificates; then for every class
+    // unless smime_classes says otherwise.
+    std::vector<SmimeSender> smime;
+    std::array<bool, kTrafficClassCount> smime_classes = all_classes();
 
     bool signs() const { return !key_path.empty(); }
     bool signs_ed25519() const { return !ed25519_key_path.empty(); }
@@ -97,12 +110,18 @@ struct Tenant {
     bool adds_list_unsubscribe(TrafficClass c) const {
         return !tracking_domain.empty() && list_unsubscribe[traffic_class_index(c)];
     }
+    bool smime_signs(TrafficClass c) const { return !smime.empty() && smime_classes[traffic_class_index(c)]; }
 
 private:
     static constexpr std::array<bool, kTrafficClassCount> bulk_only() {
         std::array<bool, kTrafficClassCount> only{};
         only[traffic_class_index(TrafficClass::bulk)] = true;
         return only;
+    }
+    static constexpr std::array<bool, kTrafficClassCount> all_classes() {
+        std::array<bool, kTrafficClassCount> all{};
+        all.fill(true);
+        return all;
     }
     static constexpr std::array<RateLimit, kTrafficClassCount> default_rates() {
         std::array<RateLimit, kTrafficClassCount> defaults{};

@@ -190,7 +190,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
         *want_actions = actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_CHGBODY);
         if ((actions & SMFIF_CHGFROM) == 0) LOG_WARNING("the MTA cannot change the envelope sender; bounces are not rewritten");
         if ((actions & SMFIF_CHGBODY) == 0) {
-            LOG_WARNING("the MTA cannot replace message bodies; tracked messages will be answered 451 4.3.0");
+            LOG_WARNING("the MTA cannot replace message bodies; tracked and S/MIME-signed messages will be answered 451 4.3.0");
         }
         // Skip what we never look at. DATA stays: answering it avoids a
         // Nagle stall between the MTA's DATA and first header packets.

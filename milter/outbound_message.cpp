@@ -12,6 +12,8 @@
 #include "common/phrase.h"
 #include "common/text.h"
 #include "milter/mime_tracking.h"
+#include "milter/seven_bit.h"
+#include "milter/smime_signer.h"
 
 namespace tenantmail::milter {
 namespace {
@@ -156,6 +158,7 @@ std::optional<SmtpReply> OutboundMessage::end_of_headers(std::int64_t now) {
     plan_message_id(now);
     plan_feedback_id();
     plan_tracking();
+    plan_smime();
     start_signer(now);
     return std::nullopt;
 }
@@ -198,12 +201,35 @@ void OutboundMessage::plan_tracking() {
     std::size_t count = 0;
     const HeaderField* type = find_only(headers_, "content-type", count);
     if (!may_hold_trackable_parts(type == nullptr ? "" : type->value(), tracks_text_links(context))) return;
+    tracking_due_ = true;
+    holding_body_ = true;
+}
+
+// Hold the body when the From has a certificate and the class signs; mail
+// already signed or encrypted (by the client) passes as it came.
+void OutboundMessage::plan_smime() {
+    if (null_sender_ || signer_tenant_ != match_.tenant) return;  // reports; rewritten From is the platform's
+    const Tenant& tenant = *match_.tenant;
+    if (!tenant.smime_signs(match_.traffic_class)) return;
+    const SmimeCertificate* certificate = table_->smime_certificate(tenant, from_address_);
+    if (certificate == nullptr) return;
+    std::size_t count = 0;
+    const HeaderField* type = find_only(headers_, "content-type", count);
+    if (type != nullptr && is_signed_or_encrypted_type(type->value())) {
+        smime_skipped_ = "already signed or encrypted";
+        return;
+    }
+    smime_ = certificate;
+    const std::string address = to_lower(from_address_);
+    const bool by_address = std::any_of(tenant.smime.begin(), tenant.smime.end(),
+                                        [&](const SmimeSender& entry) { return entry.sender == address; });
+    smime_sender_ = by_address ? address : address.substr(address.rfind('@'));
     holding_body_ = true;
 }
 
 void OutboundMessage::stop_holding_body(std::string reason) {
     holding_body_ = false;
-    untracked_ = std::move(reason);
+    if (tracking_due_) untracked_ = std::move(reason);
     signer_->add_body(held_body_);
     std::string().swap(held_body_);
 }
@@ -280,9 +306,15 @@ void OutboundMessage::start_signer(std::int64_t now) {
 }
 
 void OutboundMessage::add_body(std::string_view chunk) {
-    if (holding_body_ && held_body_.size() + chunk.size() > settings_.tracking_max_octets) {
-        stop_holding_body("body over tracking_max_kb (" + std::to_string(settings_.tracking_max_octets / 1024) +
-                          " KiB)");
+    // S/MIME holds up to its own bound (tracking then skips a body over its
+    // own, at the end); without S/MIME tracking's bound stops holding.
+    const std::size_t limit = smime_ != nullptr ? settings_.smime_max_octets : settings_.tracking_max_octets;
+    if (holding_body_ && held_body_.size() + chunk.size() > limit) {
+        if (smime_ != nullptr) {
+            smime_error_ = "body over smime_max_kb (" + std::to_string(settings_.smime_max_octets / 1024) + " KiB)";
+        }
+        stop_holding_body("body over " + std::string(smime_ != nullptr ? "smime_max_kb" : "tracking_max_kb") + " (" +
+                          std::to_string(limit / 1024) + " KiB)");
     }
     if (holding_body_) {
         held_body_.append(chunk);
@@ -359,11 +391,22 @@ void OutboundMessage::plan_list_unsubscribe(const TrackingContext& context, std:
     log += " list-unsubscribe";
 }
 
-// The held body tracked (or, if tracking leaves it, as it came) into the signer.
-void OutboundMessage::finish_body(const TrackingContext& context, MessageOutcome& outcome, std::string& log) {
+// The held body tracked, or, if tracking leaves it (or is not due), as it came.
+std::optional<std::string> OutboundMessage::finish_tracking(const TrackingContext& context, std::string& log,
+                                                            bool& tracked) {
+    tracked = false;
     if (!holding_body_) {
         if (!untracked_.empty()) log += " untracked (" + untracked_ + ")";
-        return;
+        return std::nullopt;
+    }
+    holding_body_ = false;
+    std::string held;
+    held.swap(held_body_);
+    if (!tracking_due_) return held;
+    if (held.size() > settings_.tracking_max_octets) {
+        log += " untracked (body over tracking_max_kb (" + std::to_string(settings_.tracking_max_octets / 1024) +
+               " KiB))";
+        return held;
     }
     std::vector<std::string> leave_alone;
     for (const HeaderField& field : headers_) {
@@ -373,23 +416,63 @@ void OutboundMessage::finish_body(const TrackingContext& context, MessageOutcome
     std::size_t count = 0;
     const HeaderField* type = find_only(headers_, "content-type", count);
     const HeaderField* encoding = find_only(headers_, "content-transfer-encoding", count);
-    MimeTrackingResult tracked = track_mime_body(type == nullptr ? "" : type->value(),
-                                                 encoding == nullptr ? "" : encoding->value(), held_body_,
+    MimeTrackingResult result = track_mime_body(type == nullptr ? "" : type->value(),
+                                                 encoding == nullptr ? "" : encoding->value(), held,
                                                  {html_tracker(context, std::move(leave_alone)), tracks_text_links(context)});
-    holding_body_ = false;
-    if (tracked.body) {
-        signer_->add_body(*tracked.body);
-        outcome.new_body = std::move(tracked.body);
-        log += " tracked (html-parts=" + std::to_string(tracked.html_parts) +
-               (tracked.text_parts > 0 ? " text-parts=" + std::to_string(tracked.text_parts) : std::string()) +
-               " links=" + std::to_string(tracked.links_rewritten) + (tracked.pixel_added ? " pixel" : "") + ")";
-        if (context.recipients.size() != 1) log += " links-name-message-only";
-    } else {
-        signer_->add_body(held_body_);
-        log += " untracked (" + (tracked.skipped.empty() ? std::string("no HTML to track") : tracked.skipped) + ")";
+    if (!result.body) {
+        log += " untracked (" + (result.skipped.empty() ? std::string("no HTML to track") : result.skipped) + ")";
+        return held;
     }
-    if (outcome.new_body && !tracked.skipped.empty()) log += " partly (" + tracked.skipped + ")";
-    std::string().swap(held_body_);
+    log += " tracked (html-parts=" + std::to_string(result.html_parts) +
+           (result.text_parts > 0 ? " text-parts=" + std::to_string(result.text_parts) : std::string()) +
+           " links=" + std::to_string(result.links_rewritten) + (result.pixel_added ? " pixel" : "") + ")";
+    if (context.recipients.size() != 1) log += " links-name-message-only";
+    if (!result.skipped.empty()) log += " partly (" + result.skipped + ")";
+    tracked = true;
+    return std::move(result.body);
+}
+
+// Exactly one field of that name, with this value: the first replaced, any
+// more removed, or one appended.
+void OutboundMessage::set_only_field(std::string_view name, std::string value) {
+    int present = 0;
+    for (auto field = headers_.begin(); field != headers_.end();) {
+        if (!iequals(field->name(), name)) {
+            ++field;
+            continue;
+        }
+        if (++present == 1) {
+            *field = make_field(name, value);
+            changes_.push_back({HeaderChange::Kind::replace, std::string(name), value, 1});
+            ++field;
+        } else {
+            field = headers_.erase(field);
+            changes_.push_back({HeaderChange::Kind::remove, std::string(name), "", 2});  // the next one moves up
+        }
+    }
+    if (present == 0) {
+        headers_.push_back(make_field(name, value));
+        changes_.push_back({HeaderChange::Kind::append, std::string(name), std::move(value), 1});
+    }
+}
+
+// body: the message body to sign, replaced by the multipart/signed one.
+Result<void> OutboundMessage::smime_sign_body(std::string& body, std::string& log, std::int64_t now) {
+    if (now > smime_->not_after()) return make_error("S/MIME certificate " + smime_->path() + " has expired");
+    std::size_t count = 0;
+    const HeaderField* type = find_only(headers_, "content-type", count);
+    const HeaderField* encoding = find_only(headers_, "content-transfer-encoding", count);
+    auto entity = seven_bit_entity(type == nullptr ? "" : type->value(), encoding == nullptr ? "" : encoding->value(),
+                                   body);
+    if (!entity) return make_error("S/MIME: " + entity.error());
+    auto signed_body = smime_sign(*entity, *smime_);
+    if (!signed_body) return make_error("S/MIME: " + signed_body.error());
+    body = std::move(signed_body->body);
+    set_only_field("MIME-Version", " 1.0");
+    set_only_field("Content-Type", std::move(signed_body->content_type));
+    set_only_field("Content-Transfer-Encoding", " 7bit");
+    log += " smime (" + smime_sender_ + ")";
+    return {};
 }
 
 Result<MessageOutcome> OutboundMessage::end_of_message(std::string_view queue_id, std::int64_t now,
@@ -397,7 +480,23 @@ Result<MessageOutcome> OutboundMessage::end_of_message(std::string_view queue_id
     MessageOutcome outcome;
     const TrackingContext context = tracking_context(queue_id, now, recipients);
     std::string tracking_log;
-    finish_body(context, outcome, tracking_log);
+    bool tracked = false;
+    std::optional<std::string> body = finish_tracking(context, tracking_log, tracked);
+    if (smime_ != nullptr && smime_error_.empty() && body) {
+        if (auto ok = smime_sign_body(*body, tracking_log, now); !ok) smime_error_ = ok.error();
+    }
+    if (smime_ != nullptr && !smime_error_.empty()) {
+        // Due but impossible: the caller answers 451 (error_action tempfail),
+        // or, with accept, the message goes on without S/MIME, logged.
+        if (settings_.error_action == ErrorAction::tempfail) return Error{"S/MIME signing: " + smime_error_};
+        tracking_log += " smime-failed (" + smime_error_ + ")";
+    } else if (!smime_skipped_.empty()) {
+        tracking_log += " no-smime (" + smime_skipped_ + ")";
+    }
+    if (body) {
+        signer_->add_body(*body);
+        if (tracked || (smime_ != nullptr && smime_error_.empty())) outcome.new_body = std::move(body);
+    }
     plan_list_unsubscribe(context, tracking_log);
     for (const HeaderField& field : headers_) signer_->add_header(field.raw);
     outcome.changes = changes_;

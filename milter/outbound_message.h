@@ -5,8 +5,12 @@
 // the header changes, DKIM-Signature fields and new envelope sender to apply.
 // Tracking (tracking_plan.h) runs before signing: a message whose HTML is
 // tracked has its body held (up to tracking_max_octets) and replaced; the
-// List-Unsubscribe pair and Feedback-ID are added; then DKIM signs the
-// final header and body.
+// List-Unsubscribe pair and Feedback-ID are added; S/MIME (seven_bit.h,
+// smime_signer.h) then signs that body for a From with a certificate in a
+// class that has it on, replacing body, Content-Type, Content-Transfer-
+// Encoding and MIME-Version (already signed or encrypted mail is left as it
+// came; a signing failure is a signing error, never an unsigned message);
+// then DKIM signs the final header and body.
 // Header and body lines over 998 octets are refused (550 5.6.0): MTAs split
 // them in transit, which breaks the signature; every field added here is
 // folded within 78 where whitespace allows, and never past 998.
@@ -89,10 +93,14 @@ private:
     void start_signer(std::int64_t now);
     void plan_feedback_id();
     void plan_tracking();
+    void plan_smime();
+    void set_only_field(std::string_view name, std::string value);
+    Result<void> smime_sign_body(std::string& body, std::string& log, std::int64_t now);
     TrackingContext tracking_context(std::string_view queue_id, std::int64_t now,
                                      const std::vector<std::string>& recipients) const;
     void plan_list_unsubscribe(const TrackingContext& context, std::string& log);
-    void finish_body(const TrackingContext& context, MessageOutcome& outcome, std::string& log);
+    // The held body after tracking (or as it came); nullopt when none was held.
+    std::optional<std::string> finish_tracking(const TrackingContext& context, std::string& log, bool& tracked);
     void stop_holding_body(std::string reason);
     std::string bounce_address(std::string_view queue_id, std::int64_t now) const;
 
@@ -112,9 +120,14 @@ private:
     std::size_t line_length_ = 0;  // octets since the last LF in the body
     bool line_ends_with_cr_ = false;
     bool overlong_line_ = false;
-    // Tracking: the body is held only while holding_body_; untracked_ says
-    // why a message that would have been tracked was not.
+    // Tracking and S/MIME: the body is held only while holding_body_;
+    // untracked_ says why a message that would have been tracked was not.
     bool holding_body_ = false;
+    bool tracking_due_ = false;
+    const SmimeCertificate* smime_ = nullptr;  // the signer when S/MIME is due
+    std::string smime_sender_;                 // its tenants.conf entry, for the log
+    std::string smime_error_;                  // why signing, though due, cannot be done
+    std::string smime_skipped_;                // why a message with a certificate is not signed
     std::string held_body_;
     std::string untracked_;
 };

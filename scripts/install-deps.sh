@@ -15,7 +15,7 @@ PACKAGES="
   python3 python3-dkim python3-nacl python3-dnspython
   postfix sasl2-bin libsasl2-modules redis-server swaks libnet-ssleay-perl
   opendkim opendkim-tools postfwd policyd-rate-limit
-  procps iproute2 ca-certificates curl nginx-light chromium
+  procps iproute2 ca-certificates curl nginx-light chromium gpgsm gpg-agent dirmngr
   debhelper devscripts lintian help2man fakeroot dpkg-dev systemd util-linux
 "
 

@@ -23,5 +23,6 @@ int run_dns(const Args& args);     // dns records / dns check; exit statuses in 
 int run_rotate(const Args& args);
 int run_retire(const Args& args);
 int run_webhooks(const Args& args);  // webhooks dead list / replay
+int run_smime(const Args& args);     // smime check
 
 }  // namespace tenantmail::ctl

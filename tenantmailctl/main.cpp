@@ -43,6 +43,8 @@ constexpr const char* usage_text =
     "                                    event batches the webhook dispatcher gave up on\n"
     "  webhooks dead replay TENANT ENTRY_ID|--all\n"
     "                                    queue given-up events for delivery again\n"
+    "  smime check TENANT [--ca FILE] [--json]\n"
+    "                                    the tenant's S/MIME certificates: names, dates, key, chain\n"
     "  version                           print the version\n"
     "\n"
     "Run 'tenantmailctl COMMAND --help' for a command's options.\n";
@@ -71,6 +73,7 @@ int main(int argc, char** argv) {
     if (command == "rotate") return run_rotate(args);
     if (command == "retire") return run_retire(args);
     if (command == "webhooks") return run_webhooks(args);
+    if (command == "smime") return run_smime(args);
     if (command == "version" || command == "--version") {
         std::puts("tenantmailctl " TM_VERSION);
         return 0;

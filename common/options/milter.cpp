@@ -103,7 +103,10 @@ void add_milter_section_options(po::options_description& desc) {
          "records waiting for Redis at most; beyond it (Redis slow or down) new ones are dropped")
         ("milter.tracking_max_kb", po::value<unsigned>()->default_value(4096)->value_name("KB"),
          "largest message (body, in KiB) held in memory for open and click tracking; larger ones are signed "
-         "and sent untracked, with a log line");
+         "and sent untracked, with a log line")
+        ("milter.smime_max_kb", po::value<unsigned>()->default_value(10240)->value_name("KB"),
+         "largest message (body, in KiB) held in memory for S/MIME signing; a larger one due to be signed "
+         "is answered as a signing failure (error_action)");
 }
 
 MilterSettings milter_settings(const LoadedConfig& config) {
@@ -131,6 +134,7 @@ MilterSettings milter_settings(const LoadedConfig& config) {
     settings.record_ttl = std::max(std::chrono::seconds(1), to_seconds(vm["milter.record_ttl"].as<DurationOption>().value));
     settings.record_queue_limit = vm["milter.record_queue_limit"].as<unsigned>();
     settings.tracking_max_octets = std::size_t{vm["milter.tracking_max_kb"].as<unsigned>()} * 1024;
+    settings.smime_max_octets = std::size_t{vm["milter.smime_max_kb"].as<unsigned>()} * 1024;
     return settings;
 }
 

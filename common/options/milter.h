@@ -47,6 +47,9 @@ struct MilterSettings {
     std::size_t record_queue_limit = 10000;  // records waiting for Redis; more are dropped
     // Open/click tracking rewrites the body, so holds it in memory: up to this.
     std::size_t tracking_max_octets = 4096 * 1024;
+    // S/MIME signing replaces the body too: held up to this; a larger
+    // message due to be signed fails as a signing error would.
+    std::size_t smime_max_octets = 10240 * 1024;
 };
 
 // Option values that validate themselves, so a bad one is reported at its

@@ -12,7 +12,7 @@ PACKAGES="
   libldns-dev nsd
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14
-  python3 python3-dkim python3-nacl python3-dnspython
+  python3 python3-dkim python3-nacl python3-dnspython python3-cryptography
   postfix sasl2-bin libsasl2-modules redis-server swaks libnet-ssleay-perl
   opendkim opendkim-tools postfwd policyd-rate-limit
   procps iproute2 ca-certificates curl nginx-light chromium gpgsm gpg-agent dirmngr

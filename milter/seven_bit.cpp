@@ -99,8 +99,11 @@ bool clean_text(const char* text) {
 
 // Header fields with raw 8-bit octets (UTF-8 file names are common) are
 // written again from their decoded value: GMime encodes them (RFC 2047,
-// RFC 2231 for parameters), as a 7-bit entity needs.
-void encode_header_fields(GMimeObject* object) {
+// RFC 2231 for parameters), as a 7-bit entity needs. A value that is not
+// valid UTF-8 is refused: there is no charset to label it with, and GMime
+// 3.2's parameter encoder loops without end on such octets (found by the
+// seven_bit fuzz target).
+Result<void> encode_header_fields(GMimeObject* object) {
     GMimeHeaderList* list = g_mime_object_get_header_list(object);
     for (int i = 0; list != nullptr && i < g_mime_header_list_get_count(list); ++i) {
         GMimeHeader* header = g_mime_header_list_get_header_at(list, i);
@@ -108,8 +111,13 @@ void encode_header_fields(GMimeObject* object) {
         if (raw == nullptr || is_clean_seven_bit_header(raw)) continue;
         const char* decoded = g_mime_header_get_value(header);
         const std::string value = decoded == nullptr ? std::string() : std::string(decoded);
+        if (!g_utf8_validate(raw, -1, nullptr) || !g_utf8_validate(value.c_str(), -1, nullptr)) {
+            return make_error(std::string("a part's ") + g_mime_header_get_name(header) +
+                              " field has 8-bit octets that are not UTF-8");
+        }
         g_mime_header_set_value(header, nullptr, value.c_str(), "utf-8");
     }
+    return {};
 }
 
 // Depth first, without recursion.
@@ -119,7 +127,7 @@ Result<void> walk(GMimeObject* root) {
         const auto [object, depth] = pending.back();
         pending.pop_back();
         if (depth > max_depth) return make_error("MIME parts nested more than " + std::to_string(max_depth) + " deep");
-        encode_header_fields(object);
+        if (auto encoded = encode_header_fields(object); !encoded) return encoded;
         if (GMIME_IS_MULTIPART(object)) {
             GMimeMultipart* multipart = GMIME_MULTIPART(object);
             // Without a boundary (or with one that never occurs) GMime reads
@@ -136,7 +144,9 @@ Result<void> walk(GMimeObject* root) {
             }
         } else if (GMIME_IS_MESSAGE_PART(object)) {
             GMimeMessage* message = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
-            if (message != nullptr) encode_header_fields(GMIME_OBJECT(message));
+            if (message != nullptr) {
+                if (auto encoded = encode_header_fields(GMIME_OBJECT(message)); !encoded) return encoded;
+            }
             if (message != nullptr && g_mime_message_get_mime_part(message) != nullptr) {
                 pending.emplace_back(g_mime_message_get_mime_part(message), depth + 1);
             }

@@ -149,5 +149,15 @@ TEST(SevenBit, EightBitInPartHeadersIsEncoded) {
     EXPECT_NE(entity->find("=?UTF-8?"), std::string::npos) << *entity;  // RFC 2047
 }
 
+TEST(SevenBit, EightBitPartHeadersThatAreNotUtf8AreRefused) {
+    // Latin-1 and stray 0xFF octets: no charset to label them with (and the
+    // input the seven_bit fuzz target found looping inside GMime).
+    const std::string body =
+        "--b\r\nContent-Type: application/pdf; name=\"r\xe9sum\xe9\xff\xff.pdf\"\r\n\r\nxx\r\n--b--\r\n";
+    auto entity = seven_bit_entity(" multipart/mixed; boundary=b", "", body);
+    ASSERT_FALSE(entity.ok());
+    EXPECT_EQ(entity.error(), "a part's Content-Type field has 8-bit octets that are not UTF-8");
+}
+
 }  // namespace
 }  // namespace tenantmail::milter

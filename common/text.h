@@ -19,6 +19,11 @@ std::string_view trim(std::string_view text);
 // Splits on runs of whitespace and commas; no empty items.
 std::vector<std::string_view> split_list(std::string_view text);
 
+// Line ends: every LF not after a CR gets one; every CR before an LF goes.
+// Other CRs stay as they are.
+std::string lf_to_crlf(std::string_view text);
+std::string crlf_to_lf(std::string_view text);
+
 // Outside data (DNS answers, mail headers, Redis values, postqueue output,
 // file contents) made safe to print on a terminal: control characters
 // (C0, DEL, and C1 whether raw or UTF-8 encoded) and bidirectional

@@ -42,26 +42,6 @@ bool charset_is_ascii_compatible(const char* charset) {
                         [&](std::string_view prefix) { return lower.rfind(prefix, 0) == 0; });
 }
 
-std::string lf_to_crlf(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + text.size() / 32);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out.push_back('\r');
-        out.push_back(text[i]);
-    }
-    return out;
-}
-
-std::string crlf_to_lf(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-        out.push_back(text[i]);
-    }
-    return out;
-}
-
 std::string encode(GMimeContentEncoding encoding, std::string_view data) {
     GMimeEncoding state;
     g_mime_encoding_init_encode(&state, encoding);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/mime/gmime_handles.h"
+#include "common/text.h"
 
 namespace tenantmail::milter {
 namespace {
@@ -44,18 +45,6 @@ std::string decoded_bytes(GMimeDataWrapper* wrapper) {
     return stream_bytes(out.get());
 }
 
-// Text lines as LF for GMime's encoder: the output filter makes every LF a
-// CRLF, and a CR kept here would come out as a literal =0D.
-std::string crlf_to_lf(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-        out.push_back(text[i]);
-    }
-    return out;
-}
-
 Result<void> reencode_part(GMimePart* part) {
     GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
     if (wrapper == nullptr) return {};  // an empty part: nothing to encode
@@ -75,6 +64,8 @@ Result<void> reencode_part(GMimePart* part) {
     GMimeContentType* type = g_mime_object_get_content_type(GMIME_OBJECT(part));
     const bool text = type != nullptr && g_mime_content_type_is_type(type, "text", "*");
     std::string content = decoded_bytes(wrapper);
+    // Text lines as LF for GMime's encoder: the output filter makes every LF
+    // a CRLF, and a CR kept here would come out as a literal =0D.
     if (text) content = crlf_to_lf(content);
     GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(content.data(), content.size()));
     GObjectPtr<GMimeDataWrapper> fresh(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));

@@ -8,8 +8,6 @@
 namespace tenantmail::trackd {
 namespace {
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // Every request's agent against every known one: inline comparisons, no
 // call per position.
 bool contains_nocase(std::string_view text, std::string_view needle) {

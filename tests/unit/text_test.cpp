@@ -76,5 +76,12 @@ TEST(Base64, DecodeIgnoresFoldingWhitespaceAndRejectsGarbage) {
     EXPECT_FALSE(base64_decode("YWJ").has_value());
 }
 
+TEST(LineEnds, LfAndCrlfBothWays) {
+    EXPECT_EQ(lf_to_crlf("a\nb\r\nc\rd\n"), "a\r\nb\r\nc\rd\r\n");
+    EXPECT_EQ(lf_to_crlf("\n"), "\r\n");
+    EXPECT_EQ(crlf_to_lf("a\r\nb\nc\rd\r"), "a\nb\nc\rd\r");
+    EXPECT_EQ(crlf_to_lf(lf_to_crlf("x\ny\n")), "x\ny\n");
+}
+
 }  // namespace
 }  // namespace tenantmail

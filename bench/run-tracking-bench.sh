@@ -48,31 +48,9 @@ fi
 # OpenDKIM refuses keys below a world-writable directory such as /tmp.
 WORK=$(mktemp -d /run/tenantmail-tracking-bench.XXXXXX)
 chmod 700 "$WORK"
-PIDS=()
-stop_pid() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-    if [ "$KEEP" = 1 ]; then echo "run-tracking-bench: kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {  # $1 port, $2 pid, $3 log
-    local i
-    for i in $(seq 150); do
-        kill -0 "$2" 2>/dev/null || { echo "run-tracking-bench: process $2 exited:" >&2; cat "$3" >&2; exit 1; }
-        ss -Hltn "sport = :$1" | grep -q . && return 0
-        sleep 0.1
-    done
-    echo "run-tracking-bench: nothing listens on $1" >&2; cat "$3" >&2; exit 1
-}
+BENCH=run-tracking-bench
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 
 DOMAIN=careers.uni.ac.uk SELECTOR=bench
 (umask 077
@@ -90,14 +68,7 @@ printf '%s\n' "tenants_file = $WORK/tenants.conf" "bounce_secret_file = $WORK/bo
 printf '%s\n' "Syslog yes" "SyslogSuccess no" "Mode s" "Canonicalization relaxed/relaxed" "Domain $DOMAIN" \
     "Selector $SELECTOR" "KeyFile $WORK/key.pem" "InternalHosts 127.0.0.0/8" "OversignHeaders From" \
     "Socket inet:$ODK_PORT@127.0.0.1" "PidFile $WORK/odk.pid" > "$WORK/odk.conf"
-"$MILTER" -f -c "$WORK/tm.conf" > "$WORK/tm.log" 2>&1 &
-TM_PID=$!
-PIDS+=("$TM_PID")
-wait_port "$TM_PORT" "$TM_PID" "$WORK/tm.log"
-opendkim -f -x "$WORK/odk.conf" > "$WORK/odk.log" 2>&1 &
-ODK_PID=$!
-PIDS+=("$ODK_PID")
-wait_port "$ODK_PORT" "$ODK_PID" "$WORK/odk.log"
+start_milters "$WORK/tm.conf" "$TM_PORT" "$WORK/odk.conf" "$ODK_PORT"
 
 for size in $SIZES; do
     "$DRIVER" --socket "inet:$TM_PORT@127.0.0.1" -c 1 -n 2 --size "$size" --login acme-bulk \
@@ -115,15 +86,10 @@ echo "run-tracking-bench: tracked messages verify (dkimpy) and carry tracking li
 
 RESULTS="$WORK/results.txt"
 : > "$RESULTS"
-measure() {  # $1 label, $2 port, $3 pid, $4 size, $5 login
-    "$DRIVER" --socket "inet:$2@127.0.0.1" -c "$CONC" -d "$DURATION" --warmup "$WARMUP" --size "$4" \
-        --login "$5" --from "noreply@$DOMAIN" --pid "$3" --label "$1/$4" > "$WORK/$1-$4.out" 2>&1 || true
-    grep '^RESULT ' "$WORK/$1-$4.out" >> "$RESULTS" || echo "RESULT label=$1/$4 failed=1" >> "$RESULTS"
-}
 for size in $SIZES; do
-    measure tracked "$TM_PORT" "$TM_PID" "$size" acme-bulk
-    measure untracked "$TM_PORT" "$TM_PID" "$size" acme-tx
-    measure opendkim "$ODK_PORT" "$ODK_PID" "$size" acme-bulk
+    measure tracked "$TM_PORT" "$TM_PID" "$size" acme-bulk "noreply@$DOMAIN"
+    measure untracked "$TM_PORT" "$TM_PID" "$size" acme-tx "noreply@$DOMAIN"
+    measure opendkim "$ODK_PORT" "$ODK_PID" "$size" acme-bulk "noreply@$DOMAIN"
 done
 
 SIZES="$SIZES" CONC=$CONC /usr/bin/python3 "$HERE/tracking_table.py" "$RESULTS"

@@ -25,6 +25,24 @@ std::string rate_key(std::string_view tenant, TrafficClass traffic_class) {
     return key;
 }
 
+void build_limit_key(std::string& out, std::string_view tenant, TrafficClass traffic_class,
+                     const SendingLimit& limit, std::string_view login, std::int64_t period_start) {
+    build_tenant_key(out, tenant, limit.is_quota() ? "quota:" : "rate:");
+    out.append(to_string(traffic_class));
+    if (limit.counts == LimitCounts::messages) out.append(":messages");
+    if (limit.is_quota()) {
+        out.append(":").append(period_name(limit.period)).append(":").append(std::to_string(period_start));
+    } else if (!limit.primary) {
+        out.append(":").append(std::to_string(limit.window.count())).append("s");
+    }
+    // Last, so a login holding ':' cannot make two keys collide.
+    if (!login.empty()) out.append(":login:").append(login);
+}
+
+void build_paused_key(std::string& out, std::string_view tenant) { build_tenant_key(out, tenant, "paused"); }
+
+std::string paused_key(std::string_view tenant) { return tenant_key(tenant, "paused"); }
+
 void build_suppression_key(std::string& out, std::string_view tenant) { build_tenant_key(out, tenant, "suppressed"); }
 
 std::string suppression_key(std::string_view tenant) { return tenant_key(tenant, "suppressed"); }

@@ -13,6 +13,19 @@
 //   (CLASS: bulk, transactional;               permitted recipient, score =
 //   kTrafficClasses)                           Redis time in µs); PEXPIRE one
 //                                              window after the last permit
+// tm:{T}:rate:CLASS[:messages][:Ns][:login:L]
+//                                  sorted set  the same, for each further window
+//                                              (N its seconds; the class's first
+//                                              recipients window is the plain
+//                                              key), messages-counted windows
+//                                              and a login's own windows
+// tm:{T}:quota:CLASS[:messages]:PERIOD:START[:login:L]
+//                                  string      a calendar quota's counter
+//   (PERIOD day or month; START its           (INCR); PEXPIREAT the period's
+//   first instant, Unix seconds)              end plus a minute
+// tm:{T}:paused                    hash        class -> reason; at most one
+//                                              field per class; no expiry
+//                                              (cleared by resume)
 // tm:{T}:suppressed                hash        recipient -> JSON; no expiry on
 //                                              purpose: a suppression stays
 //                                              until removed (the one key that
@@ -55,6 +68,12 @@ void build_tenant_key(std::string& out, std::string_view tenant, std::string_vie
 
 std::string rate_key(std::string_view tenant, TrafficClass traffic_class);
 void build_rate_key(std::string& out, std::string_view tenant, TrafficClass traffic_class);
+// The key of one of a tenant's limits (see the table above). login is ""
+// for the tenant's own limits; period_start only matters for quotas.
+void build_limit_key(std::string& out, std::string_view tenant, TrafficClass traffic_class,
+                     const SendingLimit& limit, std::string_view login, std::int64_t period_start);
+std::string paused_key(std::string_view tenant);
+void build_paused_key(std::string& out, std::string_view tenant);
 std::string suppression_key(std::string_view tenant);
 void build_suppression_key(std::string& out, std::string_view tenant);
 

@@ -20,16 +20,20 @@ constexpr std::array<std::string_view, 9> kKeysBeforeRates{
     "domains", "selector", "key", "ed25519_selector", "ed25519_key", "allow_rsa1024", "bounce_domain", "sasl_users",
     "networks",
 };
-constexpr std::array<std::string_view, 11> kKeysAfterRates{
-    "from_rewrite",     "webhook_url",      "webhook_secret", "tracking_domain", "track_opens",  "track_clicks",
-    "track_text_links", "list_unsubscribe", "feedback_id",    "smime",           "smime_classes"};
+constexpr std::array<std::string_view, 14> kKeysAfterRates{
+    "login_limits",     "time_zone",        "quota_month_start", "from_rewrite",  "webhook_url",
+    "webhook_secret",   "tracking_domain",  "track_opens",       "track_clicks",  "track_text_links",
+    "list_unsubscribe", "feedback_id",      "smime",             "smime_classes"};
 // The tracking switches, which mean nothing without tracking_domain.
 constexpr std::array<std::string_view, 4> kTrackingSwitches{"track_opens", "track_clicks", "track_text_links",
                                                             "list_unsubscribe"};
 
 std::vector<std::string_view> known_keys() {
     std::vector<std::string_view> keys(kKeysBeforeRates.begin(), kKeysBeforeRates.end());
-    for (const TrafficClassInfo& info : kTrafficClasses) keys.push_back(info.rate_key);
+    for (const TrafficClassInfo& info : kTrafficClasses) {
+        keys.push_back(info.rate_key);
+        keys.push_back(info.quota_key);
+    }
     keys.insert(keys.end(), kKeysAfterRates.begin(), kKeysAfterRates.end());
     return keys;
 }
@@ -341,8 +345,13 @@ Result<void> TenantRegistryBuilder::set_field(Tenant& tenant, std::string_view k
     }
     if (key == "networks") return store(tenant.networks, parse_each<Network>(value, parse_network));
     for (const TrafficClassInfo& info : kTrafficClasses) {
-        if (key == info.rate_key) return store(tenant.rate(info.traffic_class), parse_rate_limit(value));
+        const std::size_t c = traffic_class_index(info.traffic_class);
+        if (key == info.rate_key) return store(tenant.rates[c], parse_rate_list(value));
+        if (key == info.quota_key) return store(tenant.quotas[c], parse_quota_list(value));
     }
+    if (key == "login_limits") return store(tenant.login_limits, parse_login_limits(value));
+    if (key == "time_zone") return store(tenant.time_zone, QuotaTimeZone::parse(value));
+    if (key == "quota_month_start") return store(tenant.quota_month_start, parse_month_start(value));
     if (key == "from_rewrite") return store(tenant.from_rewrite, parse_addr_spec(value));
     if (key == "webhook_url") return store(tenant.webhook_url, parse_webhook_url(value));
     if (key == "webhook_secret") return store(tenant.webhook_secret, parse_key_path(value));
@@ -410,6 +419,13 @@ Result<void> TenantRegistryBuilder::check(std::size_t index) const {
     }
     if (!t.tracking_domain.empty() && t.tracking_domain == t.bounce_domain) {
         return fail(line_of(index, "tracking_domain"), t, "tracking_domain must differ from bounce_domain");
+    }
+    for (const LoginLimit& entry : t.login_limits) {
+        const auto same = [&](const SaslUser& user) { return user.login == entry.login; };
+        if (std::none_of(t.sasl_users.begin(), t.sasl_users.end(), same)) {
+            return fail(line_of(index, "login_limits"), t,
+                        "login_limits: " + in_quotes(entry.login) + " is not one of the tenant's sasl_users");
+        }
     }
     if (has(index, "smime_classes") && t.smime.empty()) {
         return fail(line_of(index, "smime_classes"), t, "smime_classes without smime (no certificate to sign with)");

@@ -18,7 +18,10 @@
 
 #include "common/duration.h"
 #include "common/network.h"
+#include "common/quota_calendar.h"
 #include "common/result.h"
+#include "common/sending_limit.h"
+#include "common/tenant_limits.h"
 
 namespace tenantmail {
 
@@ -30,13 +33,14 @@ enum class TrafficClass { bulk, transactional };
 struct TrafficClassInfo {
     TrafficClass traffic_class;
     std::string_view name;      // as in "login:NAME", logs, rate key "rate:NAME"
-    std::string_view rate_key;  // the tenants.conf option of its limit
+    std::string_view rate_key;   // the tenants.conf option of its sliding windows
+    std::string_view quota_key;  // the tenants.conf option of its calendar quotas
 };
 
 // In enum order, so a class's value indexes its row (and Tenant::rates).
 inline constexpr std::array<TrafficClassInfo, 2> kTrafficClasses{{
-    {TrafficClass::bulk, "bulk", "bulk_rate"},
-    {TrafficClass::transactional, "transactional", "transactional_rate"},
+    {TrafficClass::bulk, "bulk", "bulk_rate", "bulk_quota"},
+    {TrafficClass::transactional, "transactional", "transactional_rate", "transactional_quota"},
 }};
 inline constexpr std::size_t kTrafficClassCount = kTrafficClasses.size();
 
@@ -77,8 +81,15 @@ struct Tenant {
     std::string bounce_domain;  // required when signing; else may be empty
     std::vector<SaslUser> sasl_users;
     std::vector<Network> networks;
-    // Indexed by traffic_class_index(); every class defaults to kDefaultTenantRate.
-    std::array<RateLimit, kTrafficClassCount> rates = default_rates();
+    // Sending limits, indexed by traffic_class_index(): the sliding windows
+    // of CLASS_rate (default kDefaultTenantRate) and the calendar quotas of
+    // CLASS_quota (default none); all of them apply to every recipient, and
+    // so do the login_limits of the SASL login the mail came with.
+    std::array<std::vector<SendingLimit>, kTrafficClassCount> rates = default_rates();
+    std::array<std::vector<SendingLimit>, kTrafficClassCount> quotas{};
+    std::vector<LoginLimit> login_limits;
+    QuotaTimeZone time_zone;         // of the quotas' days and months; UTC by default
+    unsigned quota_month_start = 1;  // day of the month the monthly quotas reset
     std::string from_rewrite;  // addr-spec, domain lower-cased; empty: no rewrite
     std::string webhook_url;     // where tenantmail-webhookd POSTs events; "" for none
     std::string webhook_secret;  // path of the signing secret; set exactly when webhook_url is
@@ -100,8 +111,8 @@ struct Tenant {
 
     bool signs() const { return !key_path.empty(); }
     bool signs_ed25519() const { return !ed25519_key_path.empty(); }
-    const RateLimit& rate(TrafficClass traffic_class) const { return rates[traffic_class_index(traffic_class)]; }
-    RateLimit& rate(TrafficClass traffic_class) { return rates[traffic_class_index(traffic_class)]; }
+    const std::vector<SendingLimit>& rates_of(TrafficClass c) const { return rates[traffic_class_index(c)]; }
+    const std::vector<SendingLimit>& quotas_of(TrafficClass c) const { return quotas[traffic_class_index(c)]; }
     bool tracks_opens(TrafficClass c) const { return !tracking_domain.empty() && track_opens[traffic_class_index(c)]; }
     bool tracks_clicks(TrafficClass c) const {
         return !tracking_domain.empty() && track_clicks[traffic_class_index(c)];
@@ -123,9 +134,13 @@ private:
         all.fill(true);
         return all;
     }
-    static constexpr std::array<RateLimit, kTrafficClassCount> default_rates() {
-        std::array<RateLimit, kTrafficClassCount> defaults{};
-        defaults.fill(kDefaultTenantRate);
+    static std::array<std::vector<SendingLimit>, kTrafficClassCount> default_rates() {
+        SendingLimit limit;
+        limit.count = kDefaultTenantRate.count;
+        limit.window = kDefaultTenantRate.window;
+        limit.primary = true;
+        std::array<std::vector<SendingLimit>, kTrafficClassCount> defaults;
+        defaults.fill({limit});
         return defaults;
     }
 };

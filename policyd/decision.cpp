@@ -13,6 +13,7 @@ namespace {
 // processor quoting a remote server): keep the SMTP reply short and clean.
 constexpr std::size_t kMaxReasonInReply = 120;
 constexpr std::size_t kMaxRecipientInReply = 256;
+constexpr std::size_t kMaxLoginInReply = 128;
 
 Route answer(std::string_view action, const char* why) {
     Route route;
@@ -44,16 +45,36 @@ void outcome_action(std::string& action, const RateOutcome& outcome, const Check
         case RateOutcome::Kind::permitted:
             action.assign(kPermitAction);
             return;
-        case RateOutcome::Kind::limited:
+        case RateOutcome::Kind::limited: {
+            if (context.request == nullptr || outcome.limit_index >= context.request->limits().size()) break;
+            const AppliedLimit& applied = context.request->limits()[outcome.limit_index];
             action.append("DEFER_IF_PERMIT 4.7.1 ")
                 .append(context.tenant)
                 .append(" ")
                 .append(to_string(context.traffic_class))
-                .append(" limit ")
-                .append(describe(context.limit))
-                .append(" reached; retry in ")
-                .append(std::to_string(retry_seconds(outcome.retry_after)))
-                .append("s");
+                .append(" ")
+                .append(describe(applied.limit));
+            if (!applied.login.empty()) {
+                action.append(" of login ");
+                append_printable(action, applied.login, kMaxLoginInReply);
+            }
+            if (applied.limit.is_quota()) {
+                action.append(" reached; resets ")
+                    .append(format_local_minute(applied.period.end, context.request->time_zone()))
+                    .append(" ")
+                    .append(context.request->time_zone().name());
+            } else {
+                action.append(" reached; retry in ").append(std::to_string(retry_seconds(outcome.retry_after))).append("s");
+            }
+            return;
+        }
+        case RateOutcome::Kind::paused:
+            action.append("DEFER_IF_PERMIT 4.7.1 ")
+                .append(context.tenant)
+                .append(" ")
+                .append(to_string(context.traffic_class))
+                .append(" mail paused: ");
+            append_printable(action, outcome.detail, kMaxReasonInReply);
             return;
         case RateOutcome::Kind::suppressed: {
             const SuppressionEntry entry = decode_suppression(outcome.detail);
@@ -67,18 +88,21 @@ void outcome_action(std::string& action, const RateOutcome& outcome, const Check
             }
             return;
         }
+        case RateOutcome::Kind::stale_period:
         case RateOutcome::Kind::noscript:
         case RateOutcome::Kind::error:
-            action.assign(settings.redis_error_action);
-            return;
+            break;
     }
+    action.assign(settings.redis_error_action);
 }
 
 const char* outcome_word(RateOutcome::Kind kind) {
     switch (kind) {
         case RateOutcome::Kind::permitted: return "permitted";
-        case RateOutcome::Kind::limited: return "deferred";
+        case RateOutcome::Kind::limited:
+        case RateOutcome::Kind::paused: return "deferred";
         case RateOutcome::Kind::suppressed: return "rejected";
+        case RateOutcome::Kind::stale_period:
         case RateOutcome::Kind::noscript:
         case RateOutcome::Kind::error: return "unavailable";
     }

@@ -9,6 +9,10 @@
 //   permitted                                       DUNNO, so the restrictions after
 //                                                   check_policy_service still apply
 //   rate limit reached   DEFER_IF_PERMIT 4.7.1 acme bulk limit 500 per 3m reached; retry in 37s
+//                        (a login's own: "... limit 100 per 1m of login app1 reached; ...")
+//   quota reached        DEFER_IF_PERMIT 4.7.1 acme bulk monthly quota 200000 reached;
+//                        resets 2027-01-01 00:00 Europe/London
+//   class paused         DEFER_IF_PERMIT 4.7.1 acme bulk mail paused: complaint rate 0.41% over 24h
 //   suppressed           REJECT 5.1.1 <rcpt>: suppressed for tenant acme (reason)
 //   Redis unavailable, slow or answering nonsense   redis_error_action
 #pragma once
@@ -38,16 +42,17 @@ struct Route {
 // Views in the result point into settings or registry.
 Route route_request(const PolicyRequest& request, const TenantRegistry& registry, const DecisionSettings& settings);
 
-// The limit and names a check was made for, to word the answer.
+// The limits and names a check was made for, to word the answer.
 struct CheckContext {
     std::string_view tenant;
     TrafficClass traffic_class = TrafficClass::bulk;
-    RateLimit limit;
-    std::string_view recipient;  // as the client sent it (made printable here)
+    const RateRequest* request = nullptr;  // its limits and time zone
+    std::string_view recipient;            // as the client sent it (made printable here)
 };
 
-// Writes the action for outcome into action (cleared first). noscript and
-// error outcomes get redis_error_action.
+// Writes the action for outcome into action (cleared first). noscript,
+// stale_period, error and a limit index the request does not have get
+// redis_error_action.
 void outcome_action(std::string& action, const RateOutcome& outcome, const CheckContext& context,
                     const DecisionSettings& settings);
 

@@ -34,6 +34,7 @@ void PolicyRequest::clear() {
     client_address.clear();
     recipient.clear();
     queue_id.clear();
+    instance.clear();
     attributes = 0;
 }
 
@@ -147,6 +148,9 @@ bool PolicyParser::take_line(std::string_view line) {
             break;
         case 'q':
             if (name == "queue_id") request_.queue_id.assign(value);
+            break;
+        case 'i':
+            if (name == "instance") request_.instance.assign(value);
             break;
         default:
             break;

@@ -31,6 +31,7 @@ struct PolicyRequest {
     std::string client_address;
     std::string recipient;
     std::string queue_id;
+    std::string instance;  // one value per message transaction (Postfix 2.2+)
     std::size_t attributes = 0;
 
     // Empties the values but keeps their capacity for the next request.

@@ -41,6 +41,21 @@ ConnectionTimeouts timeouts_of(const ServerSettings& settings) {
     return {settings.idle_timeout, settings.request_timeout};
 }
 
+// "500 per 3m", "daily quota 10000": what a permit's count is out of.
+std::string counted_against(const SendingLimit& limit) {
+    const std::string text = describe(limit);
+    constexpr std::string_view kWindowPrefix = "limit ";
+    return text.starts_with(kWindowPrefix) ? text.substr(kWindowPrefix.size()) : text;
+}
+
+// The refusal's own words for the log, "...; retry in 37s" as
+// "..., retry in 37s" (the log's long-standing form).
+std::string log_wording(std::string_view refusal) {
+    std::string text(refusal);
+    if (const std::size_t at = text.find("; "); at != std::string::npos) text.replace(at, 2, ", ");
+    return text;
+}
+
 }  // namespace
 
 void PolicySession::start() {
@@ -149,11 +164,16 @@ bool PolicySession::handle(const PolicyRequest& request) {
     }
     tenant_.assign(route.tenant->id);
     traffic_class_ = route.traffic_class;
-    limit_ = route.tenant->rate(route.traffic_class);
     recipient_.assign(request.recipient);
     normalise_recipient_into(normalised_, request.recipient);
     queue_id_.assign(request.queue_id);
-    if (!check_.start(server_.redis(), tenant_, traffic_class_, limit_, normalised_)) {
+    instance_.assign(request.instance);
+    // A messages-counted limit counts a message's first permitted
+    // recipient; Postfix names the message by its instance attribute
+    // (without one, every recipient counts: never more than the limit).
+    const bool counted_already = !instance_.empty() && instance_ == counted_instance_ && tenant_ == counted_tenant_;
+    check_.request().select(*route.tenant, traffic_class_, request.sasl_username, !counted_already);
+    if (!check_.start(server_.redis(), tenant_, traffic_class_, normalised_)) {
         RateOutcome unavailable;
         unavailable.kind = RateOutcome::Kind::error;
         on_rate_outcome(unavailable);  // answers now; checking_ stays false
@@ -169,13 +189,20 @@ void PolicySession::on_rate_outcome(const RateOutcome& outcome) {
     checking_ = false;
     const auto self = std::move(self_while_checking_);  // may be the last reference
     if (closed_) return;
-    const CheckContext context{tenant_, traffic_class_, limit_, recipient_};
+    const CheckContext context{tenant_, traffic_class_, &check_.request(), recipient_};
     outcome_action(action_, outcome, context, server_.settings().decision);
     append_reply(out_, action_);
     ServerStats& stats = server_.stats();
     switch (outcome.kind) {
-        case RateOutcome::Kind::permitted: ++stats.permitted; break;
-        case RateOutcome::Kind::limited: ++stats.deferred; break;
+        case RateOutcome::Kind::permitted:
+            ++stats.permitted;
+            if (check_.request().counts_messages()) {
+                counted_instance_ = instance_;
+                counted_tenant_ = tenant_;
+            }
+            break;
+        case RateOutcome::Kind::limited:
+        case RateOutcome::Kind::paused: ++stats.deferred; break;
         case RateOutcome::Kind::suppressed: ++stats.rejected; break;
         default: ++stats.fallback; break;
     }
@@ -195,7 +222,8 @@ void PolicySession::log_decision(const RateOutcome& outcome) {
     // Permits and fallback answers are debug: at full speed there are tens
     // of thousands per second, and an outage is logged once by AsyncRedis.
     // Refusals are what an admin looks for: info.
-    const bool refusal = outcome.kind == RateOutcome::Kind::limited || outcome.kind == RateOutcome::Kind::suppressed;
+    const bool refusal = outcome.kind == RateOutcome::Kind::limited || outcome.kind == RateOutcome::Kind::suppressed ||
+                         outcome.kind == RateOutcome::Kind::paused;
     const LogLevel level = refusal ? LogLevel::info : LogLevel::debug;
     if (!log_enabled(level)) return;
     std::string recipient;
@@ -206,16 +234,25 @@ void PolicySession::log_decision(const RateOutcome& outcome) {
     const char* word = outcome_word(outcome.kind);
     const std::string class_name(to_string(traffic_class_));
     switch (outcome.kind) {
-        case RateOutcome::Kind::permitted:
-            log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s (%lld of %s)", queue_id.c_str(),
-                        tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word, outcome.count,
-                        describe(limit_).c_str());
+        case RateOutcome::Kind::permitted: {
+            const auto limits = check_.request().limits();
+            const std::string first = limits.empty() ? std::string("no limit left to count: message counted already")
+                                                     : std::to_string(outcome.count) + " of " +
+                                                           counted_against(limits.front().limit);
+            log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s (%s)", queue_id.c_str(),
+                        tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word, first.c_str());
             break;
+        }
         case RateOutcome::Kind::limited:
-            log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s: limit %s reached, retry in %llds",
-                        queue_id.c_str(), tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word,
-                        describe(limit_).c_str(), retry_seconds(outcome.retry_after));
+        case RateOutcome::Kind::paused: {
+            // The answer's text after "4.7.1 TENANT CLASS ", which names the limit.
+            const std::string prefix = "DEFER_IF_PERMIT 4.7.1 " + tenant_ + " " + class_name + " ";
+            const std::string what = action_.starts_with(prefix) ? action_.substr(prefix.size()) : action_;
+            log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s: %s", queue_id.c_str(),
+                        tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word,
+                        log_wording(what).c_str());
             break;
+        }
         case RateOutcome::Kind::suppressed: {
             std::string reason;
             append_printable(reason, decode_suppression(outcome.detail).reason, 200);

@@ -79,11 +79,14 @@ private:
     // The request under check, for the answer and the log line.
     std::string tenant_;
     TrafficClass traffic_class_ = TrafficClass::bulk;
-    RateLimit limit_;
     std::string recipient_;  // as sent
     std::string normalised_;
     std::string queue_id_;
+    std::string instance_;
     std::string action_;
+    // The message whose first recipient the messages-counted limits counted.
+    std::string counted_instance_;
+    std::string counted_tenant_;
 };
 
 }  // namespace tenantmail::policyd

@@ -57,30 +57,21 @@ RateOutcome unavailable() {
 
 unsigned long long RateCheck::script_reloads() { return reloads; }
 
-bool RateCheck::start(AsyncRedis& redis, std::string_view tenant, TrafficClass traffic_class, const RateLimit& limit,
+bool RateCheck::start(AsyncRedis& redis, std::string_view tenant, TrafficClass traffic_class,
                       std::string_view recipient) {
     redis_ = &redis;
-    retried_ = false;
+    reloaded_ = recomputed_ = false;
     deadline_ = AsyncRedis::Clock::now() + redis.timeout();
-    build_rate_key(rate_key_, tenant, traffic_class);
-    build_suppression_key(suppression_key_, tenant);
+    tenant_.assign(tenant);
+    traffic_class_ = traffic_class;
     recipient_.assign(recipient);
-    const auto window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(limit.window).count();
-    limit_length_ = static_cast<std::size_t>(
-        std::to_chars(limit_.data(), limit_.data() + limit_.size(), limit.count).ptr - limit_.data());
-    window_length_ = static_cast<std::size_t>(
-        std::to_chars(window_.data(), window_.data() + window_.size(), window_ms).ptr - window_.data());
+    request_.set_time(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
     return send(false);
 }
 
 bool RateCheck::send(bool with_body) {
-    const std::string_view command = with_body ? "EVAL" : "EVALSHA";
-    const std::string_view script = with_body ? rate_script() : std::string_view(rate_script_sha1());
-    const char* argv[] = {command.data(),      script.data(),         "2",           rate_key_.data(),
-                          suppression_key_.data(), recipient_.data(), limit_.data(), window_.data()};
-    const std::size_t lengths[] = {command.size(),          script.size(),     1,             rate_key_.size(),
-                                   suppression_key_.size(), recipient_.size(), limit_length_, window_length_};
-    return redis_->command(8, argv, lengths, *this, deadline_);
+    request_.build_argv(tenant_, traffic_class_, recipient_, with_body);
+    return redis_->command(request_.argc(), request_.argv(), request_.lengths(), *this, deadline_);
 }
 
 void RateCheck::on_redis_reply(const redisReply* reply) {
@@ -89,14 +80,23 @@ void RateCheck::on_redis_reply(const redisReply* reply) {
         return;
     }
     const ReplyElement top = element_of(reply);
-    std::array<ReplyElement, 4> elements;
+    std::array<ReplyElement, kRateReplyElements> elements;
     std::size_t count = 0;
     if (reply->type == REDIS_REPLY_ARRAY) {
         for (; count < reply->elements && count < elements.size(); ++count) elements[count] = element_of(reply->element[count]);
     }
     const RateOutcome outcome = interpret_rate_reply(top, std::span<const ReplyElement>(elements.data(), count));
-    if (outcome.kind == RateOutcome::Kind::noscript && !retried_) {
-        retried_ = true;
+    if (outcome.kind == RateOutcome::Kind::stale_period && !recomputed_) {
+        // The host's clock and Redis's disagree about the day or month:
+        // Redis's clock counts.
+        recomputed_ = true;
+        request_.set_time(std::chrono::floor<std::chrono::seconds>(SysSeconds() + outcome.redis_now));
+        if (send(false)) return;
+        handler_.on_rate_outcome(unavailable());
+        return;
+    }
+    if (outcome.kind == RateOutcome::Kind::noscript && !reloaded_) {
+        reloaded_ = true;
         if (reloads++ == 0) LOG_INFO("the rate script was not in Redis's script cache; sending it again");
         if (send(true)) return;
         handler_.on_rate_outcome(unavailable());

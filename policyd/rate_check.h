@@ -1,8 +1,10 @@
-// rate_check.h — one recipient's rate/suppression check in Redis: sends the
+// rate_check.h — one recipient's limits/suppression check in Redis: sends the
 // script by EVALSHA on the shared AsyncRedis connection, falls back to EVAL
 // (which also puts the script back into Redis's cache) when Redis answers
-// NOSCRIPT (after SCRIPT FLUSH, a restart, a failover), and hands the
-// interpreted outcome to its handler. A retry keeps the first deadline.
+// NOSCRIPT (after SCRIPT FLUSH, a restart, a failover), computes the quota
+// periods again from Redis's clock when the script says the host's clock
+// put them in the wrong day or month, and hands the interpreted outcome to
+// its handler. Each retry happens at most once and keeps the first deadline.
 // One RateCheck serves one request at a time; the owner keeps it alive
 // until the handler has been called (always within redis.timeout).
 #pragma once
@@ -31,10 +33,13 @@ public:
     RateCheck(const RateCheck&) = delete;
     RateCheck& operator=(const RateCheck&) = delete;
 
+    // The limits of the next check: select() them here before start().
+    RateRequest& request() { return request_; }
+    const RateRequest& request() const { return request_; }
+
     // recipient: already normalised (normalise_recipient). Returns false,
     // without calling the handler, when Redis is unavailable right now.
-    bool start(AsyncRedis& redis, std::string_view tenant, TrafficClass traffic_class, const RateLimit& limit,
-               std::string_view recipient);
+    bool start(AsyncRedis& redis, std::string_view tenant, TrafficClass traffic_class, std::string_view recipient);
 
     // How many NOSCRIPT answers were repaired with EVAL (for the log).
     static unsigned long long script_reloads();
@@ -46,14 +51,12 @@ private:
     RateCheckHandler& handler_;
     AsyncRedis* redis_ = nullptr;
     AsyncRedis::Clock::time_point deadline_;
-    bool retried_ = false;
-    std::string rate_key_;
-    std::string suppression_key_;
+    bool reloaded_ = false;    // NOSCRIPT answered once
+    bool recomputed_ = false;  // stale period answered once
+    RateRequest request_;
+    std::string tenant_;
+    TrafficClass traffic_class_ = TrafficClass::bulk;
     std::string recipient_;
-    std::array<char, 24> limit_{};
-    std::size_t limit_length_ = 0;
-    std::array<char, 24> window_{};
-    std::size_t window_length_ = 0;
 };
 
 }  // namespace tenantmail::policyd

@@ -8,7 +8,7 @@ PACKAGES="
   build-essential cmake pkg-config git
   libssl-dev openssl
   libboost-program-options-dev
-  libmilter-dev libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev libgmime-3.0-dev libgumbo-dev
+  libmilter-dev libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev libgmime-3.0-dev libgumbo-dev libhowardhinnant-date-dev tzdata
   libldns-dev nsd
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14

@@ -24,7 +24,7 @@ constexpr const char* usage_text =
     "                                    DKIM-sign a message from stdin to stdout\n"
     "  bounce-decode ADDRESS [--secret FILE] [--max-age 14d]\n"
     "                                    authenticate a bounce address, print its queue id and time\n"
-    "  usage TENANT [--json]             recipients counted in the current rate windows\n"
+    "  usage TENANT [--json]             use and headroom of every limit and quota; pauses\n"
     "  suppression list|add|remove TENANT [ADDRESS] [--reason TEXT] [--json]\n"
     "                                    the tenant's suppression list in Redis\n"
     "  messages [--tenant T] [--status sent|failed|deferred] [--since 2d|DATE] [--json]\n"

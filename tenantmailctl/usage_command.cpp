@@ -1,9 +1,12 @@
 // usage_command.cpp — `tenantmailctl usage TENANT [--json]`: how much of
-// each rate limit the tenant has used right now, read from the same sorted
-// sets the policy script writes (rate_limiter.h), with Redis's clock. Read
-// only: it counts the events inside the window, it does not prune.
+// each limit the tenant (and each login with limits of its own) has used
+// right now, with the headroom left, read from the same keys the policy
+// script writes (rate_limiter.h) with Redis's clock, and whether a class is
+// paused. Read only: it counts the events inside a window, it does not prune.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,12 +23,20 @@ namespace po = boost::program_options;
 
 namespace {
 
+// One limit's use now.
+struct LimitUsage {
+    SendingLimit limit;
+    std::string login;             // "" for the tenant's own
+    long long count = 0;
+    long long oldest_age_us = -1;  // windows: -1 when no event is in the window
+    long long retry_us = -1;       // windows: -1 when not full
+    QuotaPeriod period{};          // quotas
+};
+
 struct ClassUsage {
     TrafficClass traffic_class = TrafficClass::bulk;
-    RateLimit limit;
-    long long count = 0;
-    long long oldest_age_us = -1;  // -1: no event in the window
-    long long retry_us = -1;       // -1: not full
+    std::vector<LimitUsage> limits;
+    std::optional<std::string> paused;  // the reason
 };
 
 // The score of the index-th event (0 = oldest) still inside the window.
@@ -37,18 +48,14 @@ Result<long long> score_at(RedisClient& client, const std::string& key, const st
     return std::stoll(std::string(r->element[1]->str, r->element[1]->len));
 }
 
-Result<ClassUsage> read_usage(RedisClient& client, const Tenant& tenant, TrafficClass traffic_class, long long now_us) {
-    ClassUsage usage;
-    usage.traffic_class = traffic_class;
-    usage.limit = tenant.rate(traffic_class);
-    const std::string key = rate_key(tenant.id, traffic_class);
+Result<void> read_window(RedisClient& client, const std::string& key, LimitUsage& usage, long long now_us) {
     const long long window_us = static_cast<long long>(usage.limit.window.count()) * 1'000'000LL;
     // The script's window is (now - W, now]: exclusive lower bound.
     const std::string min = "(" + std::to_string(now_us - window_us);
     auto count = client.command({"ZCOUNT", key, min, "+inf"});
     if (!count) return Error{count.error()};
     usage.count = (*count)->integer;
-    if (usage.count == 0) return usage;
+    if (usage.count == 0) return {};
     auto oldest = score_at(client, key, min, 0);
     if (!oldest) return Error{oldest.error()};
     usage.oldest_age_us = now_us - *oldest;
@@ -57,13 +64,99 @@ Result<ClassUsage> read_usage(RedisClient& client, const Tenant& tenant, Traffic
         if (!blocking) return Error{blocking.error()};
         usage.retry_us = *blocking + window_us - now_us;
     }
+    return {};
+}
+
+Result<void> read_quota(RedisClient& client, const std::string& key, LimitUsage& usage) {
+    auto value = client.command({"GET", key});
+    if (!value) return Error{value.error()};
+    const redisReply* r = value->get();
+    usage.count = r->type == REDIS_REPLY_STRING ? std::stoll(std::string(r->str, r->len)) : 0;
+    return {};
+}
+
+Result<ClassUsage> read_usage(RedisClient& client, const Tenant& tenant, TrafficClass traffic_class, long long now_us) {
+    ClassUsage usage;
+    usage.traffic_class = traffic_class;
+    const SysSeconds now{std::chrono::seconds(now_us / 1'000'000)};
+    const auto add = [&](const SendingLimit& limit, const std::string& login) -> Result<void> {
+        LimitUsage entry{limit, login};
+        if (limit.is_quota()) entry.period = quota_period(limit.period, now, tenant.time_zone, tenant.quota_month_start);
+        std::string key;
+        build_limit_key(key, tenant.id, traffic_class, limit, login, entry.period.start.time_since_epoch().count());
+        auto read = limit.is_quota() ? read_quota(client, key, entry) : read_window(client, key, entry, now_us);
+        if (!read) return read;
+        usage.limits.push_back(std::move(entry));
+        return {};
+    };
+    for (const SendingLimit& limit : tenant.rates_of(traffic_class)) {
+        if (auto ok = add(limit, ""); !ok) return Error{ok.error()};
+    }
+    for (const SendingLimit& limit : tenant.quotas_of(traffic_class)) {
+        if (auto ok = add(limit, ""); !ok) return Error{ok.error()};
+    }
+    for (const LoginLimit& entry : tenant.login_limits) {
+        const auto of_class = [&](const SaslUser& user) {
+            return user.login == entry.login && user.traffic_class == traffic_class;
+        };
+        if (std::none_of(tenant.sasl_users.begin(), tenant.sasl_users.end(), of_class)) continue;
+        if (auto ok = add(entry.limit, entry.login); !ok) return Error{ok.error()};
+    }
+    auto paused = client.command({"HGET", paused_key(tenant.id), std::string(to_string(traffic_class))});
+    if (!paused) return Error{paused.error()};
+    if ((*paused)->type == REDIS_REPLY_STRING) usage.paused = std::string((*paused)->str, (*paused)->len);
     return usage;
+}
+
+nlohmann::json seconds_or_null(long long us) {
+    return us < 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(us) / 1e6);
+}
+
+nlohmann::json limit_json(const LimitUsage& usage, const QuotaTimeZone& zone) {
+    const long long headroom = std::max(0LL, static_cast<long long>(usage.limit.count) - usage.count);
+    nlohmann::json out = {
+        {"period", std::string(period_name(usage.limit.period))},
+        {"counts", usage.limit.counts == LimitCounts::messages ? "messages" : "recipients"},
+        {"login", usage.login.empty() ? nlohmann::json(nullptr) : nlohmann::json(usage.login)},
+        {"count", usage.count},
+        {"limit", usage.limit.count},
+        {"headroom", headroom},
+        {"config", to_string(usage.limit)},
+    };
+    if (usage.limit.is_quota()) {
+        out["period_start"] = usage.period.start.time_since_epoch().count();
+        out["resets_at"] = usage.period.end.time_since_epoch().count();
+        out["resets_local"] = format_local_minute(usage.period.end, zone) + " " + zone.name();
+    } else {
+        out["window_seconds"] = usage.limit.window.count();
+        out["oldest_age_seconds"] = seconds_or_null(usage.oldest_age_us);
+        out["retry_in_seconds"] = usage.retry_us < 0 ? nlohmann::json(nullptr)
+                                                     : nlohmann::json(retry_seconds(std::chrono::microseconds(usage.retry_us)));
+    }
+    return out;
+}
+
+void print_limit(const Tenant& tenant, const ClassUsage& usage, const LimitUsage& limit) {
+    std::string what = describe(limit.limit);
+    if (what.starts_with("limit ")) what = what.substr(6);
+    std::printf("%s %s", tenant.id.c_str(), std::string(to_string(usage.traffic_class)).c_str());
+    if (!limit.login.empty()) std::printf(" (login %s)", limit.login.c_str());
+    std::printf(": %lld of %s used", limit.count, what.c_str());
+    if (limit.limit.is_quota()) {
+        std::printf("; resets %s %s", format_local_minute(limit.period.end, tenant.time_zone).c_str(),
+                    tenant.time_zone.name().c_str());
+    }
+    if (limit.retry_us >= 0) {
+        std::printf(" (full; next slot in %llds)", retry_seconds(std::chrono::microseconds(limit.retry_us)));
+    }
+    if (limit.oldest_age_us >= 0) std::printf("; oldest counted %.1fs ago", static_cast<double>(limit.oldest_age_us) / 1e6);
+    std::printf("\n");
 }
 
 }  // namespace
 
 int run_usage(const Args& args) {
-    po::options_description desc("tenantmailctl usage TENANT: recipients counted in each rate window now");
+    po::options_description desc("tenantmailctl usage TENANT: what each limit and quota has counted now, and pauses");
     std::string tenant_id;
     desc.add_options()
         ("help,h", "show this help")
@@ -96,29 +189,31 @@ int run_usage(const Args& args) {
     if (vm["json"].as<bool>()) {
         nlohmann::json classes = nlohmann::json::array();
         for (const ClassUsage& usage : usages) {
-            classes.push_back({
+            nlohmann::json limits = nlohmann::json::array();
+            for (const LimitUsage& limit : usage.limits) limits.push_back(limit_json(limit, tenant->time_zone));
+            nlohmann::json entry = {
                 {"class", std::string(to_string(usage.traffic_class))},
-                {"count", usage.count},
-                {"limit", usage.limit.count},
-                {"window_seconds", usage.limit.window.count()},
-                {"oldest_age_seconds", usage.oldest_age_us < 0 ? nlohmann::json(nullptr)
-                                                              : nlohmann::json(static_cast<double>(usage.oldest_age_us) / 1e6)},
-                {"retry_in_seconds", usage.retry_us < 0 ? nlohmann::json(nullptr)
-                                                        : nlohmann::json(retry_seconds(std::chrono::microseconds(usage.retry_us)))},
-            });
+                {"limits", limits},
+                {"paused", usage.paused ? nlohmann::json(*usage.paused) : nlohmann::json(nullptr)},
+            };
+            // The first window's figures at the top level, as before limit lists.
+            if (!usage.limits.empty() && !usage.limits.front().limit.is_quota()) {
+                for (const char* field : {"count", "limit", "window_seconds", "oldest_age_seconds", "retry_in_seconds"}) {
+                    entry[field] = limits.front()[field];
+                }
+            }
+            classes.push_back(entry);
         }
-        const nlohmann::json out = {{"tenant", tenant->id}, {"classes", classes}};
+        const nlohmann::json out = {{"tenant", tenant->id}, {"time_zone", tenant->time_zone.name()}, {"classes", classes}};
         std::cout << out.dump(2) << '\n';
         return 0;
     }
     for (const ClassUsage& usage : usages) {
-        std::printf("%s %s: %lld of %s used", tenant->id.c_str(), std::string(to_string(usage.traffic_class)).c_str(),
-                    usage.count, describe(usage.limit).c_str());
-        if (usage.retry_us >= 0) {
-            std::printf(" (full; next slot in %llds)", retry_seconds(std::chrono::microseconds(usage.retry_us)));
+        for (const LimitUsage& limit : usage.limits) print_limit(*tenant, usage, limit);
+        if (usage.paused) {
+            std::printf("%s %s: paused: %s\n", tenant->id.c_str(), std::string(to_string(usage.traffic_class)).c_str(),
+                        usage.paused->c_str());
         }
-        if (usage.oldest_age_us >= 0) std::printf("; oldest counted %.1fs ago", static_cast<double>(usage.oldest_age_us) / 1e6);
-        std::printf("\n");
     }
     return 0;
 }

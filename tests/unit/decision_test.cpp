@@ -20,6 +20,9 @@ sasl_users   = acme-bulk:bulk acme-tx:transactional
 networks     = 192.0.2.0/28 2001:db8:1::/48
 bulk_rate    = 500/3m
 transactional_rate = 120/1m
+bulk_quota   = 10000/day 200000/month
+login_limits = acme-bulk=100/1m
+time_zone    = Europe/London
 from_rewrite = acme@platform.example
 
 [shop]
@@ -78,7 +81,8 @@ TEST_F(Decision, SaslLoginGivesTenantAndClass) {
     ASSERT_EQ(route.kind, Route::Kind::check);
     EXPECT_EQ(route.tenant->id, "acme");
     EXPECT_EQ(route.traffic_class, TrafficClass::transactional);
-    EXPECT_EQ(route.tenant->rate(route.traffic_class), (RateLimit{120, std::chrono::minutes(1)}));
+    ASSERT_EQ(route.tenant->rates_of(route.traffic_class).size(), 1u);
+    EXPECT_EQ(to_string(route.tenant->rates_of(route.traffic_class).front()), "120/1m");
 }
 
 TEST_F(Decision, SaslLoginWinsOverNetwork) {
@@ -116,8 +120,19 @@ TEST_F(Decision, RcptWithoutRecipientIsNotCounted) {
     EXPECT_EQ(route.action, "DUNNO");
 }
 
+// The limits of acme's mail by login (acme-bulk has one of its own), at
+// 2026-12-05 12:00 UTC: 500/3m, 10000/day, 200000/month, then the login's
+// 100/1m.
+const RateRequest& acme_request(TrafficClass traffic_class, std::string_view login = "acme-bulk") {
+    static const TenantRegistry registry = *TenantRegistry::parse(kTenants, "tenants.conf");
+    static RateRequest request;
+    request.select(*registry.find("acme"), traffic_class, login, true);
+    request.set_time(SysSeconds(std::chrono::seconds(1'796'472'000)));
+    return request;
+}
+
 CheckContext acme_bulk(std::string_view recipient = "Bob@Example.org") {
-    return CheckContext{"acme", TrafficClass::bulk, RateLimit{500, std::chrono::minutes(3)}, recipient};
+    return CheckContext{"acme", TrafficClass::bulk, &acme_request(TrafficClass::bulk), recipient};
 }
 
 std::string action_for(const RateOutcome& outcome, const CheckContext& context = acme_bulk(),
@@ -144,9 +159,48 @@ TEST(OutcomeAction, LimitSaysWhichLimitAndWhenToRetryRoundedUp) {
     EXPECT_EQ(action_for(outcome), "DEFER_IF_PERMIT 4.7.1 acme bulk limit 500 per 3m reached; retry in 37s");
     outcome.retry_after = microseconds(3);
     EXPECT_EQ(action_for(outcome), "DEFER_IF_PERMIT 4.7.1 acme bulk limit 500 per 3m reached; retry in 1s");
-    const CheckContext transactional{"acme", TrafficClass::transactional, RateLimit{120, std::chrono::minutes(1)}, "x@y"};
+    const CheckContext transactional{"acme", TrafficClass::transactional,
+                                     &acme_request(TrafficClass::transactional, "acme-tx"), "x@y"};
     EXPECT_EQ(action_for(outcome, transactional),
               "DEFER_IF_PERMIT 4.7.1 acme transactional limit 120 per 1m reached; retry in 1s");
+}
+
+TEST(OutcomeAction, QuotaSaysWhenItResetsInTheTenantsTimeZone) {
+    RateOutcome outcome;
+    outcome.kind = RateOutcome::Kind::limited;
+    outcome.limit_index = 1;
+    EXPECT_EQ(action_for(outcome),
+              "DEFER_IF_PERMIT 4.7.1 acme bulk daily quota 10000 reached; resets 2026-12-06 00:00 Europe/London");
+    outcome.limit_index = 2;
+    EXPECT_EQ(action_for(outcome),
+              "DEFER_IF_PERMIT 4.7.1 acme bulk monthly quota 200000 reached; resets 2027-01-01 00:00 Europe/London");
+}
+
+TEST(OutcomeAction, LoginLimitNamesTheLogin) {
+    RateOutcome outcome;
+    outcome.kind = RateOutcome::Kind::limited;
+    outcome.limit_index = 3;
+    outcome.retry_after = microseconds(5'000'000);
+    EXPECT_EQ(action_for(outcome),
+              "DEFER_IF_PERMIT 4.7.1 acme bulk limit 100 per 1m of login acme-bulk reached; retry in 5s");
+}
+
+TEST(OutcomeAction, LimitIndexOutsideTheRequestIsAnOutage) {
+    RateOutcome outcome;
+    outcome.kind = RateOutcome::Kind::limited;
+    outcome.limit_index = 4;  // a foreign or newer script's reply
+    EXPECT_EQ(action_for(outcome), DecisionSettings{}.redis_error_action);
+    outcome.kind = RateOutcome::Kind::stale_period;
+    EXPECT_EQ(action_for(outcome), DecisionSettings{}.redis_error_action);
+}
+
+TEST(OutcomeAction, PausedGivesTheReasonCleaned) {
+    RateOutcome outcome;
+    outcome.kind = RateOutcome::Kind::paused;
+    outcome.detail = "complaint rate 0.41% over 24h";
+    EXPECT_EQ(action_for(outcome), "DEFER_IF_PERMIT 4.7.1 acme bulk mail paused: complaint rate 0.41% over 24h");
+    outcome.detail = "x\r\naction=OK";
+    EXPECT_EQ(action_for(outcome).find('\n'), std::string::npos);
 }
 
 TEST(OutcomeAction, SuppressedNamesRecipientTenantAndReason) {

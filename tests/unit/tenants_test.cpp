@@ -93,8 +93,8 @@ TEST(Tenants, ParsesEveryField) {
     EXPECT_EQ(acme->sasl_users[1].traffic_class, TrafficClass::transactional);
     ASSERT_EQ(acme->networks.size(), 2u);
     EXPECT_EQ(acme->networks[1].to_string(), "2001:db8:1::/48");
-    EXPECT_EQ(to_string(acme->rate(TrafficClass::bulk)), "100/1m");
-    EXPECT_EQ(to_string(acme->rate(TrafficClass::transactional)), "20/10s");
+    EXPECT_EQ(to_string(acme->rates_of(TrafficClass::bulk).at(0)), "100/1m");
+    EXPECT_EQ(to_string(acme->rates_of(TrafficClass::transactional).at(0)), "20/10s");
     EXPECT_EQ(acme->from_rewrite, "uni-careers@platform.example");
     EXPECT_EQ(acme->webhook_url, "https://hooks.example/t?a=1#x");
     EXPECT_EQ(acme->webhook_secret, "/etc/tenantmail/webhooks/acme.secret");
@@ -106,8 +106,14 @@ TEST(Tenants, DefaultsApplyToOptionalFields) {
     ASSERT_NE(acme, nullptr);
     EXPECT_FALSE(acme->allow_rsa1024);
     EXPECT_FALSE(acme->signs_ed25519());
-    EXPECT_EQ(acme->rate(TrafficClass::bulk), (RateLimit{500, minutes(3)}));
-    EXPECT_EQ(acme->rate(TrafficClass::transactional), (RateLimit{500, minutes(3)}));
+    for (const TrafficClass traffic_class : {TrafficClass::bulk, TrafficClass::transactional}) {
+        ASSERT_EQ(acme->rates_of(traffic_class).size(), 1u);
+        EXPECT_EQ(to_string(acme->rates_of(traffic_class).front()), "500/3m");
+        EXPECT_TRUE(acme->rates_of(traffic_class).front().primary);
+        EXPECT_TRUE(acme->quotas_of(traffic_class).empty());
+    }
+    EXPECT_EQ(acme->time_zone.name(), "UTC");
+    EXPECT_EQ(acme->quota_month_start, 1u);
     EXPECT_EQ(acme->from_rewrite, "");
     EXPECT_EQ(acme->webhook_url, "");
 }

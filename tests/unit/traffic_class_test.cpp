@@ -39,8 +39,8 @@ TEST(TrafficClasses, EachClassHasItsOwnRateInTheTenantsFile) {
     ASSERT_TRUE(registry) << registry.error();
     const Tenant* acme = registry->find("acme");
     ASSERT_NE(acme, nullptr);
-    EXPECT_EQ(acme->rate(TrafficClass::bulk), (RateLimit{100, std::chrono::minutes(1)}));
-    EXPECT_EQ(acme->rate(TrafficClass::transactional), (RateLimit{20, std::chrono::seconds(10)}));
+    EXPECT_EQ(to_string(acme->rates_of(TrafficClass::bulk).at(0)), "100/1m");
+    EXPECT_EQ(to_string(acme->rates_of(TrafficClass::transactional).at(0)), "20/10s");
 }
 
 TEST(TrafficClasses, AnUnknownClassNamesTheChoicesFromTheTable) {

@@ -21,7 +21,8 @@ namespace {
 // Memory: at most N members per key, PEXPIRE W after each permit.
 //
 // Calendar quotas: one counter per period (its key names the period's first
-// instant), so a monthly quota of millions is one integer. The caller
+// instant), so a monthly quota of millions is one integer; its expiry is
+// set when the period's first permit creates it. The caller
 // computes the period in the tenant's time zone; the script checks Redis's
 // clock is inside it, so hosts with a wrong clock cannot count into the
 // wrong month: they are told the time and compute again.
@@ -79,8 +80,7 @@ for i = 1, n do
     end
     redis.call('PEXPIRE', key, ARGV[at + 3])
   else
-    redis.call('INCR', key)
-    redis.call('PEXPIREAT', key, tonumber(ARGV[at + 4]) + 60000)
+    if redis.call('INCR', key) == 1 then redis.call('PEXPIREAT', key, tonumber(ARGV[at + 4]) + 60000) end
   end
   reply[3 + i] = counts[i] + 1
 end

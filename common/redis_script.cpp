@@ -22,6 +22,8 @@ std::string script_sha1(std::string_view body) {
     return out;
 }
 
-bool is_noscript_error(std::string_view error) { return error.starts_with("NOSCRIPT"); }
+bool is_noscript_error(std::string_view error) {
+    return error.starts_with("NOSCRIPT ") || error.find(": NOSCRIPT ") != std::string_view::npos;
+}
 
 }  // namespace tenantmail

@@ -13,7 +13,8 @@ namespace tenantmail {
 // Lowercase hex SHA-1 of the script body.
 std::string script_sha1(std::string_view body);
 
-// True for Redis's "NOSCRIPT No matching script..." error text.
+// True for Redis's "NOSCRIPT No matching script..." error text, bare or as
+// RedisClient reports it ("Redis at HOST:PORT: NOSCRIPT ...").
 bool is_noscript_error(std::string_view error);
 
 // argv is EVALSHA SHA1 NUMKEYS KEYS... ARGS...; body is the script itself

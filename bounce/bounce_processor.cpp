@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/message_store.h"
 #include "common/redis.h"
+#include "common/sending_health.h"
 #include "common/suppression_store.h"
 #include "common/tenants.h"
 #include "common/text.h"
@@ -89,6 +90,7 @@ public:
         if (!redis) return tempfail(redis.error());
 
         if (const int status = attribute(*redis); status != kExitDone || tenant_.empty()) return status;
+        if (const Tenant* tenant = registry->find(tenant_); tenant != nullptr) pause_policy_ = tenant->pause;
         if (!parsed_) report_ = bounded_parse(delivery_.message);
         if (const int status = admit(*redis); status != kExitDone || !admitted_) return status;
         return record(*redis);
@@ -224,6 +226,24 @@ private:
             if (const int status = record_fact(redis, fact); status != kExitDone) return status;
         }
         log_unrecorded(facts);
+        return facts.facts.empty() ? kExitDone : check_health(redis);
+    }
+
+    // After the report's facts are in: do the tenant's bounce and complaint
+    // rates now pause its bulk mail (sending_health.h)? A failure leaves
+    // the report to Postfix: the retry finds its facts recorded and checks
+    // again.
+    int check_health(RedisClient& redis) {
+        auto verdict = check_sending_health(redis, tenant_, pause_policy_, kDefaultEventsStreamCap);
+        if (!verdict) return tempfail(context_prefix() + ": " + verdict.error());
+        if (verdict->kind == HealthVerdict::Kind::paused_now) {
+            const HealthCounts& c = verdict->counts;
+            LOG_WARNING("%s tenant %s: bulk mail paused: %s (%lld delivered, %lld hard bounces, %lld complaints); "
+                        "tenantmailctl resume %s lets it through again",
+                        context_prefix().c_str(), tenant_.c_str(), verdict->reason.c_str(),
+                        static_cast<long long>(c.delivered), static_cast<long long>(c.bounced),
+                        static_cast<long long>(c.complained), tenant_.c_str());
+        }
         return kExitDone;
     }
 
@@ -303,6 +323,7 @@ private:
     TokenMessage message_;
     std::string queue_id_;
     std::string tenant_;
+    PausePolicy pause_policy_;
 };
 
 }  // namespace

@@ -10,7 +10,7 @@
 namespace tenantmail {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 8> kKinds{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 10> kKinds{{
     {EventKind::delivery, "delivery"},
     {EventKind::bounce, "bounce"},
     {EventKind::soft_bounce, "soft_bounce"},
@@ -19,6 +19,8 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 8> kKinds{{
     {EventKind::complaint, "complaint"},
     {EventKind::blocked, "blocked"},
     {EventKind::unsubscribe, "unsubscribe"},
+    {EventKind::paused, "paused"},
+    {EventKind::resumed, "resumed"},
 }};
 
 // Optional string member: absent or null reads as "", anything else not a

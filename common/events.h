@@ -1,5 +1,6 @@
 // events.h — the one event shape reported to tenants (delivery, bounce,
-// soft_bounce, open, click, complaint, blocked, unsubscribe) and how it goes
+// soft_bounce, open, click, complaint, blocked, unsubscribe; paused and
+// resumed about the tenant itself) and how it goes
 // into Redis.
 // Pure JSON building/parsing plus the XADD argv; appending over a blocking
 // client is event_store.h.
@@ -21,7 +22,9 @@
 
 namespace tenantmail {
 
-enum class EventKind { delivery, bounce, soft_bounce, open, click, complaint, blocked, unsubscribe };
+// paused and resumed are about the tenant, not a message: no queue id,
+// message id or recipient; details hold the class and the reason.
+enum class EventKind { delivery, bounce, soft_bounce, open, click, complaint, blocked, unsubscribe, paused, resumed };
 
 std::string_view event_kind_name(EventKind kind);
 std::optional<EventKind> parse_event_kind(std::string_view name);

@@ -9,6 +9,7 @@
 #include "common/redis.h"
 #include "common/redis_keys.h"
 #include "common/redis_script.h"
+#include "common/sending_health.h"
 
 namespace tenantmail {
 
@@ -44,15 +45,23 @@ namespace {
 // mark, and no minimal record is made: an expired or foreign record under
 // a reused queue id must not collect another message's facts.
 //
-// KEYS: msg, rcpt, seen, events stream, index (all in the tenant's slot).
+// Health: a recipient's first delivered, bounced or complained status also
+// counts into the tenant's hour bucket (sending_health.h), in this script
+// so a retried report cannot count twice.
+//
+// KEYS: msg, rcpt, seen, events stream, index, health bucket (all in the
+// tenant's slot).
 // ARGV: event id, recipient, status, reply, time (0: Redis TIME), history
 // cap, ttl seconds, stream cap, event JSON ("" for none), queue id, tenant,
 // message-id marker ("" without an event), the caller's Message-ID,
 // identity check ("1" or "0"), sender known ("1" or "0"), sender,
 // Message-ID logged, not-before time (0: unknown), status is final ("1" or
-// "0", from kRecipientStatuses, so the script needs no list of its own).
-constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v4
+// "0", from kRecipientStatuses, so the script needs no list of its own),
+// health bucket expiry (seconds), health counter ("" when the status counts
+// into none; health_counter() in sending_health.h).
+constexpr std::string_view kOutcomeScript = R"lua(-- tenantmail outcome v5
 local msg_key, rcpt_key, seen_key, events_key, index_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local health_key, health_ttl, health_counter = KEYS[6], ARGV[20], ARGV[21]
 local event_id, recipient, status, reply = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local time, history_cap, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local stream_cap, event, queue_id, tenant, marker = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
@@ -100,6 +109,10 @@ table.insert(entry.history, {status = status, reply = reply, time = time})
 while #entry.history > history_cap do table.remove(entry.history, 1) end
 entry.status, entry.reply, entry.time = status, reply, time
 redis.call('HSET', rcpt_key, recipient, cjson.encode(entry))
+if previous ~= status and health_counter ~= '' then
+  redis.call('HINCRBY', health_key, health_counter, 1)
+  redis.call('EXPIRE', health_key, health_ttl)
+end
 local code, id = 0, ''
 if previous == status and status_is_final then
   code = 2
@@ -176,12 +189,13 @@ std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chro
     }
     return {"EVALSHA",
             outcome_script_sha1(),
-            "5",
+            "6",
             message_key(tenant, qid),
             message_recipients_key(tenant, qid),
             message_seen_key(tenant, qid),
             events_stream_key(tenant),
             message_index_key(tenant),
+            health_bucket_key(tenant, health_hour(now_seconds())),
             event.id,
             normalise_recipient(utf8_clean(outcome.recipient)),
             std::string(recipient_status_name(outcome.status)),
@@ -200,7 +214,9 @@ std::vector<std::string> build_outcome_evalsha(const Outcome& outcome, std::chro
             identity != nullptr ? utf8_clean(identity->sender) : std::string(),
             identity != nullptr ? utf8_clean(identity->message_id) : std::string(),
             std::to_string(identity != nullptr ? identity->not_before : 0),
-            is_final_status(outcome.status) ? "1" : "0"};
+            is_final_status(outcome.status) ? "1" : "0",
+            std::to_string(kHealthBucketTtl.count()),
+            std::string(health_counter(outcome.status))};
 }
 
 std::vector<std::string> build_queue_id_refresh(std::string_view queue_id, std::string_view tenant,
@@ -219,7 +235,7 @@ Result<CheckedOutcome> run_outcome_script(RedisClient& redis, const Outcome& out
     }
     std::vector<std::string> argv = build_outcome_evalsha(outcome, ttl, stream_cap, identity);
     auto reply = redis.command(argv);
-    if (!reply && reply.error().find("NOSCRIPT") != std::string::npos) {
+    if (!reply && is_noscript_error(reply.error())) {
         argv[0] = "EVAL";
         argv[1] = std::string(kOutcomeScript);
         reply = redis.command(argv);

@@ -47,6 +47,10 @@ void build_suppression_key(std::string& out, std::string_view tenant) { build_te
 
 std::string suppression_key(std::string_view tenant) { return tenant_key(tenant, "suppressed"); }
 
+std::string health_bucket_key(std::string_view tenant, std::int64_t hour) {
+    return tenant_key(tenant, "health:" + std::to_string(hour));
+}
+
 std::string events_stream_key(std::string_view tenant) { return tenant_key(tenant, "events"); }
 
 std::string dead_letter_key(std::string_view tenant) { return tenant_key(tenant, "events:dead"); }

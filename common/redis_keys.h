@@ -26,6 +26,10 @@
 // tm:{T}:paused                    hash        class -> reason; at most one
 //                                              field per class; no expiry
 //                                              (cleared by resume)
+// tm:{T}:health:HOUR              hash        delivered, bounced, complained:
+//   (HOUR: Unix time / 3600)                  final outcomes counted in that
+//                                              hour (sending_health.h); EXPIRE
+//                                              8 days after the last count
 // tm:{T}:suppressed                hash        recipient -> JSON; no expiry on
 //                                              purpose: a suppression stays
 //                                              until removed (the one key that
@@ -75,6 +79,7 @@ void build_limit_key(std::string& out, std::string_view tenant, TrafficClass tra
 std::string paused_key(std::string_view tenant);
 void build_paused_key(std::string& out, std::string_view tenant);
 std::string suppression_key(std::string_view tenant);
+std::string health_bucket_key(std::string_view tenant, std::int64_t hour);
 void build_suppression_key(std::string& out, std::string_view tenant);
 
 std::string events_stream_key(std::string_view tenant);

@@ -10,6 +10,7 @@
 
 #include "common/ini_file.h"
 #include "common/text.h"
+#include "common/transport_route.h"
 
 namespace tenantmail {
 namespace {
@@ -20,10 +21,12 @@ constexpr std::array<std::string_view, 9> kKeysBeforeRates{
     "domains", "selector", "key", "ed25519_selector", "ed25519_key", "allow_rsa1024", "bounce_domain", "sasl_users",
     "networks",
 };
-constexpr std::array<std::string_view, 14> kKeysAfterRates{
-    "login_limits",     "time_zone",        "quota_month_start", "from_rewrite",  "webhook_url",
-    "webhook_secret",   "tracking_domain",  "track_opens",       "track_clicks",  "track_text_links",
-    "list_unsubscribe", "feedback_id",      "smime",             "smime_classes"};
+constexpr std::array<std::string_view, 18> kKeysAfterRates{
+    "login_limits",      "time_zone",           "quota_month_start", "pause_period",
+    "pause_min_delivered", "pause_bounce_rate", "pause_complaint_rate", "from_rewrite",
+    "webhook_url",       "webhook_secret",      "tracking_domain",   "track_opens",
+    "track_clicks",      "track_text_links",    "list_unsubscribe",  "feedback_id",
+    "smime",             "smime_classes"};
 // The tracking switches, which mean nothing without tracking_domain.
 constexpr std::array<std::string_view, 4> kTrackingSwitches{"track_opens", "track_clicks", "track_text_links",
                                                             "list_unsubscribe"};
@@ -33,6 +36,7 @@ std::vector<std::string_view> known_keys() {
     for (const TrafficClassInfo& info : kTrafficClasses) {
         keys.push_back(info.rate_key);
         keys.push_back(info.quota_key);
+        keys.push_back(info.route_key);
     }
     keys.insert(keys.end(), kKeysAfterRates.begin(), kKeysAfterRates.end());
     return keys;
@@ -348,10 +352,15 @@ Result<void> TenantRegistryBuilder::set_field(Tenant& tenant, std::string_view k
         const std::size_t c = traffic_class_index(info.traffic_class);
         if (key == info.rate_key) return store(tenant.rates[c], parse_rate_list(value));
         if (key == info.quota_key) return store(tenant.quotas[c], parse_quota_list(value));
+        if (key == info.route_key) return store(tenant.routes[c], parse_transport_route(value));
     }
     if (key == "login_limits") return store(tenant.login_limits, parse_login_limits(value));
     if (key == "time_zone") return store(tenant.time_zone, QuotaTimeZone::parse(value));
     if (key == "quota_month_start") return store(tenant.quota_month_start, parse_month_start(value));
+    if (key == "pause_period") return store(tenant.pause.period, parse_pause_period(value));
+    if (key == "pause_min_delivered") return store(tenant.pause.min_outcomes, parse_min_outcomes(value));
+    if (key == "pause_bounce_rate") return store(tenant.pause.bounce_rate_ppm, parse_rate_threshold(value));
+    if (key == "pause_complaint_rate") return store(tenant.pause.complaint_rate_ppm, parse_rate_threshold(value));
     if (key == "from_rewrite") return store(tenant.from_rewrite, parse_addr_spec(value));
     if (key == "webhook_url") return store(tenant.webhook_url, parse_webhook_url(value));
     if (key == "webhook_secret") return store(tenant.webhook_secret, parse_key_path(value));

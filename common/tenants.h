@@ -20,6 +20,7 @@
 #include "common/network.h"
 #include "common/quota_calendar.h"
 #include "common/result.h"
+#include "common/sending_health.h"
 #include "common/sending_limit.h"
 #include "common/tenant_limits.h"
 
@@ -35,12 +36,13 @@ struct TrafficClassInfo {
     std::string_view name;      // as in "login:NAME", logs, rate key "rate:NAME"
     std::string_view rate_key;   // the tenants.conf option of its sliding windows
     std::string_view quota_key;  // the tenants.conf option of its calendar quotas
+    std::string_view route_key;  // the tenants.conf option of its Postfix transport
 };
 
 // In enum order, so a class's value indexes its row (and Tenant::rates).
 inline constexpr std::array<TrafficClassInfo, 2> kTrafficClasses{{
-    {TrafficClass::bulk, "bulk", "bulk_rate", "bulk_quota"},
-    {TrafficClass::transactional, "transactional", "transactional_rate", "transactional_quota"},
+    {TrafficClass::bulk, "bulk", "bulk_rate", "bulk_quota", "bulk_route"},
+    {TrafficClass::transactional, "transactional", "transactional_rate", "transactional_quota", "transactional_route"},
 }};
 inline constexpr std::size_t kTrafficClassCount = kTrafficClasses.size();
 
@@ -90,6 +92,10 @@ struct Tenant {
     std::vector<LoginLimit> login_limits;
     QuotaTimeZone time_zone;         // of the quotas' days and months; UTC by default
     unsigned quota_month_start = 1;  // day of the month the monthly quotas reset
+    PausePolicy pause;               // when bad rates pause its bulk mail (sending_health.h)
+    // CLASS_route: the "transport:nexthop" policyd answers FILTER with on
+    // permit (common/transport_route.h); "" leaves Postfix's own routing.
+    std::array<std::string, kTrafficClassCount> routes{};
     std::string from_rewrite;  // addr-spec, domain lower-cased; empty: no rewrite
     std::string webhook_url;     // where tenantmail-webhookd POSTs events; "" for none
     std::string webhook_secret;  // path of the signing secret; set exactly when webhook_url is
@@ -113,6 +119,7 @@ struct Tenant {
     bool signs_ed25519() const { return !ed25519_key_path.empty(); }
     const std::vector<SendingLimit>& rates_of(TrafficClass c) const { return rates[traffic_class_index(c)]; }
     const std::vector<SendingLimit>& quotas_of(TrafficClass c) const { return quotas[traffic_class_index(c)]; }
+    const std::string& route_of(TrafficClass c) const { return routes[traffic_class_index(c)]; }
     bool tracks_opens(TrafficClass c) const { return !tracking_domain.empty() && track_opens[traffic_class_index(c)]; }
     bool tracks_clicks(TrafficClass c) const {
         return !tracking_domain.empty() && track_clicks[traffic_class_index(c)];

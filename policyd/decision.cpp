@@ -43,7 +43,11 @@ void outcome_action(std::string& action, const RateOutcome& outcome, const Check
     action.clear();
     switch (outcome.kind) {
         case RateOutcome::Kind::permitted:
-            action.assign(kPermitAction);
+            if (context.route.empty()) {
+                action.assign(kPermitAction);
+            } else {
+                action.append("FILTER ").append(context.route);
+            }
             return;
         case RateOutcome::Kind::limited: {
             if (context.request == nullptr || outcome.limit_index >= context.request->limits().size()) break;

@@ -8,6 +8,9 @@
 //   RCPT, no tenant (SASL login, then network)      unknown_tenant_action (DUNNO)
 //   permitted                                       DUNNO, so the restrictions after
 //                                                   check_policy_service still apply
+//   permitted, class has a route                    FILTER smtp-pool-a: (Postfix goes on
+//                                                   like DUNNO and queues the message
+//                                                   for that transport:nexthop)
 //   rate limit reached   DEFER_IF_PERMIT 4.7.1 acme bulk limit 500 per 3m reached; retry in 37s
 //                        (a login's own: "... limit 100 per 1m of login app1 reached; ...")
 //   quota reached        DEFER_IF_PERMIT 4.7.1 acme bulk monthly quota 200000 reached;
@@ -48,6 +51,7 @@ struct CheckContext {
     TrafficClass traffic_class = TrafficClass::bulk;
     const RateRequest* request = nullptr;  // its limits and time zone
     std::string_view recipient;            // as the client sent it (made printable here)
+    std::string_view route;                // the class's transport:nexthop; "" for none
 };
 
 // Writes the action for outcome into action (cleared first). noscript,

@@ -168,6 +168,7 @@ bool PolicySession::handle(const PolicyRequest& request) {
     normalise_recipient_into(normalised_, request.recipient);
     queue_id_.assign(request.queue_id);
     instance_.assign(request.instance);
+    route_.assign(route.tenant->route_of(traffic_class_));
     // A messages-counted limit counts a message's first permitted
     // recipient; Postfix names the message by its instance attribute
     // (without one, every recipient counts: never more than the limit).
@@ -189,7 +190,7 @@ void PolicySession::on_rate_outcome(const RateOutcome& outcome) {
     checking_ = false;
     const auto self = std::move(self_while_checking_);  // may be the last reference
     if (closed_) return;
-    const CheckContext context{tenant_, traffic_class_, &check_.request(), recipient_};
+    const CheckContext context{tenant_, traffic_class_, &check_.request(), recipient_, route_};
     outcome_action(action_, outcome, context, server_.settings().decision);
     append_reply(out_, action_);
     ServerStats& stats = server_.stats();
@@ -239,8 +240,10 @@ void PolicySession::log_decision(const RateOutcome& outcome) {
             const std::string first = limits.empty() ? std::string("no limit left to count: message counted already")
                                                      : std::to_string(outcome.count) + " of " +
                                                            counted_against(limits.front().limit);
-            log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s (%s)", queue_id.c_str(),
-                        tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word, first.c_str());
+            const std::string route = route_.empty() ? std::string() : "; route " + route_;
+            log_message(level, "%s: tenant=%s class=%s rcpt=<%s> client=%s: %s (%s%s)", queue_id.c_str(),
+                        tenant_.c_str(), class_name.c_str(), recipient.c_str(), peer_.c_str(), word, first.c_str(),
+                        route.c_str());
             break;
         }
         case RateOutcome::Kind::limited:

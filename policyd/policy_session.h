@@ -83,6 +83,7 @@ private:
     std::string normalised_;
     std::string queue_id_;
     std::string instance_;
+    std::string route_;  // the class's transport:nexthop, copied: a reload may replace the registry
     std::string action_;
     // The message whose first recipient the messages-counted limits counted.
     std::string counted_instance_;

@@ -16,6 +16,8 @@ int run_check_config(const Args& args);
 int run_bounce_decode(const Args& args);
 int run_usage(const Args& args);
 int run_suppression(const Args& args);
+int run_pause(const Args& args);   // pause / resume a class by hand
+int run_resume(const Args& args);
 int run_messages(const Args& args);  // messages / outbox / message: the views of message records
 int run_outbox(const Args& args);
 int run_message(const Args& args);

@@ -25,6 +25,10 @@ constexpr const char* usage_text =
     "  bounce-decode ADDRESS [--secret FILE] [--max-age 14d]\n"
     "                                    authenticate a bounce address, print its queue id and time\n"
     "  usage TENANT [--json]             use and headroom of every limit and quota; pauses\n"
+    "  pause TENANT [--class bulk|transactional] [--reason TEXT]\n"
+    "                                    defer the tenant's mail of that class (default bulk)\n"
+    "  resume TENANT [--class bulk|transactional]\n"
+    "                                    let it through again; the bounce and complaint rates restart\n"
     "  suppression list|add|remove TENANT [ADDRESS] [--reason TEXT] [--json]\n"
     "                                    the tenant's suppression list in Redis\n"
     "  messages [--tenant T] [--status sent|failed|deferred] [--since 2d|DATE] [--json]\n"
@@ -66,6 +70,8 @@ int main(int argc, char** argv) {
     if (command == "bounce-decode") return run_bounce_decode(args);
     if (command == "usage") return run_usage(args);
     if (command == "suppression") return run_suppression(args);
+    if (command == "pause") return run_pause(args);
+    if (command == "resume") return run_resume(args);
     if (command == "messages") return run_messages(args);
     if (command == "outbox") return run_outbox(args);
     if (command == "message") return run_message(args);

@@ -413,8 +413,9 @@ def postfix_snippets(tmp: str) -> None:
     check("Postfix snippets: postconf -n reads postfix-main.cf", status == 0 and "warning" not in out, out)
     status, out = run(["postconf", "-c", d, "-M"])
     services = {l.split()[0] + "/" + l.split()[1] for l in out.splitlines() if l.strip()}
-    check("Postfix snippets: postconf -M reads postfix-master.cf: submission/inet and tenantmail-bounce/unix",
-          status == 0 and {"submission/inet", "tenantmail-bounce/unix"} <= services, out)
+    check("Postfix snippets: postconf -M reads postfix-master.cf: submission/inet, tenantmail-bounce/unix and the "
+          "two IP pools", status == 0 and {"submission/inet", "tenantmail-bounce/unix", "smtp-pool-a/unix",
+                                           "smtp-pool-b/unix"} <= services, out)
     status, out = run(["postconf", "-c", d, "-P", "submission/inet/smtpd_tls_auth_only"])
     check("Postfix snippets: submission: smtpd_tls_auth_only=yes", status == 0 and out.strip().endswith("= yes"), out)
     status, out = run(["postconf", "-c", d, "-M", "tenantmail-bounce/unix"])

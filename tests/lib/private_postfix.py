@@ -70,7 +70,7 @@ import re
 import shutil
 import signal
 import time
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from commands import postfix_ids, run, run_on_tty
 from managed_process import ManagedProcess, group_members, pid_alive, register
@@ -115,7 +115,9 @@ class PrivatePostfix(ManagedProcess):
     with milter_default_action = tempfail.
     policy: same forms -> check_policy_service in smtpd_recipient_restrictions.
     extra_main_cf overrides/extends main.cf; smtp_options /
-    submission_options add `-o name=value` to the two smtpd services."""
+    submission_options add `-o name=value` to the two smtpd services;
+    extra_services are more master.cf entries (continuation lines start
+    with white space), e.g. transports with their own smtp_bind_address."""
 
     log_name = "postfix.log"
 
@@ -125,7 +127,8 @@ class PrivatePostfix(ManagedProcess):
                  smtp_options: Mapping[str, str] | None = None,
                  submission_options: Mapping[str, str] | None = None,
                  smtp_port: int | None = None, submission_port: int | None = None,
-                 myhostname: str = "mta.tenantmail.test"):
+                 myhostname: str = "mta.tenantmail.test",
+                 extra_services: Sequence[str] = ()):
         self.directory = os.path.abspath(directory)
         super().__init__(os.path.join(self.directory, "postfix.log"))
         self.config_dir = os.path.join(self.directory, "etc")
@@ -144,6 +147,7 @@ class PrivatePostfix(ManagedProcess):
         self.extra_main_cf = dict(extra_main_cf or {})
         self.smtp_options = dict(smtp_options or {})
         self.submission_options = dict(submission_options or {})
+        self.extra_services = list(extra_services)
         self.smtp_port = smtp_port or free_port()
         self.submission_port = submission_port or free_port()
         while self.submission_port == self.smtp_port:
@@ -267,6 +271,7 @@ class PrivatePostfix(ManagedProcess):
             "anvil      unix       -       -      n      -      1       anvil",
             "scache     unix       -       -      n      -      1       scache",
             "postlog    unix-dgram n       -      n      -      1       postlogd",
+            *self.extra_services,
         ]
         return ("# written by tests/lib/private_postfix.py\n"
                 + service(self.smtp_port, smtp_opts) + "\n"

@@ -132,7 +132,7 @@ const RateRequest& acme_request(TrafficClass traffic_class, std::string_view log
 }
 
 CheckContext acme_bulk(std::string_view recipient = "Bob@Example.org") {
-    return CheckContext{"acme", TrafficClass::bulk, &acme_request(TrafficClass::bulk), recipient};
+    return CheckContext{"acme", TrafficClass::bulk, &acme_request(TrafficClass::bulk), recipient, ""};
 }
 
 std::string action_for(const RateOutcome& outcome, const CheckContext& context = acme_bulk(),
@@ -149,6 +149,17 @@ TEST(OutcomeAction, PermitIsDunnoSoLaterRestrictionsStillApply) {
     EXPECT_EQ(action_for(outcome), "DUNNO");
 }
 
+TEST(OutcomeAction, PermitWithARouteIsFilterToThatTransport) {
+    RateOutcome outcome;
+    outcome.kind = RateOutcome::Kind::permitted;
+    CheckContext context = acme_bulk();
+    context.route = "smtp-pool-a:[127.0.0.1]:2525";
+    EXPECT_EQ(action_for(outcome, context), "FILTER smtp-pool-a:[127.0.0.1]:2525");
+    outcome.kind = RateOutcome::Kind::limited;
+    outcome.retry_after = microseconds(1'000'000);
+    EXPECT_EQ(action_for(outcome, context), "DEFER_IF_PERMIT 4.7.1 acme bulk limit 500 per 3m reached; retry in 1s");
+}
+
 TEST(OutcomeAction, LimitSaysWhichLimitAndWhenToRetryRoundedUp) {
     RateOutcome outcome;
     outcome.kind = RateOutcome::Kind::limited;
@@ -160,7 +171,7 @@ TEST(OutcomeAction, LimitSaysWhichLimitAndWhenToRetryRoundedUp) {
     outcome.retry_after = microseconds(3);
     EXPECT_EQ(action_for(outcome), "DEFER_IF_PERMIT 4.7.1 acme bulk limit 500 per 3m reached; retry in 1s");
     const CheckContext transactional{"acme", TrafficClass::transactional,
-                                     &acme_request(TrafficClass::transactional, "acme-tx"), "x@y"};
+                                     &acme_request(TrafficClass::transactional, "acme-tx"), "x@y", ""};
     EXPECT_EQ(action_for(outcome, transactional),
               "DEFER_IF_PERMIT 4.7.1 acme transactional limit 120 per 1m reached; retry in 1s");
 }

@@ -24,7 +24,7 @@ Event sample_bounce() {
 TEST(Events, KindNamesRoundTripForEveryKind) {
     for (const auto kind : {EventKind::delivery, EventKind::bounce, EventKind::soft_bounce, EventKind::open,
                             EventKind::click, EventKind::complaint, EventKind::blocked,
-                            EventKind::unsubscribe}) {
+                            EventKind::unsubscribe, EventKind::paused, EventKind::resumed}) {
         const auto parsed = parse_event_kind(event_kind_name(kind));
         ASSERT_TRUE(parsed.has_value());
         EXPECT_EQ(*parsed, kind);

@@ -2,6 +2,7 @@
 // record, the recipient JSON and the outcome script's argv.
 #include "common/message_outcome.h"
 #include "common/message_store.h"
+#include "common/sending_health.h"
 
 #include <gtest/gtest.h>
 
@@ -206,33 +207,36 @@ TEST(MessageStore, RecordFromFieldsIgnoresUnknownFieldsAndBadTime) {
 
 TEST(MessageOutcome, EvalshaNamesTheTenantsKeysAndNormalisesTheRecipient) {
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000);
-    ASSERT_EQ(argv.size(), 27u);
+    ASSERT_EQ(argv.size(), 30u);
     EXPECT_EQ(argv[0], "EVALSHA");
     EXPECT_EQ(argv[1], outcome_script_sha1());
     EXPECT_EQ(argv[1].size(), 40u);
-    EXPECT_EQ(argv[2], "5");
+    EXPECT_EQ(argv[2], "6");
     EXPECT_EQ(argv[3], "tm:{acme}:msg:4F1C2A0B3D");
     EXPECT_EQ(argv[4], "tm:{acme}:msg:4F1C2A0B3D:rcpt");
     EXPECT_EQ(argv[5], "tm:{acme}:msg:4F1C2A0B3D:seen");
     EXPECT_EQ(argv[6], "tm:{acme}:events");
     EXPECT_EQ(argv[7], "tm:{acme}:messages");
-    EXPECT_EQ(argv[8], "0123456789abcdef0123456789abcdef");
-    EXPECT_EQ(argv[9], "student@example.org");
-    EXPECT_EQ(argv[10], "bounced");
-    EXPECT_EQ(argv[11], "550 5.1.1 user unknown");
-    EXPECT_EQ(argv[12], "1700000100");
-    EXPECT_EQ(argv[13], std::to_string(kMaxRecipientHistory));
-    EXPECT_EQ(argv[14], "86400");
-    EXPECT_EQ(argv[15], "1000");
-    EXPECT_EQ(argv[17], "4F1C2A0B3D");
-    EXPECT_EQ(argv[18], "acme");
-    EXPECT_EQ(argv[26], "1");  // bounced is final (kRecipientStatuses)
+    EXPECT_EQ(argv[8].rfind("tm:{acme}:health:", 0), 0u);
+    EXPECT_EQ(argv[9], "0123456789abcdef0123456789abcdef");
+    EXPECT_EQ(argv[10], "student@example.org");
+    EXPECT_EQ(argv[11], "bounced");
+    EXPECT_EQ(argv[12], "550 5.1.1 user unknown");
+    EXPECT_EQ(argv[13], "1700000100");
+    EXPECT_EQ(argv[14], std::to_string(kMaxRecipientHistory));
+    EXPECT_EQ(argv[15], "86400");
+    EXPECT_EQ(argv[16], "1000");
+    EXPECT_EQ(argv[18], "4F1C2A0B3D");
+    EXPECT_EQ(argv[19], "acme");
+    EXPECT_EQ(argv[27], "1");  // bounced is final (kRecipientStatuses)
+    EXPECT_EQ(argv[28], std::to_string(kHealthBucketTtl.count()));
+    EXPECT_EQ(argv[29], "bounced");  // the health counter it adds to
 }
 
 TEST(MessageOutcome, EventJsonGetsQueueIdRecipientAndAMessageIdMarker) {
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000);
-    const std::string& marker = argv[19];
-    const std::string& json_text = argv[16];
+    const std::string& marker = argv[20];
+    const std::string& json_text = argv[17];
     ASSERT_FALSE(marker.empty());
     EXPECT_EQ(marker.front(), '"');
     EXPECT_NE(marker.find("0123456789abcdef0123456789abcdef"), std::string::npos);
@@ -252,17 +256,17 @@ TEST(MessageOutcome, AClaimedMessageIdOnlyStandsInForTheRecords) {
     const auto argv = build_outcome_evalsha(outcome, std::chrono::hours(24), 1000);
     // Still the marker: the script puts the record's Message-ID there and
     // the claimed one only when the record has none.
-    EXPECT_NE(argv[19], "");
-    EXPECT_EQ(nlohmann::json::parse(argv[16])["message_id"], argv[19].substr(1, argv[19].size() - 2));
-    EXPECT_EQ(argv[20], "<m1@x>");
+    EXPECT_NE(argv[20], "");
+    EXPECT_EQ(nlohmann::json::parse(argv[17])["message_id"], argv[20].substr(1, argv[20].size() - 2));
+    EXPECT_EQ(argv[21], "<m1@x>");
 }
 
 TEST(MessageOutcome, NoEventMeansAnEmptyEventArgument) {
     Outcome outcome = sample_outcome();
     outcome.emit_event = false;
     const auto argv = build_outcome_evalsha(outcome, std::chrono::hours(24), 1000);
-    EXPECT_EQ(argv[16], "");
-    EXPECT_EQ(argv[19], "");
+    EXPECT_EQ(argv[17], "");
+    EXPECT_EQ(argv[20], "");
 }
 
 TEST(MessageOutcome, MissingEventIdAndTimeAreFilledIn) {
@@ -270,20 +274,20 @@ TEST(MessageOutcome, MissingEventIdAndTimeAreFilledIn) {
     outcome.event.id.clear();
     outcome.event.timestamp = 0;
     const auto argv = build_outcome_evalsha(outcome, std::chrono::hours(24), 1000);
-    EXPECT_EQ(argv[8].size(), 32u);
-    EXPECT_GT(std::stoll(argv[12]), 1700000000);
+    EXPECT_EQ(argv[9].size(), 32u);
+    EXPECT_GT(std::stoll(argv[13]), 1700000000);
 }
 
 TEST(MessageOutcome, InvalidUtf8InTheReplyIsReplaced) {
     Outcome outcome = sample_outcome();
     outcome.reply = "550 bad \xff byte";
     const auto argv = build_outcome_evalsha(outcome, std::chrono::hours(24), 1000);
-    EXPECT_EQ(argv[11], "550 bad \xef\xbf\xbd byte");
+    EXPECT_EQ(argv[12], "550 bad \xef\xbf\xbd byte");
 }
 
 TEST(MessageOutcome, ScriptIsVersionedAndRefreshesEveryExpiry) {
     const std::string_view script = outcome_script();
-    EXPECT_EQ(script.rfind("-- tenantmail outcome v4", 0), 0u);
+    EXPECT_EQ(script.rfind("-- tenantmail outcome v5", 0), 0u);
     for (const char* key : {"msg_key", "rcpt_key", "seen_key"}) {
         EXPECT_NE(script.find(std::string("redis.call('EXPIRE', ") + key), std::string_view::npos) << key;
     }
@@ -291,9 +295,9 @@ TEST(MessageOutcome, ScriptIsVersionedAndRefreshesEveryExpiry) {
 
 TEST(MessageOutcome, WithoutAnIdentityTheScriptChecksNothing) {
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000);
-    EXPECT_EQ(argv[21], "0");
     EXPECT_EQ(argv[22], "0");
-    EXPECT_EQ(argv[25], "0");
+    EXPECT_EQ(argv[23], "0");
+    EXPECT_EQ(argv[26], "0");
 }
 
 TEST(MessageOutcome, AnIdentityIsPassedForTheScriptToCompare) {
@@ -303,28 +307,28 @@ TEST(MessageOutcome, AnIdentityIsPassedForTheScriptToCompare) {
     identity.message_id = "<m1@acme.example>";
     identity.not_before = 1700000000;
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000, &identity);
-    ASSERT_EQ(argv.size(), 27u);
-    EXPECT_EQ(argv[21], "1");
+    ASSERT_EQ(argv.size(), 30u);
     EXPECT_EQ(argv[22], "1");
-    EXPECT_EQ(argv[23], "bounces+abc@mta.acme.example");
-    EXPECT_EQ(argv[24], "<m1@acme.example>");
-    EXPECT_EQ(argv[25], "1700000000");
+    EXPECT_EQ(argv[23], "1");
+    EXPECT_EQ(argv[24], "bounces+abc@mta.acme.example");
+    EXPECT_EQ(argv[25], "<m1@acme.example>");
+    EXPECT_EQ(argv[26], "1700000000");
 }
 
 TEST(MessageOutcome, TheNullSenderIsAKnownSender) {
     MessageIdentity identity;
     identity.sender_known = true;  // qmgr's from=<>
     const auto argv = build_outcome_evalsha(sample_outcome(), std::chrono::hours(24), 1000, &identity);
-    EXPECT_EQ(argv[22], "1");
-    EXPECT_EQ(argv[23], "");
+    EXPECT_EQ(argv[23], "1");
+    EXPECT_EQ(argv[24], "");
 }
 
 TEST(MessageOutcome, FinalityComesFromTheStatusTableNotTheScript) {
     Outcome outcome = sample_outcome();
     outcome.status = RecipientStatus::deferred;
-    EXPECT_EQ(build_outcome_evalsha(outcome, std::chrono::hours(24), 1000)[26], "0");
+    EXPECT_EQ(build_outcome_evalsha(outcome, std::chrono::hours(24), 1000)[27], "0");
     outcome.status = RecipientStatus::complained;
-    EXPECT_EQ(build_outcome_evalsha(outcome, std::chrono::hours(24), 1000)[26], "1");
+    EXPECT_EQ(build_outcome_evalsha(outcome, std::chrono::hours(24), 1000)[27], "1");
     EXPECT_EQ(outcome_script().find("'bounced'"), std::string_view::npos);
 }
 

@@ -14,6 +14,7 @@ TEST(RateKeys, CarryTheTenantInAHashTag) {
     EXPECT_EQ(rate_key("acme", TrafficClass::bulk), "tm:{acme}:rate:bulk");
     EXPECT_EQ(rate_key("acme", TrafficClass::transactional), "tm:{acme}:rate:transactional");
     EXPECT_EQ(suppression_key("acme"), "tm:{acme}:suppressed");
+    EXPECT_EQ(health_bucket_key("acme", 491234), "tm:{acme}:health:491234");
     std::string reused = "something long left over from before";
     build_rate_key(reused, "shop-2", TrafficClass::bulk);
     EXPECT_EQ(reused, "tm:{shop-2}:rate:bulk");

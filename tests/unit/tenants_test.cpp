@@ -438,6 +438,35 @@ TEST(Tenants, BadRatesAreErrors) {
               "tenants.conf:8: tenant acme: transactional_rate: invalid rate limit \"500/\": missing window after '/'");
 }
 
+TEST(Tenants, RoutesArePerClassAndOptional) {
+    const TenantRegistry registry = load_ok(acme_with("bulk_route = smtp-pool-a:[127.0.0.1]:2525"));
+    const Tenant* acme = registry.find("acme");
+    ASSERT_NE(acme, nullptr);
+    EXPECT_EQ(acme->route_of(TrafficClass::bulk), "smtp-pool-a:[127.0.0.1]:2525");
+    EXPECT_EQ(acme->route_of(TrafficClass::transactional), "");
+    EXPECT_EQ(load_error(acme_with("transactional_route = relay:[a] OK")),
+              "tenants.conf:8: tenant acme: transactional_route: the nexthop may hold no white space, control "
+              "characters, ',' or ';'");
+}
+
+TEST(Tenants, PauseThresholdsHaveDefaultsAndPerTenantValues) {
+    const TenantRegistry defaults = load_ok(acme_with(""));
+    EXPECT_EQ(defaults.find("acme")->pause, PausePolicy{});
+    EXPECT_EQ(defaults.find("acme")->pause.complaint_rate_ppm, 3'000u);
+    const TenantRegistry registry = load_ok(acme_with(
+        "pause_period = 2d\npause_min_delivered = 50\npause_bounce_rate = 8%\npause_complaint_rate = off"));
+    const PausePolicy& pause = registry.find("acme")->pause;
+    EXPECT_EQ(pause.period, std::chrono::hours(48));
+    EXPECT_EQ(pause.min_outcomes, 50u);
+    EXPECT_EQ(pause.bounce_rate_ppm, 80'000u);
+    EXPECT_EQ(pause.complaint_rate_ppm, 0u);
+    EXPECT_EQ(load_error(acme_with("pause_complaint_rate = 0.3")),
+              "tenants.conf:8: tenant acme: pause_complaint_rate: \"0.3\" is not a percentage like 5% or 0.3% (or "
+              "off)");
+    EXPECT_EQ(load_error(acme_with("pause_period = 30m")),
+              "tenants.conf:8: tenant acme: pause_period: \"30m\" is not a whole number of hours from 1h to 7d");
+}
+
 TEST(Tenants, WebhookMustBeHttpUrl) {
     EXPECT_EQ(load_error(acme_with("webhook_url = ftp://x.example/")),
               "tenants.conf:8: tenant acme: webhook_url: webhook_url \"ftp://x.example/\" is not an http(s) URL");

@@ -150,7 +150,8 @@ std::string format_rate_threshold(std::uint32_t ppm) {
 }
 
 std::string format_pause_period(std::chrono::hours period) {
-    if (period.count() % 24 == 0) return std::to_string(period.count() / 24) + "d";
+    // "over 24h" reads better than "over 1d"; whole days from two on.
+    if (period.count() >= 48 && period.count() % 24 == 0) return std::to_string(period.count() / 24) + "d";
     return std::to_string(period.count()) + "h";
 }
 

@@ -55,7 +55,7 @@ Result<std::uint32_t> parse_rate_threshold(std::string_view value);
 Result<std::uint32_t> parse_min_outcomes(std::string_view value);
 // "0.3%", "5%", "off": parses back to the same value.
 std::string format_rate_threshold(std::uint32_t ppm);
-// "24h", "7d".
+// "24h", "36h", "2d", "7d".
 std::string format_pause_period(std::chrono::hours period);
 
 // The bucket field a recipient's status counts into: "delivered",

@@ -2,7 +2,9 @@
 // each limit the tenant (and each login with limits of its own) has used
 // right now, with the headroom left, read from the same keys the policy
 // script writes (rate_limiter.h) with Redis's clock, and whether a class is
-// paused. Read only: it counts the events inside a window, it does not prune.
+// paused, and the bounce and complaint rates the automatic pause watches
+// (sending_health.h) against their thresholds. Read only: it counts the
+// events inside a window, it does not prune.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -12,6 +14,7 @@
 
 #include "common/duration.h"
 #include "common/rate_limiter.h"
+#include "common/sending_health.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
 #include "tenantmailctl/ctl_config.h"
@@ -153,6 +156,32 @@ void print_limit(const Tenant& tenant, const ClassUsage& usage, const LimitUsage
     std::printf("\n");
 }
 
+// The rates behind the automatic pause (sending_health.h), with the
+// thresholds they are held to.
+nlohmann::json health_json(const HealthCounts& c, const PausePolicy& policy) {
+    return {{"period", format_pause_period(policy.period)},
+            {"delivered", c.delivered},
+            {"bounced", c.bounced},
+            {"complained", c.complained},
+            {"bounce_rate", format_rate(c.bounced, c.delivered + c.bounced)},
+            {"complaint_rate", format_rate(c.complained, c.delivered)},
+            {"bounce_threshold", format_rate_threshold(policy.bounce_rate_ppm)},
+            {"complaint_threshold", format_rate_threshold(policy.complaint_rate_ppm)},
+            {"min_delivered", policy.min_outcomes},
+            {"rates_apply", c.delivered + c.bounced >= policy.min_outcomes}};
+}
+
+void print_health(const std::string& tenant, const HealthCounts& c, const PausePolicy& policy) {
+    std::printf("%s health over %s: %lld delivered, %lld hard bounces (%s; pauses bulk at %s), %lld complaints "
+                "(%s; pauses bulk at %s); %s\n",
+                tenant.c_str(), format_pause_period(policy.period).c_str(), static_cast<long long>(c.delivered),
+                static_cast<long long>(c.bounced), format_rate(c.bounced, c.delivered + c.bounced).c_str(),
+                format_rate_threshold(policy.bounce_rate_ppm).c_str(), static_cast<long long>(c.complained),
+                format_rate(c.complained, c.delivered).c_str(), format_rate_threshold(policy.complaint_rate_ppm).c_str(),
+                c.delivered + c.bounced >= policy.min_outcomes
+                    ? "the rates apply"
+                    : ("the rates apply from " + std::to_string(policy.min_outcomes) + " outcomes").c_str());
+}
 }  // namespace
 
 int run_usage(const Args& args) {
@@ -186,6 +215,9 @@ int run_usage(const Args& args) {
         usages.push_back(*usage);
     }
 
+    auto health = read_sending_health(*client, tenant->id, tenant->pause.period);
+    if (!health) return fail(health.error());
+
     if (vm["json"].as<bool>()) {
         nlohmann::json classes = nlohmann::json::array();
         for (const ClassUsage& usage : usages) {
@@ -204,7 +236,10 @@ int run_usage(const Args& args) {
             }
             classes.push_back(entry);
         }
-        const nlohmann::json out = {{"tenant", tenant->id}, {"time_zone", tenant->time_zone.name()}, {"classes", classes}};
+        const nlohmann::json out = {{"tenant", tenant->id},
+                                    {"time_zone", tenant->time_zone.name()},
+                                    {"classes", classes},
+                                    {"health", health_json(*health, tenant->pause)}};
         std::cout << out.dump(2) << '\n';
         return 0;
     }
@@ -215,6 +250,7 @@ int run_usage(const Args& args) {
                         usage.paused->c_str());
         }
     }
+    print_health(tenant->id, *health, tenant->pause);
     return 0;
 }
 

@@ -26,8 +26,9 @@ TEST(PausePeriod, FormatsBackToWhatParses) {
         const std::string text = format_pause_period(std::chrono::hours(hours));
         EXPECT_EQ(parse_pause_period(text).value(), std::chrono::hours(hours)) << text;
     }
-    EXPECT_EQ(format_pause_period(std::chrono::hours(24)), "1d");
+    EXPECT_EQ(format_pause_period(std::chrono::hours(24)), "24h");
     EXPECT_EQ(format_pause_period(std::chrono::hours(36)), "36h");
+    EXPECT_EQ(format_pause_period(std::chrono::hours(48)), "2d");
 }
 
 TEST(RateThreshold, PercentagesBecomePartsPerMillion) {

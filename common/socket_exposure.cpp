@@ -11,7 +11,7 @@ bool is_network_socket(std::string_view spec) {
 }
 
 std::string network_socket_warning(std::string_view what, std::string_view spec) {
-    return "warning: the " + std::string(what) + " " + std::string(spec) +
+    return "the " + std::string(what) + " " + std::string(spec) +
            " is a TCP socket: any local process can connect, claim any SASL login and so act as any tenant; "
            "use a unix socket in a directory only the MTA can enter (see \"Security model\" in the README)";
 }

@@ -18,7 +18,8 @@ namespace tenantmail {
 // "PORT@HOST" as inet). True for anything that is not a unix socket.
 bool is_network_socket(std::string_view spec);
 
-// "warning: ..." text for a network socket: what any local user can do
+// The warning for a network socket (without a "warning:" prefix, which the
+// logger or check-config adds): what any local user can do
 // through it, and what to use instead. what: "milter socket", "policy socket".
 std::string network_socket_warning(std::string_view what, std::string_view spec);
 

@@ -41,7 +41,7 @@ void warn_about_network_sockets(const LoadedConfig& config) {
     if (is_network_socket(milter_socket)) warnings.push_back(network_socket_warning("milter socket", milter_socket));
     if (is_network_socket(policy_socket)) warnings.push_back(network_socket_warning("policy socket", policy_socket));
     if (warnings.empty()) return;
-    for (const std::string& warning : warnings) std::fprintf(stderr, "%s\n", warning.c_str());
+    for (const std::string& warning : warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
     const std::vector<std::string> accounts = login_accounts();
     if (accounts.empty()) return;
     std::string names;

@@ -217,10 +217,10 @@ PYEOF
     numkeys=$(awk '{print $2}' "$WORK/evalsha-$cfg.txt")
     echo "$result limits=$cfg evalsha_numkeys=${numkeys:-none} limit_keys=$keys counted=$counted" >> "$CHECKS"
     if ! grep -q 'actions=DUNNO:300 ' <<< "$result " || ! grep -q ' errors=0 ' <<< "$result" \
-        || [ "$keys" != $((2 * cfg)) ] || [ "$counted" != $((300 * cfg)) ] || [ "${numkeys:-0}" != $((2 + cfg)) ]; then
+        || [ "$keys" != $((2 * cfg)) ] || [ "$counted" != $((300 * cfg)) ] || [ "${numkeys:-0}" != $((3 + cfg)) ]; then
         echo "run-limits-bench: correctness check of the $cfg-limit configuration failed:" >&2
         echo "  $result" >&2
-        echo "  EVALSHA numkeys ${numkeys:-none} (expected $((2 + cfg))), limit keys $keys (expected $((2 * cfg))),"\
+        echo "  EVALSHA numkeys ${numkeys:-none} (expected $((3 + cfg))), limit keys $keys (expected $((2 * cfg))),"\
              "counted $counted (expected $((300 * cfg)))" >&2
         FAILED_CHECK=1
     fi

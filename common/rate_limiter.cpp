@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "common/redis_script.h"
+#include "common/reservation.h"
 
 namespace tenantmail {
 
@@ -27,13 +28,17 @@ namespace {
 // clock is inside it, so hosts with a wrong clock cannot count into the
 // wrong month: they are told the time and compute again.
 //
+// Accepted-only (reservation.h): with a hold time, each permit also notes
+// in the connection's reservation record what it added, so the milter can
+// take it back when the message is not queued.
+//
 // Atomicity: Redis runs the whole script without interleaving another
 // command, so any number of policyd processes on any number of hosts see one
 // consistent state. Every limit is checked before any is counted: a
 // recipient refused by one limit uses up none of the others. Time comes from
 // Redis's TIME, never from the hosts.
-constexpr std::string_view kRateScript = R"lua(-- tenantmail limits check v2
-local recipient, class, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+constexpr std::string_view kRateScript = R"lua(-- tenantmail limits check v3
+local recipient, class, n, hold_ms = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if recipient ~= '' then
   local entry = redis.call('HGET', KEYS[1], recipient)
   if entry then return {2, 0, 0, entry} end
@@ -48,10 +53,11 @@ local now_ms = math.floor(now / 1000)
 local counts = {}
 local worst, worst_retry = 0, -1
 for i = 1, n do
-  local key, at = KEYS[2 + i], 3 + (i - 1) * 4
+  local key, at = KEYS[3 + i], 4 + (i - 1) * 4
   local limit, a, b = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
   local count, retry
-  if ARGV[at + 1] == 'w' then
+  local kind = ARGV[at + 1]
+  if kind == 'w' or kind == 'W' then
     local window = a * 1000
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
     count = redis.call('ZCARD', key)
@@ -70,19 +76,31 @@ end
 if worst > 0 then return {0, worst, worst_retry, counts[worst]} end
 local reply = {1, 0, 0}
 local member = time[1] .. string.format('%06d', tonumber(time[2]))
+local held = {}
 for i = 1, n do
-  local key, at = KEYS[2 + i], 3 + (i - 1) * 4
-  if ARGV[at + 1] == 'w' then
+  local key, at = KEYS[3 + i], 4 + (i - 1) * 4
+  local kind = ARGV[at + 1]
+  if kind == 'w' or kind == 'W' then
     local candidate, k = member, 0
     while redis.call('ZADD', key, 'NX', now, candidate) == 0 do
       k = k + 1
       candidate = member .. '-' .. k
     end
     redis.call('PEXPIRE', key, ARGV[at + 3])
+    if hold_ms > 0 then held[#held + 1] = kind .. '\t' .. key .. '\t' .. candidate .. '\n' end
   else
     if redis.call('INCR', key) == 1 then redis.call('PEXPIREAT', key, tonumber(ARGV[at + 4]) + 60000) end
+    if hold_ms > 0 then held[#held + 1] = kind .. '\t' .. key .. '\t\n' end
   end
   reply[3 + i] = counts[i] + 1
+end
+if #held > 0 then
+  local what, field, k = table.concat(held), recipient .. '\n' .. member, 0
+  while redis.call('HSETNX', KEYS[3], field, what) == 0 do
+    k = k + 1
+    field = recipient .. '\n' .. member .. '-' .. k
+  end
+  redis.call('PEXPIRE', KEYS[3], hold_ms)
 end
 return reply
 )lua";
@@ -148,10 +166,12 @@ bool RateRequest::counts_messages() const {
     return false;
 }
 
+void RateRequest::hold_for(std::string_view connection) { connection_.assign(connection); }
+
 void RateRequest::build_argv(std::string_view tenant, TrafficClass traffic_class, std::string_view recipient,
                              bool with_body) {
-    const std::size_t keys = 2 + count_;
-    const std::size_t total = 3 + keys + 3 + 4 * count_;
+    const std::size_t keys = 3 + count_;
+    const std::size_t total = 3 + keys + 4 + 4 * count_;
     if (parts_.size() < total) parts_.resize(total);
     std::size_t at = 0;
     parts_[at++].assign(with_body ? "EVAL" : "EVALSHA");
@@ -159,6 +179,7 @@ void RateRequest::build_argv(std::string_view tenant, TrafficClass traffic_class
     assign_number(parts_[at++], static_cast<std::int64_t>(keys));
     build_suppression_key(parts_[at++], tenant);
     build_paused_key(parts_[at++], tenant);
+    build_reservation_key(parts_[at++], tenant, connection_);
     for (std::size_t i = 0; i < count_; ++i) {
         const AppliedLimit& applied = limits_[i];
         const std::int64_t start = applied.period.start.time_since_epoch().count();
@@ -167,10 +188,12 @@ void RateRequest::build_argv(std::string_view tenant, TrafficClass traffic_class
     parts_[at++].assign(recipient);
     parts_[at++].assign(to_string(traffic_class));
     assign_number(parts_[at++], static_cast<std::int64_t>(count_));
+    assign_number(parts_[at++], connection_.empty() ? 0 : kReservationTtl.count());
     for (std::size_t i = 0; i < count_; ++i) {
         const AppliedLimit& applied = limits_[i];
         const bool quota = applied.limit.is_quota();
-        parts_[at++].assign(quota ? "q" : "w");
+        const bool messages = applied.limit.counts == LimitCounts::messages;
+        parts_[at++].assign(quota ? (messages ? "Q" : "q") : (messages ? "W" : "w"));
         assign_number(parts_[at++], applied.limit.count);
         if (quota) {
             assign_number(parts_[at++], milliseconds_of(applied.period.start));

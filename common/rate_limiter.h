@@ -26,10 +26,12 @@
 
 namespace tenantmail {
 
-// The script. KEYS[1] = suppression hash, KEYS[2] = paused hash, KEYS[2+i]
-// = limit i's key. ARGV[1] = recipient as normalise_recipient() writes it
-// ("" skips the suppression check), ARGV[2] = class name ("" skips the
-// pause check), ARGV[3] = n, then four per limit: "w" or "q", count, and
+// The script. KEYS[1] = suppression hash, KEYS[2] = paused hash, KEYS[3] =
+// the connection's reservation record (reservation.h), KEYS[3+i] = limit
+// i's key. ARGV[1] = recipient as normalise_recipient() writes it ("" skips
+// the suppression check), ARGV[2] = class name ("" skips the pause check),
+// ARGV[3] = n, ARGV[4] = reservation hold ms (0: the permit is final), then
+// four per limit: "w" or "q" ("W", "Q" when it counts messages), count, and
 // window ms and 0 (w) or the period's first and end ms (q).
 // Reply: {1, 0, 0, count_1, ..., count_n}  permitted; counts after this one
 //        {0, i, retry_us, count_i}         limit i (from 1) reached; retry_us
@@ -65,6 +67,10 @@ public:
     // Quota periods for now (the host's clock at first, Redis's after a
     // stale-period reply).
     void set_time(SysSeconds now);
+    // Accepted-only: the SMTP connection (reservation.h's connection_id)
+    // whose permits are held until the milter commits or releases them; ""
+    // (the default) makes permits final.
+    void hold_for(std::string_view connection);
     // The argv: EVALSHA (or EVAL with the body), numkeys, keys, args.
     void build_argv(std::string_view tenant, TrafficClass traffic_class, std::string_view recipient, bool with_body);
 
@@ -80,6 +86,7 @@ private:
     std::size_t count_ = 0;
     QuotaTimeZone zone_;
     unsigned month_start_ = 1;
+    std::string connection_;
     std::vector<std::string> parts_;  // grows to its largest size and stays
     std::vector<const char*> pointers_;
     std::vector<std::size_t> lengths_;

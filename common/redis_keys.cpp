@@ -51,6 +51,17 @@ std::string health_bucket_key(std::string_view tenant, std::int64_t hour) {
     return tenant_key(tenant, "health:" + std::to_string(hour));
 }
 
+void build_reservation_key(std::string& out, std::string_view tenant, std::string_view connection) {
+    build_tenant_key(out, tenant, "held:");
+    out.append(connection);
+}
+
+std::string reservation_key(std::string_view tenant, std::string_view connection) {
+    std::string key;
+    build_reservation_key(key, tenant, connection);
+    return key;
+}
+
 std::string events_stream_key(std::string_view tenant) { return tenant_key(tenant, "events"); }
 
 std::string dead_letter_key(std::string_view tenant) { return tenant_key(tenant, "events:dead"); }

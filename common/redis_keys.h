@@ -30,6 +30,13 @@
 //   (HOUR: Unix time / 3600)                  final outcomes counted in that
 //                                              hour (sending_health.h); EXPIRE
 //                                              8 days after the last count
+// tm:{T}:held:CONNECTION          hash        one field per permit of an
+//   (CONNECTION: client address,               accepted-only class on that
+//   port, server address)                      SMTP connection, what it
+//                                              counted (reservation.h);
+//                                              PEXPIRE 30 min after the last
+//                                              permit; deleted at commit or
+//                                              release
 // tm:{T}:suppressed                hash        recipient -> JSON; no expiry on
 //                                              purpose: a suppression stays
 //                                              until removed (the one key that
@@ -80,6 +87,9 @@ std::string paused_key(std::string_view tenant);
 void build_paused_key(std::string& out, std::string_view tenant);
 std::string suppression_key(std::string_view tenant);
 std::string health_bucket_key(std::string_view tenant, std::int64_t hour);
+// tm:{T}:held:CONNECTION (reservation.h's connection_id).
+std::string reservation_key(std::string_view tenant, std::string_view connection);
+void build_reservation_key(std::string& out, std::string_view tenant, std::string_view connection);
 void build_suppression_key(std::string& out, std::string_view tenant);
 
 std::string events_stream_key(std::string_view tenant);

@@ -21,8 +21,8 @@ constexpr std::array<std::string_view, 9> kKeysBeforeRates{
     "domains", "selector", "key", "ed25519_selector", "ed25519_key", "allow_rsa1024", "bounce_domain", "sasl_users",
     "networks",
 };
-constexpr std::array<std::string_view, 18> kKeysAfterRates{
-    "login_limits",      "time_zone",           "quota_month_start", "pause_period",
+constexpr std::array<std::string_view, 19> kKeysAfterRates{
+    "login_limits",      "accepted_only",       "time_zone",         "quota_month_start", "pause_period",
     "pause_min_delivered", "pause_bounce_rate", "pause_complaint_rate", "from_rewrite",
     "webhook_url",       "webhook_secret",      "tracking_domain",   "track_opens",
     "track_clicks",      "track_text_links",    "list_unsubscribe",  "feedback_id",
@@ -355,6 +355,7 @@ Result<void> TenantRegistryBuilder::set_field(Tenant& tenant, std::string_view k
         if (key == info.route_key) return store(tenant.routes[c], parse_transport_route(value));
     }
     if (key == "login_limits") return store(tenant.login_limits, parse_login_limits(value));
+    if (key == "accepted_only") return store(tenant.accepted_only, parse_class_set(value));
     if (key == "time_zone") return store(tenant.time_zone, QuotaTimeZone::parse(value));
     if (key == "quota_month_start") return store(tenant.quota_month_start, parse_month_start(value));
     if (key == "pause_period") return store(tenant.pause.period, parse_pause_period(value));

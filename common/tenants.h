@@ -96,6 +96,9 @@ struct Tenant {
     // CLASS_route: the "transport:nexthop" policyd answers FILTER with on
     // permit (common/transport_route.h); "" leaves Postfix's own routing.
     std::array<std::string, kTrafficClassCount> routes{};
+    // Classes counted accepted-only: a permit is taken back when the milter
+    // sees its message not queued (common/reservation.h). Default none.
+    std::array<bool, kTrafficClassCount> accepted_only{};
     std::string from_rewrite;  // addr-spec, domain lower-cased; empty: no rewrite
     std::string webhook_url;     // where tenantmail-webhookd POSTs events; "" for none
     std::string webhook_secret;  // path of the signing secret; set exactly when webhook_url is
@@ -120,6 +123,7 @@ struct Tenant {
     const std::vector<SendingLimit>& rates_of(TrafficClass c) const { return rates[traffic_class_index(c)]; }
     const std::vector<SendingLimit>& quotas_of(TrafficClass c) const { return quotas[traffic_class_index(c)]; }
     const std::string& route_of(TrafficClass c) const { return routes[traffic_class_index(c)]; }
+    bool counts_accepted_only(TrafficClass c) const { return accepted_only[traffic_class_index(c)]; }
     bool tracks_opens(TrafficClass c) const { return !tracking_domain.empty() && track_opens[traffic_class_index(c)]; }
     bool tracks_clicks(TrafficClass c) const {
         return !tracking_domain.empty() && track_clicks[traffic_class_index(c)];

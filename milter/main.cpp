@@ -154,6 +154,7 @@ int serve(const MilterSettings& settings, const sigset_t& signals) {
 // What prepare opens for serve.
 struct MilterState {
     std::unique_ptr<RecordWriter> records;
+    std::unique_ptr<ReservationSettler> reservations;
     sigset_t signals{};
 };
 
@@ -170,6 +171,14 @@ Result<MilterState> prepare(const MilterSettings& settings) {
         if (!password) return Error{password.error()};
         state.records = std::make_unique<RecordWriter>(settings.common.redis, *password, settings.record_ttl,
                                                        settings.record_queue_limit);
+    }
+    // Accepted-only counting: its Redis connections open on first use, so
+    // this costs nothing unless a tenant uses it.
+    if (auto password = read_redis_password(settings.common.redis)) {
+        state.reservations = std::make_unique<ReservationSettler>(settings.common.redis, *password);
+        install_reservation_settler(state.reservations.get());
+    } else {
+        LOG_WARNING("accepted-only counting is off: %s", password.error().c_str());
     }
     if (auto opened = open_socket(settings); !opened) return Error{opened.error()};
     return state;
@@ -197,6 +206,7 @@ int serve_and_finish(const MilterSettings& settings, MilterState& state) {
     LOG_INFO("listening on %s", settings.socket.c_str());
     const int status = serve(settings, state.signals);
     install_record_writer(nullptr);
+    install_reservation_settler(nullptr);
     state.records.reset();  // writes what Redis still takes, bounded by redis.timeout
     return status;
 }

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/recipient.h"
+#include "common/reservation.h"
 #include "common/text.h"
 #include "milter/foreign_sender.h"
 #include "milter/outbound_message.h"
@@ -24,9 +25,17 @@ namespace {
 const MilterSettings* g_settings = nullptr;
 std::atomic<std::shared_ptr<const SigningTable>> g_table;
 RecordWriter* g_records = nullptr;
+ReservationSettler* g_reservations = nullptr;
 
 struct Connection {
     std::string client_address;  // "" for local or unknown clients
+    std::string client_port;     // with server_address: the connection policyd names
+    std::string server_address;  // {daemon_addr}
+    // An accepted-only transaction (common/reservation.h): the tenant and
+    // connection whose held permits its end commits or releases; "" when
+    // there is nothing to settle.
+    std::string held_tenant;
+    std::string held_connection;
     bool leading_space = false;  // the MTA passes header values with their leading space
     std::string queue_id;
     std::unique_ptr<OutboundMessage> message;
@@ -58,6 +67,29 @@ std::string macro(SMFICTX* ctx, const char* name) {
     const char* value = smfi_getsymval(ctx, const_cast<char*>(name));
     return value == nullptr ? std::string() : std::string(value);
 }
+
+std::string port_text(const sockaddr* address) {
+    if (address == nullptr) return {};
+    if (address->sa_family == AF_INET) return std::to_string(ntohs(reinterpret_cast<const sockaddr_in*>(address)->sin_port));
+    if (address->sa_family == AF_INET6) {
+        return std::to_string(ntohs(reinterpret_cast<const sockaddr_in6*>(address)->sin6_port));
+    }
+    return {};
+}
+
+// The end of an accepted-only transaction: its permits kept for the
+// recipients it was queued for (none: all taken back).
+void settle(Connection& conn, const std::vector<std::string>* queued_for) {
+    if (conn.held_connection.empty()) return;
+    if (g_reservations != nullptr) {
+        if (queued_for != nullptr) g_reservations->commit(conn.held_tenant, conn.held_connection, *queued_for);
+        else g_reservations->release(conn.held_tenant, conn.held_connection);
+    }
+    conn.held_tenant.clear();
+    conn.held_connection.clear();
+}
+
+void release(Connection& conn) { settle(conn, nullptr); }
 
 std::string address_text(const sockaddr* address) {
     if (address == nullptr) return {};
@@ -213,6 +245,8 @@ sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* address) {
         Connection* conn = connection(ctx);
         if (conn == nullptr) conn = &attach_new_connection(ctx);  // an MTA that skipped negotiation
         conn->client_address = address_text(address);
+        conn->client_port = port_text(address);
+        conn->server_address = macro(ctx, "{daemon_addr}");
         return SMFIS_CONTINUE;
     });
 }
@@ -220,6 +254,7 @@ sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR* address) {
 sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
     return guarded(ctx, "MAIL", [&] {
         Connection& conn = *connection(ctx);
+        release(conn);  // a transaction that ended unseen
         conn.message.reset();
         conn.non_tenant.reset();
         conn.from_claim.reset();
@@ -245,6 +280,10 @@ sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
             return reply(ctx, SmtpReply{"550", "5.7.1", "sender is not a known tenant"}, SMFIS_REJECT);
         }
         const bool null_sender = arguments[0] != nullptr && std::string_view(arguments[0]) == "<>";
+        if (match->tenant->counts_accepted_only(match->traffic_class)) {
+            conn.held_connection = connection_id(conn.client_address, conn.client_port, conn.server_address);
+            if (!conn.held_connection.empty()) conn.held_tenant = match->tenant->id;
+        }
         conn.message = std::make_unique<OutboundMessage>(std::move(table), *g_settings, *match, null_sender);
         conn.envelope_from = bare_address(arguments[0]);
         return SMFIS_CONTINUE;
@@ -287,6 +326,7 @@ sfsistat on_eoh(SMFICTX* ctx) {
             LOG_INFO("%s: tenant=%s: refused: %s %s %s", log_id(conn), conn.message->tenant().id.c_str(),
                      refusal->rcode.c_str(), refusal->xcode.c_str(), refusal->text.c_str());
             conn.message.reset();
+            release(conn);
             return reply(ctx, *refusal, refusal->rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT);
         }
         return SMFIS_CONTINUE;
@@ -312,29 +352,37 @@ sfsistat on_eom(SMFICTX* ctx) {
         if (auto refusal = message->check_body()) {
             LOG_INFO("%s: tenant=%s: refused: %s %s %s", log_id(conn), tenant, refusal->rcode.c_str(),
                      refusal->xcode.c_str(), refusal->text.c_str());
+            release(conn);
             return reply(ctx, *refusal, SMFIS_REJECT);
         }
         auto outcome = message->end_of_message(conn.queue_id, now_seconds(), conn.recipients);
         if (!outcome) {
             LOG_ERROR("%s: tenant=%s: signing failed, answering 451 4.3.0: %s", log_id(conn), tenant,
                       outcome.error().c_str());
+            release(conn);
             return reply(ctx, SmtpReply{"451", "4.3.0", "temporary signing failure, try again later"},
                          SMFIS_TEMPFAIL);
         }
         if (!apply(ctx, conn, *outcome)) {
             LOG_ERROR("%s: tenant=%s: the MTA refused a header or sender change; answering 451 4.3.0", log_id(conn),
                       tenant);
+            release(conn);
             return reply(ctx, SmtpReply{"451", "4.3.0", "temporary failure, try again later"}, SMFIS_TEMPFAIL);
         }
         LOG_INFO("%s: tenant=%s class=%s %s", log_id(conn), tenant, traffic.c_str(),
                  outcome->log_summary.c_str());
         record_message(conn, *message, *outcome, now_seconds());
+        settle(conn, &conn.recipients);
         return SMFIS_CONTINUE;
     });
 }
 
 sfsistat on_abort(SMFICTX* ctx) {
     if (Connection* conn = connection(ctx)) {
+        // RSET, or the client went away mid-transaction. Postfix sends the
+        // abort with its next milter command (the next MAIL, or the
+        // disconnect), so that is when the permits come back.
+        release(*conn);
         conn->message.reset();
         conn->non_tenant.reset();
         conn->from_claim.reset();
@@ -346,6 +394,7 @@ sfsistat on_abort(SMFICTX* ctx) {
 sfsistat on_close(SMFICTX* ctx) {
     const std::unique_ptr<Connection> adopted(connection(ctx));
     smfi_setpriv(ctx, nullptr);
+    if (adopted) release(*adopted);
     return SMFIS_CONTINUE;
 }
 
@@ -356,6 +405,8 @@ void install_settings(const MilterSettings& settings) { g_settings = &settings; 
 void install_table(std::shared_ptr<const SigningTable> table) { g_table.store(std::move(table)); }
 
 void install_record_writer(RecordWriter* writer) { g_records = writer; }
+
+void install_reservation_settler(ReservationSettler* settler) { g_reservations = settler; }
 
 smfiDesc& filter_description() {
     static smfiDesc description = {

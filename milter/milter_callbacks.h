@@ -13,6 +13,7 @@
 
 #include "common/options/milter.h"
 #include "milter/record_writer.h"
+#include "milter/reservation_settler.h"
 #include "common/signing_table.h"
 
 namespace tenantmail::milter {
@@ -22,6 +23,8 @@ void install_settings(const MilterSettings& settings);
 void install_table(std::shared_ptr<const SigningTable> table);
 // Where message records go (nullptr: none are kept). Install before serving.
 void install_record_writer(RecordWriter* writer);
+// Who settles accepted-only reservations (nullptr: nobody). Install before serving.
+void install_reservation_settler(ReservationSettler* settler);
 
 // The filter description for smfi_register.
 smfiDesc& filter_description();

@@ -32,6 +32,8 @@ void PolicyRequest::clear() {
     protocol_state.clear();
     sasl_username.clear();
     client_address.clear();
+    client_port.clear();
+    server_address.clear();
     recipient.clear();
     queue_id.clear();
     instance.clear();
@@ -142,9 +144,11 @@ bool PolicyParser::take_line(std::string_view line) {
             break;
         case 's':
             if (name == "sasl_username") request_.sasl_username.assign(value);
+            else if (name == "server_address") request_.server_address.assign(value);
             break;
         case 'c':
             if (name == "client_address") request_.client_address.assign(value);
+            else if (name == "client_port") request_.client_port.assign(value);
             break;
         case 'q':
             if (name == "queue_id") request_.queue_id.assign(value);

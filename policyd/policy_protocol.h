@@ -29,6 +29,8 @@ struct PolicyRequest {
     std::string protocol_state;  // "RCPT", "DATA", ...
     std::string sasl_username;
     std::string client_address;
+    std::string client_port;     // Postfix 2.5+; with server_address it names the
+    std::string server_address;  // SMTP connection for accepted-only counting
     std::string recipient;
     std::string queue_id;
     std::string instance;  // one value per message transaction (Postfix 2.2+)

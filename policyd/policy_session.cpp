@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/printable.h"
 #include "common/recipient.h"
+#include "common/reservation.h"
 #include "common/suppression.h"
 #include "policyd/policy_server.h"
 
@@ -174,6 +175,9 @@ bool PolicySession::handle(const PolicyRequest& request) {
     // (without one, every recipient counts: never more than the limit).
     const bool counted_already = !instance_.empty() && instance_ == counted_instance_ && tenant_ == counted_tenant_;
     check_.request().select(*route.tenant, traffic_class_, request.sasl_username, !counted_already);
+    check_.request().hold_for(route.tenant->counts_accepted_only(traffic_class_)
+                                  ? connection_id(request.client_address, request.client_port, request.server_address)
+                                  : std::string());
     if (!check_.start(server_.redis(), tenant_, traffic_class_, normalised_)) {
         RateOutcome unavailable;
         unavailable.kind = RateOutcome::Kind::error;

@@ -76,6 +76,19 @@ TEST(PolicyParser, KeepsTheAttributesTheDecisionNeeds) {
     EXPECT_TRUE(parser.finish());
 }
 
+TEST(PolicyParser, KeepsTheConnectionAttributesAcceptedOnlyCountingNeeds) {
+    PolicyParser parser;
+    parser.feed("request=smtpd_access_policy\nclient_address=2001:db8::7\nclient_port=40312\n"
+                "server_address=2001:db8::25\n\n");
+    ASSERT_EQ(parser.parse(), Status::ready) << parser.error();
+    EXPECT_EQ(parser.request().client_port, "40312");
+    EXPECT_EQ(parser.request().server_address, "2001:db8::25");
+    parser.feed("request=smtpd_access_policy\n\n");
+    ASSERT_EQ(parser.parse(), Status::ready) << parser.error();
+    EXPECT_EQ(parser.request().client_port, "");
+    EXPECT_EQ(parser.request().server_address, "");
+}
+
 TEST(PolicyParser, RequestFedOneByteAtATimeIsTheSame) {
     PolicyParser parser;
     const auto requests = parse_in_chunks(parser, kRcptRequest, 1);

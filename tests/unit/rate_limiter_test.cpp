@@ -5,6 +5,7 @@
 // The script itself runs against a real Redis in
 // tests/integration/policyd_redis_test.py.
 #include "common/rate_limiter.h"
+#include "common/reservation.h"
 
 #include <gtest/gtest.h>
 
@@ -147,14 +148,22 @@ TEST(RateRequest, ArgvNamesEveryLimitsKeyAndPeriod) {
     for (int i = 0; i < request.argc(); ++i) argv.emplace_back(request.argv()[i], request.lengths()[i]);
     // Local midnight of 2026-12-05 in UTC+01:00 is 2026-12-04 23:00 UTC.
     const std::vector<std::string> expected = {
-        "EVALSHA", rate_script_sha1(), "6", "tm:{acme}:suppressed", "tm:{acme}:paused", "tm:{acme}:rate:bulk",
-        "tm:{acme}:rate:bulk:3600s", "tm:{acme}:quota:bulk:day:1796425200", "tm:{acme}:rate:bulk:messages:60s:login:app1",
-        "bob@example.org", "bulk", "4",
+        "EVALSHA", rate_script_sha1(), "7", "tm:{acme}:suppressed", "tm:{acme}:paused", "tm:{acme}:held:",
+        "tm:{acme}:rate:bulk", "tm:{acme}:rate:bulk:3600s", "tm:{acme}:quota:bulk:day:1796425200",
+        "tm:{acme}:rate:bulk:messages:60s:login:app1",
+        "bob@example.org", "bulk", "4", "0",
         "w", "500", "180000", "0",
         "w", "5000", "3600000", "0",
         "q", "10000", "1796425200000", "1796511600000",
-        "w", "50", "60000", "0"};
+        "W", "50", "60000", "0"};
     EXPECT_EQ(argv, expected);
+
+    // Accepted-only: the connection's reservation record and a hold time.
+    request.hold_for("192.0.2.10,40312,192.0.2.25");
+    request.build_argv("acme", TrafficClass::bulk, "bob@example.org", false);
+    EXPECT_EQ(std::string_view(request.argv()[5], request.lengths()[5]), "tm:{acme}:held:192.0.2.10,40312,192.0.2.25");
+    EXPECT_EQ(std::string_view(request.argv()[13], request.lengths()[13]), std::to_string(kReservationTtl.count()));
+    request.hold_for("");
 
     // A later recipient of the same message: the messages limit is left out,
     // and a shorter argv reuses the buffers.
@@ -162,10 +171,10 @@ TEST(RateRequest, ArgvNamesEveryLimitsKeyAndPeriod) {
     EXPECT_EQ(request.limits().size(), 3u);
     EXPECT_FALSE(request.counts_messages());
     request.build_argv("acme", TrafficClass::bulk, "", true);
-    ASSERT_EQ(request.argc(), 3 + 5 + 3 + 12);
+    ASSERT_EQ(request.argc(), 3 + 6 + 4 + 12);
     EXPECT_EQ(std::string(request.argv()[0]), "EVAL");
     EXPECT_EQ(std::string_view(request.argv()[1], request.lengths()[1]), rate_script());
-    EXPECT_EQ(std::string_view(request.argv()[2], request.lengths()[2]), "5");
+    EXPECT_EQ(std::string_view(request.argv()[2], request.lengths()[2]), "6");
     // Another login gets none of app1's limits.
     request.select(*registry->find("acme"), TrafficClass::bulk, "other", true);
     EXPECT_EQ(request.limits().size(), 3u);

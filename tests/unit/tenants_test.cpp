@@ -449,6 +449,19 @@ TEST(Tenants, RoutesArePerClassAndOptional) {
               "characters, ',' or ';'");
 }
 
+TEST(Tenants, AcceptedOnlyCountingIsPerClassAndOffByDefault) {
+    const TenantRegistry defaults = load_ok(acme_with(""));
+    EXPECT_FALSE(defaults.find("acme")->counts_accepted_only(TrafficClass::bulk));
+    EXPECT_FALSE(defaults.find("acme")->counts_accepted_only(TrafficClass::transactional));
+    const TenantRegistry bulk = load_ok(acme_with("accepted_only = bulk"));
+    EXPECT_TRUE(bulk.find("acme")->counts_accepted_only(TrafficClass::bulk));
+    EXPECT_FALSE(bulk.find("acme")->counts_accepted_only(TrafficClass::transactional));
+    const TenantRegistry all = load_ok(acme_with("accepted_only = all"));
+    EXPECT_TRUE(all.find("acme")->counts_accepted_only(TrafficClass::transactional));
+    EXPECT_EQ(load_error(acme_with("accepted_only = yes")),
+              "tenants.conf:8: tenant acme: accepted_only: unknown traffic class \"yes\" (classes, all or none)");
+}
+
 TEST(Tenants, PauseThresholdsHaveDefaultsAndPerTenantValues) {
     const TenantRegistry defaults = load_ok(acme_with(""));
     EXPECT_EQ(defaults.find("acme")->pause, PausePolicy{});

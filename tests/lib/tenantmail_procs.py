@@ -142,11 +142,12 @@ class TenantFiles:
         """tenantmail.conf with socket inet:PORT@127.0.0.1 (or socket, e.g.
         "unix:/path") and the given [milter] options (e.g.
         platform_tenant="platform", require_tenant="yes"); with
-        tracking_secret_file after tracking_secret()."""
+        tracking_secret_file after tracking_secret(); log_level (default
+        info) sets the top-level log level."""
         path = os.path.join(self.dir, name)
         lines = [f"tenants_file = {tenants_file or self.tenants_path}",
                  f"bounce_secret_file = {self.secret_path}",
-                 "log_level = info",
+                 f"log_level = {milter.pop('log_level', 'info')}",
                  *([f"tracking_secret_file = {self.tracking_secret_path}"]
                    if getattr(self, "tracking_secret_path", None) else []),
                  "",

@@ -97,4 +97,36 @@ Result<ReservationResult> run_reservation(RedisClient& redis, std::vector<std::s
     return ReservationResult{r->element[0]->integer, r->element[1]->integer};
 }
 
+Result<HeldReservations> read_held_reservations(RedisClient& redis, std::string_view tenant) {
+    // The pattern: the key prefix with glob characters escaped.
+    std::string pattern;
+    for (const char c : reservation_key(tenant, "")) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
+        pattern += c;
+    }
+    pattern += '*';
+    HeldReservations held;
+    std::string cursor = "0";
+    do {
+        auto reply = redis.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+        if (!reply) return Error{reply.error()};
+        const redisReply* r = reply->get();
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY) {
+            return make_error("unexpected reply to SCAN");
+        }
+        cursor.assign(r->element[0]->str, r->element[0]->len);
+        for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
+            const redisReply* key = r->element[1]->element[i];
+            if (key->type != REDIS_REPLY_STRING) continue;
+            auto permits = redis.command({"HLEN", std::string(key->str, key->len)});
+            if (!permits) return Error{permits.error()};
+            if ((*permits)->type != REDIS_REPLY_INTEGER || (*permits)->integer == 0) continue;  // expired meanwhile
+            ++held.connections;
+            held.permits += (*permits)->integer;
+        }
+    } while (cursor != "0" && held.connections < kMaxCountedConnections);
+    return held;
+}
+
 }  // namespace tenantmail

@@ -64,4 +64,14 @@ struct ReservationResult {
 // EVALSHA, EVAL on NOSCRIPT.
 Result<ReservationResult> run_reservation(RedisClient& redis, std::vector<std::string> argv);
 
+// What a tenant holds now (tenantmailctl usage): connections with an open
+// accepted-only transaction and the permits they hold. SCAN over the
+// tenant's held keys, bounded (it stops at kMaxCountedConnections).
+struct HeldReservations {
+    long long connections = 0;
+    long long permits = 0;
+};
+inline constexpr long long kMaxCountedConnections = 100'000;
+Result<HeldReservations> read_held_reservations(RedisClient& redis, std::string_view tenant);
+
 }  // namespace tenantmail

@@ -3,7 +3,8 @@
 // right now, with the headroom left, read from the same keys the policy
 // script writes (rate_limiter.h) with Redis's clock, and whether a class is
 // paused, and the bounce and complaint rates the automatic pause watches
-// (sending_health.h) against their thresholds. Read only: it counts the
+// (sending_health.h) against their thresholds, and the accepted-only
+// permits held by open transactions (reservation.h). Read only: it counts the
 // events inside a window, it does not prune.
 #include <algorithm>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include "common/duration.h"
 #include "common/rate_limiter.h"
+#include "common/reservation.h"
 #include "common/sending_health.h"
 #include "tenantmailctl/cli_options.h"
 #include "tenantmailctl/commands.h"
@@ -217,6 +219,8 @@ int run_usage(const Args& args) {
 
     auto health = read_sending_health(*client, tenant->id, tenant->pause.period);
     if (!health) return fail(health.error());
+    auto held = read_held_reservations(*client, tenant->id);
+    if (!held) return fail(held.error());
 
     if (vm["json"].as<bool>()) {
         nlohmann::json classes = nlohmann::json::array();
@@ -239,7 +243,8 @@ int run_usage(const Args& args) {
         const nlohmann::json out = {{"tenant", tenant->id},
                                     {"time_zone", tenant->time_zone.name()},
                                     {"classes", classes},
-                                    {"health", health_json(*health, tenant->pause)}};
+                                    {"health", health_json(*health, tenant->pause)},
+                                    {"reservations", {{"connections", held->connections}, {"permits", held->permits}}}};
         std::cout << out.dump(2) << '\n';
         return 0;
     }
@@ -251,6 +256,12 @@ int run_usage(const Args& args) {
         }
     }
     print_health(tenant->id, *health, tenant->pause);
+    if (held->connections > 0 || tenant->counts_accepted_only(TrafficClass::bulk) ||
+        tenant->counts_accepted_only(TrafficClass::transactional)) {
+        std::printf("%s reservations: %lld permits held by %lld open transactions (accepted-only; given back if "
+                    "not queued)\n",
+                    tenant->id.c_str(), held->permits, held->connections);
+    }
     return 0;
 }
 

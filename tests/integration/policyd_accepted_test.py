@@ -14,6 +14,9 @@ mail counts at RCPT as before. Checks, by reading the counters in Redis:
     do too;
   * the same refusal of transactional mail stays counted (per class);
   * a queued message keeps its counts, and nothing is left held;
+  * tenantmailctl usage shows the permits an open transaction holds;
+  * Redis not answering while the milter settles: the message is still
+    refused, its place stays taken (never freed by a fault), one warning;
   * 14 concurrent single-recipient messages after all that: exactly 10 are
     queued (the limit), the others refused at RCPT; the window holds 10
     members, the daily quota 10, the sink got 10;
@@ -22,16 +25,20 @@ mail counts at RCPT as before. Checks, by reading the counters in Redis:
 Prints "policyd_accepted: N passed, M failed"; exits non-zero on any failure.
 
 Run (as root): /usr/bin/python3 tests/integration/policyd_accepted_test.py \
-    PATH/TO/tenantmail-milter PATH/TO/tenantmail-policyd
+    PATH/TO/tenantmail-milter PATH/TO/tenantmail-policyd PATH/TO/tenantmailctl
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import smtplib
 import socket
+import subprocess
 import sys
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -56,7 +63,8 @@ def message(sender_header: str, subject: str, body: str = "accepted-only test") 
 
 
 class Stack:
-    def __init__(self, tmp: str, milter_bin: str, policyd_bin: str):
+    def __init__(self, tmp: str, milter_bin: str, policyd_bin: str, ctl_bin: str):
+        self.ctl_bin = ctl_bin
         self.redis = ms.RedisServer(tmp).start()
         self.sink = ms.SmtpSink(os.path.join(tmp, "sink")).start()
         self.files = tp.TenantFiles(tmp)
@@ -114,6 +122,11 @@ class Stack:
             pass
         return self.counts()
 
+    def usage(self) -> dict:
+        proc = subprocess.run([self.ctl_bin, "usage", TENANT, "--json", "-c", self.config], capture_output=True,
+                              text=True, timeout=30)
+        return json.loads(proc.stdout) if proc.returncode == 0 else {"error": proc.stderr}
+
     def client(self, login: str) -> smtplib.SMTP:
         smtp = smtplib.SMTP(ms.LOOPBACK, self.postfix.submission_port, local_hostname="client.tenantmail.test",
                             timeout=30)
@@ -156,6 +169,9 @@ def refusals_are_taken_back(stack: Stack) -> None:
         smtp.rcpt("c2@example.org")
         check("two permits are counted while the transaction is open",
               stack.counts() == (base[0] + 2, base[1] + 2), repr(stack.counts()))
+        usage = stack.usage()
+        check("tenantmailctl usage shows the two permits held by one open transaction",
+              usage.get("reservations") == {"connections": 1, "permits": 2}, repr(usage))
         smtp.rset()
         # Postfix passes RSET's abort to the milter with its next milter
         # command: here the next MAIL (else the disconnect).
@@ -183,8 +199,33 @@ def refusals_are_taken_back(stack: Stack) -> None:
           code == 550 and stack.window("transactional") == 1, f"{code} {stack.window('transactional')}")
 
 
+def redis_fault_keeps_the_count(stack: Stack) -> None:
+    """Redis stops answering while the milter settles: the place stays taken."""
+    base = stack.counts()
+    with stack.client(BULK) as smtp:
+        smtp.mail(SENDER)
+        smtp.rcpt("f1@example.org")
+        # Longer than the milter's redis.timeout (2s): its release times out.
+        pauser = threading.Thread(target=lambda: stack.redis.command("CLIENT", "PAUSE", "3500", "ALL"))
+        pauser.start()
+        pauser.join()
+        code, _ = smtp.data(message("Someone <ceo@other.example>", "fault"))
+    time.sleep(2.0)  # the pause is over
+    check("with Redis not answering the milter still refuses the message", code == 550, repr(code))
+    check("and the permit stays counted: a fault never frees a place",
+          stack.counts() == (base[0] + 1, base[1] + 1), repr(stack.counts()))
+    check("the milter says so once, precisely",
+          stack.milter.log().count("cannot settle accepted-only reservations") == 1, stack.milter.log()[-1500:])
+    held = stack.held()
+    check("the note stays, to expire after 30 minutes", len(held) == 1 and
+          0 < int(stack.redis.command("PTTL", held[0]) or 0) <= 30 * 60 * 1000, repr(held))
+    for key in held:  # rather than wait for its expiry
+        stack.redis.command("DEL", key)
+
+
 def limit_is_exact(stack: Stack) -> None:
     before = stack.counts()
+    delivered_before = len(stack.sink.message_paths())
     room = LIMIT - before[0]
     total = room + 4
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
@@ -197,26 +238,28 @@ def limit_is_exact(stack: Stack) -> None:
     check(f"the window holds {LIMIT} members and the daily quota {LIMIT}: never more",
           stack.counts() == (LIMIT, LIMIT), repr(stack.counts()))
     check("nothing is left held after the commits", stack.held() == [], repr(stack.held()))
-    stack.sink.wait_for(before[0] + queued, timeout=30)
+    stack.sink.wait_for(delivered_before + queued, timeout=30)
     check("the sink received every queued message and no other",
-          len(stack.sink.message_paths()) == before[0] + queued, repr(len(stack.sink.message_paths())))
+          len(stack.sink.message_paths()) == delivered_before + queued, repr(len(stack.sink.message_paths())))
     log = stack.postfix.log()
     check("Postfix refused the extra recipients with the rate limit's 4.7.1",
           log.count("4.7.1") >= total - room, log[-1500:])
 
 
 def main() -> int:
-    if len(sys.argv) != 3:
-        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-milter PATH/TO/tenantmail-policyd", file=sys.stderr)
+    if len(sys.argv) != 4:
+        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-milter PATH/TO/tenantmail-policyd PATH/TO/tenantmailctl",
+              file=sys.stderr)
         return 2
-    milter_bin, policyd_bin = (os.path.abspath(a) for a in sys.argv[1:])
+    milter_bin, policyd_bin, ctl_bin = (os.path.abspath(a) for a in sys.argv[1:])
 
     def body():
         with ms.managed_workdir("tm-policyd-accepted-") as tmp:
-            stack = Stack(tmp, milter_bin, policyd_bin)
+            stack = Stack(tmp, milter_bin, policyd_bin, ctl_bin)
             try:
                 stack.start()
                 refusals_are_taken_back(stack)
+                redis_fault_keeps_the_count(stack)
                 limit_is_exact(stack)
             finally:
                 stack.stop()

@@ -2,13 +2,14 @@
 """Accepted-only counting: a recipient permitted at RCPT counts only if the
 message is really queued.
 
-Starts, on loopback in a temp dir: redis-server, tenantmail-policyd,
-tenantmail-milter, an smtp-sink and a private Postfix that asks policyd at
-RCPT and hands every message to the milter. The tenant counts its bulk mail
-accepted-only (bulk_rate = 10/1h, bulk_quota = 10/day); its transactional
+Starts, on loopback in a temp dir: redis-server, two tenantmail-policyd,
+tenantmail-milter, an smtp-sink and a private Postfix with two submission
+services, each asking its own policyd at RCPT, handing every message to the
+milter. The tenant counts its bulk mail accepted-only (bulk_rate = 10/1h,
+bulk_quota = 10/day); its transactional
 mail counts at RCPT as before. Checks, by reading the counters in Redis:
   * messages the milter refuses at the end of DATA (a From the tenant does
-    not own, and a body it refuses) take their recipients' counts back;
+    not own; a line over 998 octets) take their recipients' counts back;
   * RSET after RCPT (Postfix tells the milter with its next MAIL), the end
     of the connection after that, and a client that disconnects after RCPT
     do too;
@@ -17,9 +18,10 @@ mail counts at RCPT as before. Checks, by reading the counters in Redis:
   * tenantmailctl usage shows the permits an open transaction holds;
   * Redis not answering while the milter settles: the message is still
     refused, its place stays taken (never freed by a fault), one warning;
-  * 14 concurrent single-recipient messages after all that: exactly 10 are
-    queued (the limit), the others refused at RCPT; the window holds 10
-    members, the daily quota 10, the sink got 10;
+  * concurrent single-recipient messages through both services after all
+    that: exactly as many are queued as the limit has room for, the others
+    refused at RCPT; the window holds 10 members, the daily quota 10, the
+    sink got each queued message;
   * Postfix sent client_port and server_address, the milter {daemon_addr}:
     both named the connection alike (nothing stays held).
 Prints "policyd_accepted: N passed, M failed"; exits non-zero on any failure.
@@ -33,6 +35,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import re
 import smtplib
 import socket
 import subprocess
@@ -81,6 +84,11 @@ class Stack:
             f.write(f"\n[redis]\nhost = {ms.LOOPBACK}\nport = {self.redis.port}\ntimeout = 2s\n")
         self.policyd = tp.Policyd(policyd_bin, tmp, "policyd", self.redis.port, self.files.tenants_path,
                                   redis_timeout="2s", log_level="debug")
+        # A second policyd behind a second submission service: two policyd
+        # processes count into one Redis.
+        self.policyd2 = tp.Policyd(policyd_bin, tmp, "policyd2", self.redis.port, self.files.tenants_path,
+                                   redis_timeout="2s", log_level="debug")
+        self.submission2_port = ms.free_port()
         self.milter = tp.Milter(milter_bin, self.config, tmp, port=self.milter_port)
         self.postfix = ms.PrivatePostfix(os.path.join(tmp, "postfix"), self.sink.port, milter=self.milter_port,
                                          policy=None)
@@ -88,14 +96,20 @@ class Stack:
     def start(self) -> None:
         self.milter.start()
         self.policyd.start()
+        self.policyd2.start()
         self.postfix.policy = self.policyd.port
+        self.postfix.extra_services = [
+            f"{ms.LOOPBACK}:{self.submission2_port} inet n - n - - smtpd\n"
+            "  -o syslog_name=postfix/submission2\n  -o smtpd_tls_security_level=encrypt\n"
+            "  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject\n"
+            f"  -o smtpd_recipient_restrictions=check_policy_service,inet:{ms.LOOPBACK}:{self.policyd2.port}"]
         for login in (BULK, TX):
             self.postfix.add_sasl_user(login, PASSWORD)
         self.postfix.start()
 
     def stop(self) -> None:
         self.milter.terminate()
-        for component in (self.postfix, self.policyd, self.milter, self.sink, self.redis):
+        for component in (self.postfix, self.policyd, self.policyd2, self.milter, self.sink, self.redis):
             try:
                 component.stop()
             except Exception as exc:
@@ -127,18 +141,19 @@ class Stack:
                               text=True, timeout=30)
         return json.loads(proc.stdout) if proc.returncode == 0 else {"error": proc.stderr}
 
-    def client(self, login: str) -> smtplib.SMTP:
-        smtp = smtplib.SMTP(ms.LOOPBACK, self.postfix.submission_port, local_hostname="client.tenantmail.test",
-                            timeout=30)
+    def client(self, login: str, second: bool = False) -> smtplib.SMTP:
+        port = self.submission2_port if second else self.postfix.submission_port
+        smtp = smtplib.SMTP(ms.LOOPBACK, port, local_hostname="client.tenantmail.test", timeout=30)
         smtp.starttls(context=ms._insecure_tls())
         smtp.login(login, PASSWORD)
         return smtp
 
 
 def send(stack: Stack, login: str, sender_header: str, recipients: list[str], subject: str,
-         body: str = "accepted-only test") -> tuple[int, str]:
-    """(code, text) of the end of DATA; (450, ...) when every RCPT was refused."""
-    with stack.client(login) as smtp:
+         body: str = "accepted-only test", second: bool = False) -> tuple[int, str]:
+    """(code, text) of the end of DATA; (450, ...) when every RCPT was refused.
+    second: through the second submission service and policyd."""
+    with stack.client(login, second) as smtp:
         try:
             refused = smtp.sendmail(SENDER, recipients, message(sender_header, subject, body))
             return 250, repr(refused)
@@ -229,12 +244,16 @@ def limit_is_exact(stack: Stack) -> None:
     room = LIMIT - before[0]
     total = room + 4
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(lambda n: send(stack, BULK, SENDER, [f"e{n}@example.org"], f"good{n}"),
-                                range(total)))
+        results = list(pool.map(lambda n: send(stack, BULK, SENDER, [f"e{n}@example.org"], f"good{n}",
+                                               second=n % 2 == 1), range(total)))
     queued = sum(1 for code, _ in results if code == 250)
     refused = sum(1 for code, _ in results if code == 450)
-    check(f"{total} concurrent messages with room for {room}: exactly {room} queued, the others refused at RCPT",
-          queued == room and refused == total - room, repr(results))
+    check(f"{total} concurrent messages through two policyd with room for {room}: exactly {room} queued, the "
+          "others refused at RCPT", queued == room and refused == total - room, repr(results))
+    log = stack.postfix.log()
+    check("both submission services (both policyd) queued some of them",
+          "postfix/submission/smtpd" in log and re.search(r"postfix/submission2/smtpd\[\d+\]: \w+: client=", log)
+          is not None)
     check(f"the window holds {LIMIT} members and the daily quota {LIMIT}: never more",
           stack.counts() == (LIMIT, LIMIT), repr(stack.counts()))
     check("nothing is left held after the commits", stack.held() == [], repr(stack.held()))
@@ -263,7 +282,7 @@ def main() -> int:
                 limit_is_exact(stack)
             finally:
                 stack.stop()
-            for name in ("policyd", "milter"):
+            for name in ("policyd", "policyd2", "milter"):
                 log = open(os.path.join(tmp, f"{name}.log")).read()
                 check(f"no sanitizer report in the {name} log", "Sanitizer" not in log and "runtime error" not in log)
     return REPORT.run_main(body, failure="test ran to the end", cleanup=ms.stop_all)

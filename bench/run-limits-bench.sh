@@ -336,7 +336,7 @@ print("correctness: 300 requests for 2 tenants -> all DUNNO, no errors, N limit 
 for kv in parse(checks):
     cfg = int(kv["limits"])
     ok = (kv.get("actions") == "DUNNO:300" and kv.get("errors") == "0" and kv.get("limit_keys") == str(2 * cfg)
-          and kv.get("counted") == str(300 * cfg) and kv.get("evalsha_numkeys") == str(2 + cfg))
+          and kv.get("counted") == str(300 * cfg) and kv.get("evalsha_numkeys") == str(3 + cfg))
     print(f"  {name[cfg]:9} actions {kv.get('actions', '-')}, errors {kv.get('errors', '?')}, "
           f"EVALSHA numkeys {kv['evalsha_numkeys']}, limit keys {kv['limit_keys']}, counted {kv['counted']}  "
           f"{'OK' if ok else 'WRONG'}")

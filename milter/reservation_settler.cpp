@@ -12,7 +12,7 @@ namespace tenantmail::milter {
 
 namespace {
 
-// One per libmilter thread; reopened after a failure.
+// One per libmilter worker thread; reopened after a failure.
 thread_local std::optional<RedisClient> t_client;
 
 }  // namespace

@@ -4,11 +4,11 @@
 // message was queued, for these recipients) or release them (refused,
 // RSET, client gone).
 //
-// Synchronous, on the libmilter thread of the connection: the MTA sends the
-// next transaction's MAIL to the milter only after this returns, so its
-// recipients' permits (same connection, same record) are never settled as
-// this one's. Each libmilter thread keeps its own Redis connection, opened
-// on first use. A failure (each call is bounded by redis.timeout; after one,
+// Synchronous, inside the callback: the MTA sends the next transaction's
+// MAIL to the milter only after this returns, so its recipients' permits
+// (same connection, same record) are never settled as this one's. Each
+// libmilter worker thread (Debian's libmilter runs a pool of them, shared by
+// all connections) keeps its own Redis connection, opened on first use. A failure (each call is bounded by redis.timeout; after one,
 // calls are skipped for a doubling delay) leaves the counts as they are:
 // a limit is never exceeded, a message not sent may stay counted. Logged
 // once per outage, and the recovery.

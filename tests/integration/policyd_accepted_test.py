@@ -15,6 +15,10 @@ mail counts at RCPT as before. Checks, by reading the counters in Redis:
     do too;
   * the same refusal of transactional mail stays counted (per class);
   * a queued message keeps its counts, and nothing is left held;
+  * a recipient Postfix refuses after policyd permitted it (a restriction
+    after check_policy_service) is given back when the message is queued
+    for the others; a messages-counted login limit keeps that message and
+    gives back the refused ones;
   * tenantmailctl usage shows the permits an open transaction holds;
   * Redis not answering while the milter settles: the message is still
     refused, its place stays taken (never freed by a fault), one warning;
@@ -57,6 +61,7 @@ PASSWORD = "accepted-pw-1"
 BULK, TX = "acme-bulk", "acme-tx"
 SENDER = "news@acme.example"
 LIMIT = 10
+REFUSED_LATER = "refused-later@example.org"  # refused by Postfix after policyd
 
 
 def message(sender_header: str, subject: str, body: str = "accepted-only test") -> bytes:
@@ -76,7 +81,7 @@ class Stack:
             "domains": "acme.example", "selector": "acc", "key": self.files.rsa_key(TENANT),
             "bounce_domain": "bounce.acme.example", "sasl_users": f"{BULK}:bulk {TX}:transactional",
             "bulk_rate": f"{LIMIT}/1h", "bulk_quota": f"{LIMIT}/day", "transactional_rate": "100/1h",
-            "accepted_only": "bulk",
+            "login_limits": f"{BULK}=1000/1h:messages", "accepted_only": "bulk",
         }})
         self.milter_port = ms.free_port()
         self.config = self.files.write_config(self.milter_port, log_level="debug")
@@ -102,7 +107,9 @@ class Stack:
             f"{ms.LOOPBACK}:{self.submission2_port} inet n - n - - smtpd\n"
             "  -o syslog_name=postfix/submission2\n  -o smtpd_tls_security_level=encrypt\n"
             "  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject\n"
-            f"  -o smtpd_recipient_restrictions=check_policy_service,inet:{ms.LOOPBACK}:{self.policyd2.port}"]
+            # A recipient Postfix refuses after policyd has permitted it.
+            f"  -o smtpd_recipient_restrictions=check_policy_service,inet:{ms.LOOPBACK}:{self.policyd2.port},"
+            f"check_recipient_access,inline:{{{REFUSED_LATER}=REJECT}}"]
         for login in (BULK, TX):
             self.postfix.add_sasl_user(login, PASSWORD)
         self.postfix.start()
@@ -122,6 +129,11 @@ class Stack:
     def quota(self) -> int:
         keys = self.redis.command("KEYS", f"tm:{{{TENANT}}}:quota:bulk:day:*") or []
         return sum(int(self.redis.command("GET", k) or 0) for k in keys)
+
+    def messages(self) -> int:
+        """The login's messages-counted window (one member per message)."""
+        keys = self.redis.command("KEYS", f"tm:{{{TENANT}}}:rate:bulk:messages*") or []
+        return sum(int(self.redis.command("ZCARD", k) or 0) for k in keys)
 
     def held(self) -> list:
         return self.redis.command("KEYS", f"tm:{{{TENANT}}}:held:*") or []
@@ -144,7 +156,7 @@ class Stack:
     def client(self, login: str, second: bool = False) -> smtplib.SMTP:
         port = self.submission2_port if second else self.postfix.submission_port
         smtp = smtplib.SMTP(ms.LOOPBACK, port, local_hostname="client.tenantmail.test", timeout=30)
-        smtp.starttls(context=ms._insecure_tls())
+        smtp.starttls(context=ms.insecure_tls())
         smtp.login(login, PASSWORD)
         return smtp
 
@@ -168,14 +180,26 @@ def refusals_are_taken_back(stack: Stack) -> None:
     check("the milter refuses a From the tenant does not own at the end of DATA", code == 550, f"{code} {text}")
     check("and the two recipients policyd counted at RCPT are taken back", stack.wait_counts((0, 0)) == (0, 0),
           repr(stack.counts()))
+    check("and so is the message in the login's messages-counted window", stack.messages() == 0,
+          repr(stack.messages()))
 
     code, text = send(stack, BULK, SENDER, ["b1@example.org"], "overlong", body="x" * 1200)
     check("the milter refuses a body with a line over 998 octets at the end of DATA", code == 550, f"{code} {text}")
     check("and that recipient's count is taken back", stack.wait_counts((0, 0)) == (0, 0), repr(stack.counts()))
 
     code, text = send(stack, BULK, SENDER, ["q1@example.org"], "queued")
-    check("a queued message keeps its counts", code == 250 and stack.wait_counts((1, 1)) == (1, 1),
-          f"{code} {text} {stack.counts()}")
+    check("a queued message keeps its counts", code == 250 and stack.wait_counts((1, 1)) == (1, 1)
+          and stack.messages() == 1, f"{code} {text} {stack.counts()} {stack.messages()}")
+
+    # The refused recipient first: it is the one whose permit counted the
+    # message in the messages-counted window, which must stay (queued).
+    code, text = send(stack, BULK, SENDER, [REFUSED_LATER, "p1@example.org"], "partial", second=True)
+    check("Postfix refuses one recipient after policyd permitted it; the message is queued for the other",
+          code == 250 and REFUSED_LATER in text, f"{code} {text}")
+    check("the refused recipient's place is given back, the queued one's kept",
+          stack.wait_counts((2, 2)) == (2, 2), repr(stack.counts()))
+    check("and the message counts once in the messages-counted window (it was queued)", stack.messages() == 2,
+          repr(stack.messages()))
     base = stack.counts()
 
     with stack.client(BULK) as smtp:

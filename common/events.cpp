@@ -2,6 +2,7 @@
 #include "common/events.h"
 
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -49,16 +50,42 @@ std::optional<EventKind> parse_event_kind(std::string_view name) {
     return std::nullopt;
 }
 
+namespace {
+
+// Random octets drawn from the CSPRNG in blocks of 64 ids, so that a busy
+// daemon does not take OpenSSL's DRBG lock for every event; per thread, and
+// drawn again after a fork so parent and child never share a block.
+class EventIdBytes {
+public:
+    const unsigned char* next() {
+        if (used_ == kBlock || pid_ != ::getpid()) refill();
+        return bytes_.data() + kIdBytes * used_++;
+    }
+
+private:
+    static constexpr std::size_t kIdBytes = 16;
+    static constexpr std::size_t kBlock = 64;
+    void refill() {
+        if (RAND_bytes(bytes_.data(), static_cast<int>(bytes_.size())) != 1)
+            throw std::runtime_error("OpenSSL RAND_bytes failed; cannot make an event id");
+        pid_ = ::getpid();
+        used_ = 0;
+    }
+    std::array<unsigned char, kIdBytes * kBlock> bytes_{};
+    std::size_t used_ = kBlock;
+    pid_t pid_ = 0;
+};
+
+}  // namespace
+
 std::string make_event_id() {
-    std::array<unsigned char, 16> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-        throw std::runtime_error("OpenSSL RAND_bytes failed; cannot make an event id");
+    thread_local EventIdBytes pool;
+    const unsigned char* bytes = pool.next();
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string id;
-    id.reserve(bytes.size() * 2);
-    for (const unsigned char b : bytes) {
-        id.push_back(kHex[b >> 4]);
-        id.push_back(kHex[b & 0xf]);
+    std::string id(32, '0');
+    for (std::size_t i = 0; i < 16; ++i) {
+        id[2 * i] = kHex[bytes[i] >> 4];
+        id[2 * i + 1] = kHex[bytes[i] & 0xf];
     }
     return id;
 }
@@ -73,6 +100,20 @@ Event make_event(EventKind kind, std::string tenant, std::string recipient) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
     return event;
+}
+
+nlohmann::json event_to_json(Event&& event) {
+    nlohmann::json details = event.details.is_object() ? std::move(event.details) : nlohmann::json::object();
+    return nlohmann::json{
+        {"id", std::move(event.id)},
+        {"kind", std::string(event_kind_name(event.kind))},
+        {"tenant", std::move(event.tenant)},
+        {"queue_id", std::move(event.queue_id)},
+        {"message_id", std::move(event.message_id)},
+        {"recipient", std::move(event.recipient)},
+        {"timestamp", event.timestamp},
+        {"details", std::move(details)},
+    };
 }
 
 nlohmann::json event_to_json(const Event& event) {
@@ -153,7 +194,7 @@ MarkedEvent event_with_message_id_marker(Event event) {
     event.message_id = "@@tenantmail-message-id-" + event.id + "@@";
     MarkedEvent marked;
     marked.marker = "\"" + event.message_id + "\"";  // needs no escaping in JSON
-    marked.json = event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    marked.json = event_to_json(std::move(event)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return marked;
 }
 

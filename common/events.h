@@ -48,6 +48,7 @@ std::string make_event_id();
 Event make_event(EventKind kind, std::string tenant, std::string recipient);
 
 nlohmann::json event_to_json(const Event& event);
+nlohmann::json event_to_json(Event&& event);  // the same, taking the strings over
 Result<Event> event_from_json(const nlohmann::json& json);
 
 // {"events":[...]}: what a webhook receives.

@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <set>
+#include <thread>
+#include <vector>
 
 namespace tenantmail {
 namespace {
@@ -42,6 +47,44 @@ TEST(Events, IdsAre32HexDigitsAndDistinct) {
         EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
         EXPECT_TRUE(seen.insert(id).second);
     }
+}
+
+TEST(Events, IdsAreDistinctAcrossThreadsAndAfterFork) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 10; ++i) seen.insert(make_event_id());  // this thread's block is drawn
+    std::vector<std::string> other(100);
+    std::thread([&other] {
+        for (auto& id : other) id = make_event_id();
+    }).join();
+    for (const auto& id : other) EXPECT_TRUE(seen.insert(id).second) << id;
+
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const std::string id = make_event_id();
+        const auto written = ::write(fds[1], id.data(), id.size());
+        ::_exit(written == static_cast<ssize_t>(id.size()) ? 0 : 1);
+    }
+    ::close(fds[1]);
+    char buffer[32];
+    ASSERT_EQ(::read(fds[0], buffer, sizeof buffer), 32);
+    ::close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    const std::string child_id(buffer, sizeof buffer);
+    // The child drew its own block: its id is none the parent hands out next.
+    for (int i = 0; i < 64; ++i) EXPECT_NE(make_event_id(), child_id);
+    EXPECT_TRUE(seen.insert(child_id).second);
+}
+
+TEST(Events, JsonOfAMovedEventIsTheSame) {
+    Event event = make_event(EventKind::click, "acme", "a@example.org");
+    event.queue_id = "4QX";
+    event.details = {{"url", "https://example.org/"}};
+    const std::string copied = event_to_json(event).dump();
+    EXPECT_EQ(event_to_json(std::move(event)).dump(), copied);
 }
 
 TEST(Events, MakeEventFillsIdAndCurrentTime) {

@@ -123,8 +123,36 @@ Result<TrackingLink> parse_plaintext(std::string_view bytes) {
                         TrackingTokenCodec::epoch + seconds};
 }
 
+// Fetched once: EVP_aes_256_gcm() would make OpenSSL look the cipher up
+// again on every token (kept for the life of the process).
+const EVP_CIPHER* aes_256_gcm() {
+    static const EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    return cipher;
+}
+
+// This thread's cipher context, reused rather than allocated per token;
+// reset (key schedule wiped) when the token is done.
+class ThreadCipherContext {
+public:
+    ThreadCipherContext() : ctx_(context()) {}
+    ~ThreadCipherContext() {
+        if (ctx_ != nullptr) EVP_CIPHER_CTX_reset(ctx_);
+    }
+    ThreadCipherContext(const ThreadCipherContext&) = delete;
+    ThreadCipherContext& operator=(const ThreadCipherContext&) = delete;
+    EVP_CIPHER_CTX* get() const { return ctx_; }
+
+private:
+    static EVP_CIPHER_CTX* context() {
+        thread_local const CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+        return ctx.get();
+    }
+    EVP_CIPHER_CTX* ctx_;
+};
+
 bool gcm_init(EVP_CIPHER_CTX* ctx, bool encrypt, const std::string& key, const unsigned char* nonce) {
-    return EVP_CipherInit_ex2(ctx, EVP_aes_256_gcm(), nullptr, nullptr, encrypt ? 1 : 0, nullptr) == 1 &&
+    return aes_256_gcm() != nullptr &&
+           EVP_CipherInit_ex2(ctx, aes_256_gcm(), nullptr, nullptr, encrypt ? 1 : 0, nullptr) == 1 &&
            EVP_CipherInit_ex2(ctx, nullptr, reinterpret_cast<const unsigned char*>(key.data()), nonce, encrypt ? 1 : 0,
                               nullptr) == 1;
 }
@@ -167,15 +195,15 @@ Result<std::string> TrackingTokenCodec::encode(const TrackingLink& link) const {
     unsigned char* nonce = out + 1;
     unsigned char* cipher = nonce + kNonceLength;
     if (RAND_bytes(nonce, static_cast<int>(kNonceLength)) != 1) return make_error("OpenSSL RAND_bytes failed");
-    const CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+    const ThreadCipherContext context;
+    EVP_CIPHER_CTX* const ctx = context.get();
     int length = 0;
     int final_length = 0;
-    if (!ctx || !gcm_init(ctx.get(), true, key_, nonce) || !add_aad(ctx.get(), additional_data()) ||
-        EVP_EncryptUpdate(ctx.get(), cipher, &length, reinterpret_cast<const unsigned char*>(clear->data()),
+    if (ctx == nullptr || !gcm_init(ctx, true, key_, nonce) || !add_aad(ctx, additional_data()) ||
+        EVP_EncryptUpdate(ctx, cipher, &length, reinterpret_cast<const unsigned char*>(clear->data()),
                           static_cast<int>(clear->size())) != 1 ||
-        EVP_EncryptFinal_ex(ctx.get(), cipher + length, &final_length) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagLength), cipher + clear->size()) !=
-            1) {
+        EVP_EncryptFinal_ex(ctx, cipher + length, &final_length) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagLength), cipher + clear->size()) != 1) {
         return make_error("AES-GCM encryption failed");
     }
     OPENSSL_cleanse(clear->data(), clear->size());
@@ -196,14 +224,15 @@ Result<TrackingLink> TrackingTokenCodec::decode(std::string_view token) const {
     const std::size_t cipher_length = bytes->size() - 1 - kNonceLength - kTagLength;
     std::string clear(cipher_length, '\0');
     auto* clear_bytes = reinterpret_cast<unsigned char*>(clear.data());
-    const CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+    const ThreadCipherContext context;
+    EVP_CIPHER_CTX* const ctx = context.get();
     int length = 0;
-    if (!ctx || !gcm_init(ctx.get(), false, key_, nonce)) return make_error("AES-GCM setup failed");
-    if (!add_aad(ctx.get(), additional_data()) ||
-        EVP_DecryptUpdate(ctx.get(), clear_bytes, &length, cipher, static_cast<int>(cipher_length)) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagLength),
+    if (ctx == nullptr || !gcm_init(ctx, false, key_, nonce)) return make_error("AES-GCM setup failed");
+    if (!add_aad(ctx, additional_data()) ||
+        EVP_DecryptUpdate(ctx, clear_bytes, &length, cipher, static_cast<int>(cipher_length)) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagLength),
                             const_cast<unsigned char*>(cipher + cipher_length)) != 1 ||
-        EVP_DecryptFinal_ex(ctx.get(), clear_bytes + length, &length) != 1) {
+        EVP_DecryptFinal_ex(ctx, clear_bytes + length, &length) != 1) {
         OPENSSL_cleanse(clear.data(), clear.size());
         return make_error("tracking token not authentic");
     }

@@ -241,7 +241,8 @@ AsyncRedis::Pending AsyncRedis::PendingQueue::pop() {
 // AsyncRedis::Link: one hiredis async context and the Asio side of its socket.
 
 struct AsyncRedis::Link : std::enable_shared_from_this<AsyncRedis::Link> {
-    Link(asio::io_context& io, AsyncRedis& owner_) : owner(&owner_), socket(io) {}
+    Link(asio::io_context& io, AsyncRedis& owner_, std::chrono::microseconds write_delay_)
+        : owner(&owner_), socket(io), write_delay(write_delay_), write_timer(io) {}
     ~Link() {
         release_socket();
         if (ac != nullptr) {
@@ -307,11 +308,17 @@ struct AsyncRedis::Link : std::enable_shared_from_this<AsyncRedis::Link> {
         }
         if (link->write_posted || link->write_armed) return;
         link->write_posted = true;
-        asio::post(link->socket.get_executor(), [self = link->shared_from_this()] {
+        auto write = [self = link->shared_from_this()] {
             self->write_posted = false;
             if (self->dead || !self->want_write) return;
             self->write_now();
-        });
+        };
+        if (link->write_delay.count() == 0) {
+            asio::post(link->socket.get_executor(), std::move(write));
+            return;
+        }
+        link->write_timer.expires_after(link->write_delay);
+        link->write_timer.async_wait([write = std::move(write)](const boost::system::error_code&) { write(); });
     }
     static void del_write(void* data) { static_cast<Link*>(data)->want_write = false; }
     static void cleanup(void* data) {
@@ -346,6 +353,8 @@ struct AsyncRedis::Link : std::enable_shared_from_this<AsyncRedis::Link> {
     AsyncRedis* owner;
     redisAsyncContext* ac = nullptr;
     asio::posix::stream_descriptor socket;
+    std::chrono::microseconds write_delay;
+    asio::steady_timer write_timer;  // holds output for write_delay
     bool dead = false;  // hiredis frees (or has freed) ac; ignore its callbacks
     bool want_read = false;
     bool want_write = false;
@@ -398,7 +407,7 @@ void AsyncRedis::connect() {
         fail("cannot connect: " + reason);
         return;
     }
-    auto link = std::make_shared<Link>(io_, *this);
+    auto link = std::make_shared<Link>(io_, *this, write_delay_);
     link->ac = context;
     context->data = link.get();
     boost::system::error_code ec;

@@ -124,6 +124,11 @@ public:
     // LOAD). A connection counts as up once all of them succeeded. Call
     // before start().
     void add_startup_command(std::vector<std::string> args);
+    // Holds commands up to this long before writing them, so that a daemon
+    // whose commands nobody waits for (trackd's events) sends them to Redis
+    // in fewer, larger writes. 0 (the default): written as soon as the io
+    // thread is free. Call before start().
+    void set_write_delay(std::chrono::microseconds delay) { write_delay_ = delay; }
     void start();
     // Fails everything pending, closes the connection, stops reconnecting.
     void stop();
@@ -204,6 +209,7 @@ private:
     Outage outage_;
     bool ever_up_ = false;
     std::uint64_t failed_at_outage_start_ = 0;
+    std::chrono::microseconds write_delay_{0};
     Stats stats_;
 };
 

@@ -44,6 +44,14 @@ ScriptCommand script_command(const std::string& body, const std::string& sha1, s
     return command;
 }
 
+// The script's last arguments: the small ones, then the event JSON and its
+// marker (moved, not copied: the JSON is the largest argument).
+void append(std::vector<std::string>& args, std::initializer_list<std::string> small, MarkedEvent marked) {
+    args.insert(args.end(), small);
+    args.push_back(std::move(marked.json));
+    args.push_back(std::move(marked.marker));
+}
+
 }  // namespace
 
 std::vector<std::string_view> track_scripts() { return {kOpenScript, kClickScript, kUnsubscribeScript}; }
@@ -62,32 +70,34 @@ Event make_track_event(EventKind kind, const TrackingLink& link, const RequestFa
     return event;
 }
 
-ScriptCommand build_open_command(const Event& event, std::chrono::seconds repeat_window, std::size_t stream_cap) {
+EventSummary summarise(const Event& event) { return {event.kind, event.tenant, event.queue_id, event.recipient}; }
+
+ScriptCommand build_open_command(Event event, std::chrono::seconds repeat_window, std::size_t stream_cap) {
     static const std::string sha1 = script_sha1(kOpenScript);
-    MarkedEvent marked = event_with_message_id_marker(event);
-    return script_command(kOpenScript, sha1,
-                          {"3", open_seen_key(event.tenant, event.queue_id, normalise_recipient(event.recipient)),
-                           events_stream_key(event.tenant), message_key(event.tenant, event.queue_id),
-                           std::to_string(repeat_window.count()), std::to_string(stream_cap), std::move(marked.json),
-                           std::move(marked.marker)});
+    std::vector<std::string> args = {"3",
+                                     open_seen_key(event.tenant, event.queue_id, normalise_recipient(event.recipient)),
+                                     events_stream_key(event.tenant), message_key(event.tenant, event.queue_id)};
+    MarkedEvent marked = event_with_message_id_marker(std::move(event));
+    append(args, {std::to_string(repeat_window.count()), std::to_string(stream_cap)}, std::move(marked));
+    return script_command(kOpenScript, sha1, std::move(args));
 }
 
-ScriptCommand build_click_command(const Event& event, std::size_t stream_cap) {
+ScriptCommand build_click_command(Event event, std::size_t stream_cap) {
     static const std::string sha1 = script_sha1(kClickScript);
-    MarkedEvent marked = event_with_message_id_marker(event);
-    return script_command(kClickScript, sha1,
-                          {"2", events_stream_key(event.tenant), message_key(event.tenant, event.queue_id),
-                           std::to_string(stream_cap), std::move(marked.json), std::move(marked.marker)});
+    std::vector<std::string> args = {"2", events_stream_key(event.tenant), message_key(event.tenant, event.queue_id)};
+    MarkedEvent marked = event_with_message_id_marker(std::move(event));
+    append(args, {std::to_string(stream_cap)}, std::move(marked));
+    return script_command(kClickScript, sha1, std::move(args));
 }
 
-ScriptCommand build_unsubscribe_command(const Event& event, std::int64_t now, std::size_t stream_cap) {
+ScriptCommand build_unsubscribe_command(Event event, std::int64_t now, std::size_t stream_cap) {
     static const std::string sha1 = script_sha1(kUnsubscribeScript);
-    MarkedEvent marked = event_with_message_id_marker(event);
-    return script_command(kUnsubscribeScript, sha1,
-                          {"3", suppression_key(event.tenant), events_stream_key(event.tenant),
-                           message_key(event.tenant, event.queue_id), normalise_recipient(event.recipient),
-                           encode_suppression({"unsubscribe", now}), std::to_string(stream_cap),
-                           std::move(marked.json), std::move(marked.marker)});
+    std::vector<std::string> args = {"3", suppression_key(event.tenant), events_stream_key(event.tenant),
+                                     message_key(event.tenant, event.queue_id), normalise_recipient(event.recipient),
+                                     encode_suppression({"unsubscribe", now}), std::to_string(stream_cap)};
+    MarkedEvent marked = event_with_message_id_marker(std::move(event));
+    append(args, {}, std::move(marked));
+    return script_command(kUnsubscribeScript, sha1, std::move(args));
 }
 
 }  // namespace tenantmail::trackd

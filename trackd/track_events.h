@@ -47,12 +47,22 @@ struct RequestFacts {
 // The event for a link (its tenant, queue id and recipient) and a request.
 Event make_track_event(EventKind kind, const TrackingLink& link, const RequestFacts& facts);
 
-ScriptCommand build_open_command(const Event& event, std::chrono::seconds repeat_window, std::size_t stream_cap);
-ScriptCommand build_click_command(const Event& event, std::size_t stream_cap);
+// What the log says of an event that could not be recorded.
+struct EventSummary {
+    EventKind kind = EventKind::open;
+    std::string tenant;
+    std::string queue_id;
+    std::string recipient;
+};
+EventSummary summarise(const Event& event);
+
+// Each takes the event over (its JSON is the last use).
+ScriptCommand build_open_command(Event event, std::chrono::seconds repeat_window, std::size_t stream_cap);
+ScriptCommand build_click_command(Event event, std::size_t stream_cap);
 // The three scripts' bodies, to SCRIPT LOAD on every connection.
 std::vector<std::string_view> track_scripts();
 
 // now: seconds since the epoch, the suppression entry's time.
-ScriptCommand build_unsubscribe_command(const Event& event, std::int64_t now, std::size_t stream_cap);
+ScriptCommand build_unsubscribe_command(Event event, std::int64_t now, std::size_t stream_cap);
 
 }  // namespace tenantmail::trackd

@@ -5,6 +5,7 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/beast/http/field.hpp>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,15 @@ namespace {
 
 constexpr const char* kNoStore = "no-store, no-cache, must-revalidate, private";
 
-HttpResponse base_response(http::status status, const HttpRequest& request) {
-    HttpResponse response{status, request.version()};
+HttpResponse base_response(http::status status, unsigned version, bool keep_alive) {
+    HttpResponse response{status, version};
     response.set(http::field::cache_control, kNoStore);
-    response.keep_alive(request.keep_alive());
+    response.keep_alive(keep_alive);
     return response;
+}
+
+HttpResponse base_response(http::status status, const HttpRequest& request) {
+    return base_response(status, request.version(), request.keep_alive());
 }
 
 // The body, or for HEAD only its length.
@@ -45,6 +50,22 @@ void set_body(HttpResponse& response, bool head, std::string_view type, std::str
     }
 }
 
+HttpResponse pixel_response(unsigned version, bool keep_alive, bool head) {
+    HttpResponse response = base_response(http::status::ok, version, keep_alive);
+    response.set(http::field::pragma, "no-cache");
+    response.set(http::field::expires, "0");
+    set_body(response, head, "image/gif", transparent_gif());
+    return response;
+}
+
+// Without its Location (WireTemplate puts it in).
+HttpResponse redirect_response(unsigned version, bool keep_alive) {
+    HttpResponse response = base_response(http::status::found, version, keep_alive);
+    response.set("Referrer-Policy", "no-referrer");
+    response.content_length(0);
+    return response;
+}
+
 void set_page_headers(HttpResponse& response) {
     response.set("X-Content-Type-Options", "nosniff");
     response.set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
@@ -55,6 +76,10 @@ std::int64_t now_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
+
+// HTTP/1.0 and 1.1 have their answers ready; Beast parses other 1-digit
+// versions too, and those are serialized each time.
+bool known_version(const HttpRequest& request) { return request.version() == 10 || request.version() == 11; }
 
 std::string_view header(const HttpRequest& request, http::field field) {
     const auto found = request.find(field);
@@ -83,7 +108,18 @@ TrackServer::TrackServer(asio::io_context& io, ServerSettings settings, AsyncRed
       codec_(std::move(codec)),
       registry_(std::move(registry)),
       acceptor_(io),
-      accept_retry_(io) {}
+      accept_retry_(io),
+      sweep_timer_(io) {
+    for (const bool http11 : {false, true}) {
+        for (const bool keep_alive : {false, true}) {
+            const unsigned version = http11 ? 11 : 10;
+            for (const bool head : {false, true})
+                pixel_wire_[http11][keep_alive][head] = to_wire(pixel_response(version, keep_alive, head));
+            redirect_wire_[http11][keep_alive] =
+                WireTemplate(redirect_response(version, keep_alive), http::field::location);
+        }
+    }
+}
 
 TrackServer::~TrackServer() { stop(); }
 
@@ -101,7 +137,23 @@ Result<void> TrackServer::start(UniqueFd listener) {
     if (ec) return make_error("cannot use the listening socket: " + ec.message());
     listener.release();  // the acceptor owns it now
     accept();
+    sweep();
     return {};
+}
+
+void TrackServer::sweep() {
+    if (stopped_) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<HttpSession*> expired;
+    for (HttpSession* session : sessions_)
+        if (session->expired(now)) expired.push_back(session);
+    for (HttpSession* session : expired) session->close();
+    const auto period = std::clamp<std::chrono::steady_clock::duration>(settings_.request_timeout / 4,
+                                                                        std::chrono::milliseconds(50), std::chrono::seconds(1));
+    sweep_timer_.expires_after(period);
+    sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) sweep();
+    });
 }
 
 void TrackServer::stop() {
@@ -110,6 +162,7 @@ void TrackServer::stop() {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     accept_retry_.cancel();
+    sweep_timer_.cancel();
     const std::vector<HttpSession*> open(sessions_.begin(), sessions_.end());
     for (HttpSession* session : open) session->close();
 }
@@ -158,7 +211,7 @@ void TrackServer::accept() {
     });
 }
 
-void TrackServer::lost(const Event& event, std::string_view why) {
+void TrackServer::lost(const EventSummary& event, std::string_view why) {
     ++stats_.lost_events;
     LOG_WARNING("%s event lost: tenant %s, queue id %s, recipient %s: %.*s", std::string(event_kind_name(event.kind)).c_str(),
                 event.tenant.c_str(), event.queue_id.empty() ? "-" : event.queue_id.c_str(),
@@ -166,7 +219,7 @@ void TrackServer::lost(const Event& event, std::string_view why) {
 }
 
 // Fire and forget: the reader already has the answer.
-void TrackServer::record(const Event& event, ScriptCommand command) {
+void TrackServer::record(const EventSummary& event, ScriptCommand command) {
     auto done = [this, event](const redisReply* reply) {
         if (reply == nullptr) return lost(event, "no reply from Redis within redis.timeout");
         if (reply->type == REDIS_REPLY_ERROR) return lost(event, std::string_view(reply->str, reply->len));
@@ -181,7 +234,7 @@ void TrackServer::record(const Event& event, ScriptCommand command) {
     if (!send_script_command(redis_, std::move(command), std::move(done))) lost(event, "Redis unavailable");
 }
 
-void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std::function<void(HttpResponse)> reply) {
+void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std::function<void(WireResponse)> reply) {
     ++stats_.requests;
     const std::string_view method(request.method_string().data(), request.method_string().size());
     const std::string_view target(request.target().data(), request.target().size());
@@ -196,45 +249,45 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
         case Action::pixel: {
             ++stats_.opens;
             facts.automation = classify_open(agent);
-            const Event event = make_track_event(EventKind::open, decision.link, facts);
-            record(event, build_open_command(event, settings_.open_repeat_window, settings_.stream_cap));
-            HttpResponse response = base_response(http::status::ok, request);
-            response.set(http::field::pragma, "no-cache");
-            response.set(http::field::expires, "0");
-            set_body(response, decision.head, "image/gif", transparent_gif());
+            Event event = make_track_event(EventKind::open, decision.link, facts);
             LOG_DEBUG("open: tenant %s, queue id %s, client %s%s%.*s", event.tenant.c_str(), event.queue_id.c_str(),
                       facts.client_address.c_str(), facts.automation.flagged() ? ", automated: " : "",
                       static_cast<int>(facts.automation.reason.size()), facts.automation.reason.data());
-            return reply(std::move(response));
+            const EventSummary summary = summarise(event);
+            record(summary, build_open_command(std::move(event), settings_.open_repeat_window, settings_.stream_cap));
+            if (!known_version(request)) return reply(to_wire(pixel_response(request.version(), request.keep_alive(), decision.head)));
+            return reply(pixel_wire_[request.version() == 11][request.keep_alive()][decision.head]);
         }
         case Action::redirect: {
             ++stats_.clicks;
             facts.automation = classify_click({decision.head, agent,
                                                std::chrono::seconds(now_seconds() - decision.link.issued_at),
                                                settings_.scanner_window});
-            const Event event = make_track_event(EventKind::click, decision.link, facts);
-            record(event, build_click_command(event, settings_.stream_cap));
-            HttpResponse response = base_response(http::status::found, request);
-            response.set(http::field::location, decision.link.url);
-            response.set("Referrer-Policy", "no-referrer");
-            response.content_length(0);
+            Event event = make_track_event(EventKind::click, decision.link, facts);
             LOG_DEBUG("click: tenant %s, queue id %s, client %s%s%.*s", event.tenant.c_str(), event.queue_id.c_str(),
                       facts.client_address.c_str(), facts.automation.flagged() ? ", automated: " : "",
                       static_cast<int>(facts.automation.reason.size()), facts.automation.reason.data());
-            return reply(std::move(response));
+            const EventSummary summary = summarise(event);
+            record(summary, build_click_command(std::move(event), settings_.stream_cap));
+            if (!known_version(request)) {
+                HttpResponse response = redirect_response(request.version(), request.keep_alive());
+                response.set(http::field::location, decision.link.url);
+                return reply(to_wire(response));
+            }
+            return reply(redirect_wire_[request.version() == 11][request.keep_alive()].with(decision.link.url));
         }
         case Action::unsubscribe_page: {
             HttpResponse response = base_response(http::status::ok, request);
             set_page_headers(response);
             set_body(response, decision.head, "text/html; charset=utf-8", unsubscribe_page(decision.token));
-            return reply(std::move(response));
+            return reply(to_wire(response));
         }
         case Action::unsubscribe: {
             ++stats_.unsubscribes;
-            const Event event = make_track_event(EventKind::unsubscribe, decision.link, facts);
+            Event event = make_track_event(EventKind::unsubscribe, decision.link, facts);
             const bool keep_alive = request.keep_alive();
             const unsigned version = request.version();
-            auto done = [this, event, keep_alive, version, reply](const redisReply* redis_reply) {
+            auto done = [this, event = summarise(event), keep_alive, version, reply](const redisReply* redis_reply) {
                 if (stopped_) return;
                 const bool ok = redis_reply != nullptr && redis_reply->type == REDIS_REPLY_INTEGER;
                 HttpResponse response{ok ? http::status::ok : http::status::service_unavailable, version};
@@ -256,9 +309,9 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
                     response.set(http::field::retry_after, "60");
                     set_body(response, false, "text/plain", "try again later\n");
                 }
-                reply(std::move(response));
+                reply(to_wire(response));
             };
-            if (!send_script_command(redis_, build_unsubscribe_command(event, now_seconds(), settings_.stream_cap),
+            if (!send_script_command(redis_, build_unsubscribe_command(std::move(event), now_seconds(), settings_.stream_cap),
                                     done)) {
                 done(nullptr);
             }
@@ -268,14 +321,14 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
             HttpResponse response = base_response(http::status::method_not_allowed, request);
             response.set(http::field::allow, "GET, HEAD, POST");
             set_body(response, false, "text/plain", "method not allowed\n");
-            return reply(std::move(response));
+            return reply(to_wire(response));
         }
         case Action::bad_request: {
             LOG_INFO("bad request %.*s %s: %.*s", static_cast<int>(method.size()), method.data(),
                      excerpt(target, 80).c_str(), static_cast<int>(decision.why.size()), decision.why.data());
             HttpResponse response = base_response(http::status::bad_request, request);
             set_body(response, false, "text/plain", "bad request\n");
-            return reply(std::move(response));
+            return reply(to_wire(response));
         }
         case Action::not_found: break;
     }
@@ -285,7 +338,7 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
              static_cast<int>(decision.why.size()), decision.why.data());
     HttpResponse response = base_response(http::status::not_found, request);
     set_body(response, decision.head, "text/plain", not_found_text());
-    reply(std::move(response));
+    reply(to_wire(response));
 }
 
 }  // namespace tenantmail::trackd

@@ -33,13 +33,14 @@
 #include "common/tracking_token.h"
 #include "common/unique_fd.h"
 #include "trackd/request_decision.h"
+#include "trackd/track_events.h"
+#include "trackd/wire_response.h"
 
 namespace tenantmail::trackd {
 
 class HttpSession;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
-using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct ServerSettings {
     std::vector<Network> trusted_proxies;
@@ -83,14 +84,17 @@ public:
 
     // One request from a session: reply is called with the response, at once
     // or (unsubscribe) when Redis has answered; not at all after stop().
-    void handle(const HttpRequest& request, const IpAddress& peer, std::function<void(HttpResponse)> reply);
+    void handle(const HttpRequest& request, const IpAddress& peer, std::function<void(WireResponse)> reply);
 
     void forget(HttpSession* session) { sessions_.erase(session); }
 
 private:
     void accept();
-    void record(const Event& event, ScriptCommand command);
-    void lost(const Event& event, std::string_view why);
+    // Closes every session past its deadline (request_timeout), a few times
+    // per timeout: one timer for all sessions.
+    void sweep();
+    void record(const EventSummary& event, ScriptCommand command);
+    void lost(const EventSummary& event, std::string_view why);
 
     boost::asio::io_context& io_;
     ServerSettings settings_;
@@ -99,9 +103,13 @@ private:
     std::shared_ptr<const TenantRegistry> registry_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer accept_retry_;
+    boost::asio::steady_timer sweep_timer_;
     std::chrono::steady_clock::time_point last_accept_error_{};
     bool stopped_ = false;
     std::unordered_set<HttpSession*> sessions_;
+    // [HTTP/1.1][keep-alive][HEAD] and [HTTP/1.1][keep-alive]
+    WireResponse pixel_wire_[2][2][2];
+    WireTemplate redirect_wire_[2][2];
     std::chrono::steady_clock::time_point last_limit_warning_{};
     ServerStats stats_;
 };

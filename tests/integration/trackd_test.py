@@ -36,6 +36,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -291,6 +292,48 @@ def test_bounds(env: Env) -> None:
     status, _, _ = curl(env, f"/u/{env.token('u')}", method="POST", extra=["--data-binary", f"@{big}"])
     check("body over 8 KB: 413", status == 413, status)
 
+    # request_timeout (2s here) bounds each request, the idle wait before
+    # it included; bytes trickling in do not extend it.
+    def closed_after(send_slowly) -> float | None:
+        with socket.create_connection(("127.0.0.1", env.trackd.port), timeout=10) as s:
+            start = time.monotonic()
+            try:
+                send_slowly(s)
+                s.settimeout(max(0.1, 8 - (time.monotonic() - start)))
+                while s.recv(4096):
+                    pass
+            except socket.timeout:
+                return None  # still open after 8 s
+            except ConnectionError:
+                pass  # reset: closed as well
+            return time.monotonic() - start
+
+    idle = closed_after(lambda s: None)
+    check("an idle connection is closed after request_timeout (2s)", idle is not None and 1.5 <= idle <= 4, idle)
+
+    def trickle(s: socket.socket) -> None:
+        s.sendall(b"GET /o/" + token.encode() + b" HTTP/1.1\r\nHost: " + ACME_HOST.encode() + b"\r\n")
+        for i in range(12):
+            time.sleep(0.5)
+            try:
+                s.sendall(b"X-Slow-%d: 1\r\n" % i)
+            except OSError:
+                return
+    slow = closed_after(trickle)
+    check("a request trickling in one field every 0.5s is closed after request_timeout (2s)",
+          slow is not None and 1.5 <= slow <= 4, slow)
+    statuses = []
+    conn = http.client.HTTPConnection("127.0.0.1", env.trackd.port, timeout=10)
+    for _ in range(3):
+        time.sleep(1.2)
+        conn.request("GET", f"/o/{token}", headers={"Host": ACME_HOST, "User-Agent": BROWSER})
+        response = conn.getresponse()
+        response.read()
+        statuses.append(response.status)
+    conn.close()
+    check("keep-alive requests 1.2s apart: each within its own request_timeout, all answered",
+          statuses == [200, 200, 200], statuses)
+
 
 def test_reload(env: Env, tenants_file: str, tenants_text: str) -> None:
     token = env.token("o", tenant="gamma")
@@ -376,7 +419,8 @@ def main() -> int:
                 f.write(tenants_text)
             with ms.RedisServer(directory) as redis:
                 env.redis = redis
-                env.trackd = Trackd(trackd_bin, directory, "trackd", redis.port, tenants_file, env.secret).start()
+                env.trackd = Trackd(trackd_bin, directory, "trackd", redis.port, tenants_file, env.secret,
+                                    request_timeout="2s").start()
                 webhookd = Webhookd(webhookd_bin, directory, "webhookd", redis.port, tenants_file).start()
                 for test in (lambda: test_pixel(env), lambda: test_click(env),
                              lambda: test_script_cache_flushed(env), lambda: test_refusals(env),

@@ -12,7 +12,8 @@
 #   bench/run-trackd-bench.sh [--quick] [--reps N] [--duration SEC] [--build-dir DIR] [--build] [--keep]
 #
 # --quick   one run per point, 1 s each (~30 s).
-# default   3 runs per point (medians), 3 s each after 0.5 s warm-up.
+# default   5 runs per point, trackd's and nginx's alternating (medians),
+#           3 s each after 0.5 s warm-up (~3 min).
 # Needs redis-server, nginx (nginx-light), python3, ss. Everything is started
 # here in a temporary directory on 127.0.0.1 and stopped here by PID; the
 # system nginx is not touched. The results table goes to stdout.
@@ -21,7 +22,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 BUILD="$ROOT/build-bench"
-QUICK=0 REPS=3 DURATION=3 WARMUP=0.5 KEEP=0 FORCE_BUILD=0
+QUICK=0 REPS=5 DURATION=3 WARMUP=0.5 KEEP=0 FORCE_BUILD=0
 CONCS="8 32"
 TOKENS=2000
 
@@ -161,21 +162,24 @@ NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 wait_port "$NGINX_PORT" "$NGINX_PID" "$WORK/nginx/logs/stderr.log"
 
-run_point() {  # $1 = label, $2 = port, $3 = paths, $4 = connections -> prints the driver's lines
-    local rep
-    for rep in $(seq "$REPS"); do
-        "$DRIVER" --port "$2" --host click.bench.example --paths "$3" --connections "$4" \
-            --duration "$DURATION" --warmup "$WARMUP" --label "$1"
-    done
+run_once() {  # $1 = label, $2 = port, $3 = paths, $4 = connections -> prints the driver's line
+    "$DRIVER" --port "$2" --host click.bench.example --paths "$3" --connections "$4" \
+        --duration "$DURATION" --warmup "$WARMUP" --label "$1"
 }
 
+# trackd's and nginx's runs alternate, so that both meet the same moods of
+# a shared machine; the table takes each point's median.
 echo "run-trackd-bench: $REPS run(s) per point, ${DURATION}s each; $TOKENS distinct tokens per kind" >&2
 {
     for c in $CONCS; do
-        run_point "trackd pixel c=$c" "$TRACKD_PORT" "$WORK/opens.txt" "$c"
-        run_point "nginx pixel c=$c" "$NGINX_PORT" "$WORK/opens.txt" "$c"
-        run_point "trackd redirect c=$c" "$TRACKD_PORT" "$WORK/clicks.txt" "$c"
-        run_point "nginx redirect c=$c" "$NGINX_PORT" "$WORK/clicks.txt" "$c"
+        for kind in pixel redirect; do
+            paths="$WORK/opens.txt"
+            [ "$kind" = redirect ] && paths="$WORK/clicks.txt"
+            for rep in $(seq "$REPS"); do
+                run_once "trackd $kind c=$c" "$TRACKD_PORT" "$paths" "$c"
+                run_once "nginx $kind c=$c" "$NGINX_PORT" "$paths" "$c"
+            done
+        done
     done
 } > "$WORK/results.txt"
 EVENTS=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" XLEN 'tm:{bench}:events')

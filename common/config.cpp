@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "common/duration.h"
+#include "common/redis_sentinel.h"
 #include "common/ini_file.h"
 #include "common/options/sections.h"
 
@@ -233,6 +234,17 @@ void validate(boost::any& out, const std::vector<std::string>& values, PortOptio
     out = PortOption{static_cast<std::uint16_t>(port)};
 }
 
+void validate(boost::any& out, const std::vector<std::string>& values, RedisEndpointsOption*, int) {
+    const std::string& text = single_value(out, values);
+    if (text.find_first_not_of(" ,\t") == std::string::npos) {
+        out = RedisEndpointsOption{};
+        return;
+    }
+    auto endpoints = parse_redis_endpoints(text);
+    if (!endpoints) throw po::error("invalid address list " + in_quotes(text) + ": " + endpoints.error());
+    out = RedisEndpointsOption{std::move(*endpoints)};
+}
+
 void validate(boost::any& out, const std::vector<std::string>& values, LogLevelOption*, int) {
     const std::string& text = single_value(out, values);
     if (text != "error" && text != "warning" && text != "info" && text != "debug") {
@@ -280,7 +292,13 @@ void add_common_options(po::options_description& desc, const std::string& defaul
                               ->value_name("DURATION"),
          "time limit for one Redis round trip, connecting included")
         ("redis.password_file", po::value<std::string>()->default_value("")->value_name("FILE"),
-         "file holding the Redis AUTH password; empty: no AUTH");
+         "file holding the Redis AUTH password; empty: no AUTH")
+        ("redis.sentinels", po::value<RedisEndpointsOption>()->default_value({}, "")->value_name("HOST:PORT ..."),
+         "Redis Sentinel mode: the sentinels to ask for the master (host, port and socket are then not used)")
+        ("redis.master_name", po::value<std::string>()->default_value("mymaster")->value_name("NAME"),
+         "the master's name in the sentinels' configuration")
+        ("redis.sentinel_password_file", po::value<std::string>()->default_value("")->value_name("FILE"),
+         "file holding the sentinels' AUTH password; empty: no AUTH");
     // clang-format on
 }
 
@@ -367,6 +385,9 @@ CommonSettings common_settings(const po::variables_map& options) {
     settings.redis.socket = options["redis.socket"].as<std::string>();
     settings.redis.timeout = options["redis.timeout"].as<DurationOption>().value;
     settings.redis.password_file = options["redis.password_file"].as<std::string>();
+    settings.redis.sentinels = options["redis.sentinels"].as<RedisEndpointsOption>().value;
+    settings.redis.master_name = options["redis.master_name"].as<std::string>();
+    settings.redis.sentinel_password_file = options["redis.sentinel_password_file"].as<std::string>();
     return settings;
 }
 

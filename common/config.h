@@ -50,6 +50,11 @@ const std::string& single_value(boost::any& out, const std::vector<std::string>&
 // Option value types that validate themselves, so a bad value is reported
 // against the line (or argument) that holds it. Declare options with them:
 //   ("milter.timeout", po::value<DurationOption>()->default_value({std::chrono::seconds(5)}, "5s"), "...")
+struct RedisEndpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    bool operator==(const RedisEndpoint&) const = default;
+};
 struct DurationOption {
     std::chrono::milliseconds value{0};  // > 0: a zero timeout or interval is a mistake
 };
@@ -62,6 +67,9 @@ struct LogLevelOption {
 struct FileModeOption {
     unsigned value = 0660;  // octal, at most 0777: the mode of a unix listening socket
 };
+struct RedisEndpointsOption {
+    std::vector<RedisEndpoint> value;  // "host:port [v6]:port ..."; "" is none
+};
 
 // Found by Boost through argument-dependent lookup; they throw
 // boost::program_options errors, which load_config turns into Result errors.
@@ -69,6 +77,7 @@ void validate(boost::any& out, const std::vector<std::string>& values, DurationO
 void validate(boost::any& out, const std::vector<std::string>& values, PortOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, LogLevelOption*, int);
 void validate(boost::any& out, const std::vector<std::string>& values, FileModeOption*, int);
+void validate(boost::any& out, const std::vector<std::string>& values, RedisEndpointsOption*, int);
 
 // help (-h), config (-c), check-config, tenants_file, bounce_secret_file,
 // tracking_secret_file,
@@ -106,6 +115,11 @@ struct RedisSettings {
     std::string socket;  // when set, host and port are not used
     std::chrono::milliseconds timeout{100};
     std::string password_file;  // "" when Redis needs no AUTH
+    // Sentinel mode when not empty: the master named master_name is asked
+    // of these (redis_sentinel.h); host, port and socket are not used.
+    std::vector<RedisEndpoint> sentinels;
+    std::string master_name;
+    std::string sentinel_password_file;  // "" when the sentinels need no AUTH
 };
 struct CommonSettings {
     bool check_config = false;

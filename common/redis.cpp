@@ -26,6 +26,7 @@
 
 #include "common/log.h"
 #include "common/private_file.h"
+#include "common/redis_sentinel.h"
 
 namespace tenantmail {
 
@@ -35,6 +36,8 @@ namespace {
 
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{1000};
+// How often a connected client asks the sentinels whether the master moved.
+constexpr std::chrono::milliseconds kSentinelCheckInterval{1000};
 
 timeval to_timeval(std::chrono::milliseconds duration) {
     timeval tv{};
@@ -45,6 +48,11 @@ timeval to_timeval(std::chrono::milliseconds duration) {
 
 std::string reply_error_text(const redisReply* reply) {
     return std::string(reply->str, reply->len);
+}
+
+bool is_readonly(const redisReply* reply) {
+    return reply != nullptr && reply->type == REDIS_REPLY_ERROR &&
+           is_readonly_error(std::string_view(reply->str, reply->len));
 }
 
 // A hiredis reply copied into a RespValue, for the parsers of redis_value.h.
@@ -72,6 +80,12 @@ RespValue resp_from_hiredis(const redisReply* reply) {
 }  // namespace
 
 std::string describe_redis(const RedisSettings& settings) {
+    if (!settings.sentinels.empty()) {
+        std::string where = "master " + settings.master_name + " via sentinels ";
+        for (std::size_t i = 0; i < settings.sentinels.size(); ++i)
+            where += (i == 0 ? "" : ",") + describe_endpoint(settings.sentinels[i]);
+        return where;
+    }
     if (!settings.socket.empty()) return "unix:" + settings.socket;
     const bool v6 = settings.host.find(':') != std::string::npos;
     return (v6 ? "[" + settings.host + "]" : settings.host) + ":" + std::to_string(settings.port);
@@ -91,6 +105,7 @@ Result<std::string> read_redis_password(const RedisSettings& settings) {
 // RedisClient
 
 Result<RedisClient> RedisClient::connect(const RedisSettings& settings, const std::string& password) {
+    if (!settings.sentinels.empty()) return connect_via_sentinels(settings, password);
     const timeval tv = to_timeval(settings.timeout);
     redisContext* context = settings.socket.empty()
                                 ? redisConnectWithTimeout(settings.host.c_str(), settings.port, tv)
@@ -108,6 +123,42 @@ Result<RedisClient> RedisClient::connect(const RedisSettings& settings, const st
         if (!auth) return Error{auth.error()};
     }
     return client;
+}
+
+// Asks the sentinels where the master is, connects and checks ROLE.
+Result<RedisClient> RedisClient::connect_via_sentinels(const RedisSettings& settings, const std::string& password) {
+    auto sentinel_password = read_sentinel_password(settings);
+    if (!sentinel_password) return Error{sentinel_password.error()};
+    auto master = locate_master(settings, *sentinel_password);
+    if (!master) return Error{master.error()};
+    RedisSettings direct;
+    direct.host = master->host;
+    direct.port = master->port;
+    direct.timeout = settings.timeout;
+    auto client = connect(direct, password);
+    if (!client) return Error{client.error()};
+    client->where_ = "master " + settings.master_name + " at " + describe_endpoint(*master);
+    auto role = client->call({"ROLE"});
+    if (!role) return Error{role.error()};
+    if (!is_master_role(*role)) {
+        return make_error("Redis at " + client->where_ + " is not a master yet (ROLE); the sentinels' answer is stale");
+    }
+    client->sentinel_mode_ = settings;
+    client->master_ = *master;
+    client->confirmed_at_ = std::chrono::steady_clock::now();
+    return client;
+}
+
+Result<void> RedisClient::confirm_master() {
+    if (sentinel_mode_.sentinels.empty()) return {};
+    const auto now = std::chrono::steady_clock::now();
+    if (now - confirmed_at_ < kSentinelCheckInterval) return {};
+    confirmed_at_ = now;
+    auto sentinel_password = read_sentinel_password(sentinel_mode_);
+    if (!sentinel_password) return {};  // said at connect time; keep the master we have
+    auto master = locate_master(sentinel_mode_, *sentinel_password);
+    if (!master || *master == master_) return {};
+    return make_error("Redis at " + where_ + ": the sentinels name " + describe_endpoint(*master) + " as master now");
 }
 
 Result<RedisReply> RedisClient::command(std::initializer_list<std::string_view> args) {
@@ -137,6 +188,7 @@ Result<RedisReply> RedisClient::command(const std::vector<std::string>& args) {
 }
 
 Result<std::vector<RedisReply>> RedisClient::pipeline(const std::vector<std::vector<std::string>>& commands) {
+    if (auto confirmed = confirm_master(); !confirmed) return Error{confirmed.error()};
     for (const auto& args : commands) {
         RedisArgv argv(args);
         if (redisAppendCommandArgv(context_.get(), argv.count(), argv.pointers.data(), argv.lengths.data()) !=
@@ -154,7 +206,17 @@ Result<std::vector<RedisReply>> RedisClient::pipeline(const std::vector<std::vec
         }
         replies.emplace_back(static_cast<redisReply*>(raw));
     }
+    for (const RedisReply& reply : replies) {
+        if (is_readonly(reply.get())) return replica_error(reply.get());
+    }
     return replies;
+}
+
+// A master turned replica (a failover the client has not noticed) answers
+// writes with READONLY: an error like a lost connection, so that the owner
+// drops this one and the next connect asks the sentinels again.
+Error RedisClient::replica_error(const redisReply* reply) const {
+    return make_error("Redis at " + where_ + " is a replica now: " + reply_error_text(reply));
 }
 
 Error RedisClient::io_error() const {
@@ -162,6 +224,7 @@ Error RedisClient::io_error() const {
 }
 
 Result<RespValue> RedisClient::call(const std::vector<std::string>& args) {
+    if (auto confirmed = confirm_master(); !confirmed) return Error{confirmed.error()};
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     for (const std::string& arg : args) {
@@ -171,6 +234,7 @@ Result<RespValue> RedisClient::call(const std::vector<std::string>& args) {
     const RedisReply reply(static_cast<redisReply*>(
         redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
     if (!reply) return io_error();
+    if (is_readonly(reply.get())) return replica_error(reply.get());
     return resp_from_hiredis(reply.get());
 }
 
@@ -203,10 +267,12 @@ Result<std::optional<RespValue>> RedisClient::receive() {
     }
     if (raw == nullptr) return std::optional<RespValue>{};
     const RedisReply reply(static_cast<redisReply*>(raw));
+    if (is_readonly(reply.get())) return replica_error(reply.get());
     return std::optional<RespValue>(resp_from_hiredis(reply.get()));
 }
 
 Result<RedisReply> RedisClient::command_argv(int argc, const char** argv, const std::size_t* lengths) {
+    if (auto confirmed = confirm_master(); !confirmed) return Error{confirmed.error()};
     RedisReply reply(static_cast<redisReply*>(redisCommandArgv(context_.get(), argc, argv, lengths)));
     if (!reply) {
         const std::string reason = context_->err ? context_->errstr : "no reply";
@@ -376,10 +442,13 @@ AsyncRedis::AsyncRedis(asio::io_context& io, RedisSettings settings, std::string
       deadline_timer_(io),
       reconnect_timer_(io),
       wording_(std::move(wording)),
-      outage_(kFirstBackoff, kMaxBackoff) {}
+      outage_(kFirstBackoff, kMaxBackoff),
+      sentinel_timer_(io) {}
 
 AsyncRedis::~AsyncRedis() {
     if (state_ != State::stopped) stop();
+    *alive_ = false;
+    if (locator_.joinable()) locator_.join();  // bounded: each sentinel by redis.timeout
 }
 
 void AsyncRedis::add_startup_command(std::vector<std::string> args) { startup_commands_.push_back(std::move(args)); }
@@ -394,12 +463,75 @@ void AsyncRedis::stop() {
     state_ = State::stopped;
     reconnect_timer_.cancel();
     deadline_timer_.cancel();
+    sentinel_timer_.cancel();
     fail("client stopped");
 }
 
 void AsyncRedis::connect() {
-    redisAsyncContext* context = settings_.socket.empty() ? redisAsyncConnect(settings_.host.c_str(), settings_.port)
-                                                           : redisAsyncConnectUnix(settings_.socket.c_str());
+    if (!settings_.sentinels.empty()) return locate();
+    connect_to(settings_.host, settings_.port, settings_.socket);
+}
+
+void AsyncRedis::locate() {
+    state_ = State::locating;  // no link: commands are refused meanwhile
+    ask_sentinels();
+}
+
+void AsyncRedis::ask_sentinels() {
+    if (asking_) return;  // the answer on its way will do
+    asking_ = true;
+    if (locator_.joinable()) locator_.join();  // finished: it posted its answer
+    locator_ = std::thread([this, settings = settings_, alive = alive_, &io = io_] {
+        Result<RedisEndpoint> master = [&]() -> Result<RedisEndpoint> {
+            auto sentinel_password = read_sentinel_password(settings);
+            if (!sentinel_password) return Error{sentinel_password.error()};
+            return locate_master(settings, *sentinel_password);
+        }();
+        asio::post(io, [this, alive, master = std::move(master)]() mutable {
+            if (*alive) on_sentinels_answer(std::move(master));
+        });
+    });
+}
+
+void AsyncRedis::on_sentinels_answer(Result<RedisEndpoint> master) {
+    asking_ = false;
+    if (state_ == State::locating) return on_located(std::move(master));
+    if (state_ != State::up) return;
+    // A planned failover (or a partition) leaves our connection to the old
+    // master open and writable until the sentinels demote it: switch as
+    // soon as they name another master. Sentinels that do not answer
+    // change nothing while the master does.
+    if (master && !(*master == master_)) {
+        fail("the sentinels name " + describe_endpoint(*master) + " as master now");
+        return;
+    }
+    arm_sentinel_check();
+}
+
+void AsyncRedis::arm_sentinel_check() {
+    if (sentinel_check_armed_ || settings_.sentinels.empty() || state_ != State::up) return;
+    sentinel_check_armed_ = true;
+    sentinel_timer_.expires_after(kSentinelCheckInterval);
+    sentinel_timer_.async_wait([this](const boost::system::error_code& ec) {
+        sentinel_check_armed_ = false;
+        if (!ec && state_ == State::up) ask_sentinels();
+    });
+}
+
+void AsyncRedis::on_located(Result<RedisEndpoint> master) {
+    if (!master) {
+        state_ = State::connecting;  // so fail() below counts as a lost attempt
+        fail(master.error());
+        return;
+    }
+    master_ = *master;
+    where_ = "master " + settings_.master_name + " at " + describe_endpoint(*master);
+    connect_to(master->host, master->port, "");
+}
+
+void AsyncRedis::connect_to(const std::string& host, std::uint16_t port, const std::string& socket) {
+    redisAsyncContext* context = socket.empty() ? redisAsyncConnect(host.c_str(), port)
+                                                : redisAsyncConnectUnix(socket.c_str());
     if (context == nullptr || context->err) {
         const std::string reason = context == nullptr ? "out of memory" : context->errstr;
         if (context != nullptr) redisAsyncFree(context);
@@ -436,7 +568,7 @@ void AsyncRedis::connect() {
     // connect as well.
     const Clock::time_point deadline = Clock::now() + settings_.timeout;
     startup_left_ = 0;
-    auto send_startup = [&](const std::vector<std::string>& args) {
+    auto send_startup = [&](const std::vector<std::string>& args, bool role_check = false) {
         std::vector<const char*> argv;
         std::vector<std::size_t> lengths;
         for (const std::string& arg : args) {
@@ -447,12 +579,13 @@ void AsyncRedis::connect() {
                                   argv.data(), lengths.data()) != REDIS_OK) {
             return false;
         }
-        pending_.push(Pending{nullptr, deadline});
+        pending_.push(Pending{nullptr, deadline, role_check});
         ++startup_left_;
         return true;
     };
     bool queued = true;
     if (!password_.empty()) queued = send_startup({"AUTH", password_});
+    if (!settings_.sentinels.empty()) queued = queued && send_startup({"ROLE"}, true);
     for (const auto& args : startup_commands_) queued = queued && send_startup(args);
     if (startup_commands_.empty()) queued = queued && send_startup({"PING"});
     if (!queued) {
@@ -486,10 +619,17 @@ void AsyncRedis::on_reply(Link&, redisReply* reply) {
     const Pending pending = pending_.pop();
     if (pending.handler != nullptr) {
         pending.handler->on_redis_reply(reply);
+        // A master turned replica: ask the sentinels again (single-server
+        // mode reconnects too, and says so once per outage).
+        if (is_readonly(reply) && state_ != State::stopped) fail("it is a replica now: " + reply_error_text(reply));
         return;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
         fail("connection handshake refused: " + reply_error_text(reply));
+        return;
+    }
+    if (pending.role_check && !is_master_role(resp_from_hiredis(reply))) {
+        fail("it is not a master (ROLE); the sentinels' answer was stale");
         return;
     }
     if (startup_left_ > 0 && --startup_left_ == 0) note_up();
@@ -497,6 +637,7 @@ void AsyncRedis::on_reply(Link&, redisReply* reply) {
 
 void AsyncRedis::note_up() {
     state_ = State::up;
+    arm_sentinel_check();
     if (const auto ended = outage_.on_success(Clock::now())) {
         const auto seconds = std::chrono::duration<double>(ended->duration).count();
         LOG_WARNING("Redis at %s is reachable again after %.1fs; %llu %s", where_.c_str(), seconds,

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/c_handle.h"
@@ -37,7 +38,8 @@ namespace tenantmail {
 using RedisReply = CHandle<redisReply, freeReplyObject>;
 using RedisContextPtr = CHandle<redisContext, redisFree>;
 
-// "127.0.0.1:6379" or "unix:/run/redis.sock", for messages.
+// "127.0.0.1:6379", "unix:/run/redis.sock" or "master NAME via sentinels
+// HOST:PORT,...", for messages.
 std::string describe_redis(const RedisSettings& settings);
 
 // A command's arguments as hiredis's *Argv calls take them, pointing into
@@ -83,11 +85,20 @@ public:
 
 private:
     explicit RedisClient(redisContext* context) : context_(context) {}
+    static Result<RedisClient> connect_via_sentinels(const RedisSettings& settings, const std::string& password);
+    // Sentinel mode: at most once a second, whether the sentinels still
+    // name this master; an error when they name another (the owner drops
+    // the connection, as after an I/O error, and the next connect follows).
+    Result<void> confirm_master();
     Result<RedisReply> command_argv(int argc, const char** argv, const std::size_t* lengths);
     Error io_error() const;
+    Error replica_error(const redisReply* reply) const;
 
     RedisContextPtr context_;
     std::string where_;
+    RedisSettings sentinel_mode_;  // sentinels empty: not in Sentinel mode
+    RedisEndpoint master_;
+    std::chrono::steady_clock::time_point confirmed_at_{};
 };
 
 // Receives the outcome of one AsyncRedis command, exactly once: the reply
@@ -164,6 +175,7 @@ private:
     struct Pending {
         RedisReplyHandler* handler = nullptr;  // nullptr: a startup command
         Clock::time_point deadline;
+        bool role_check = false;  // Sentinel mode's ROLE: must say master
     };
     // FIFO of pending commands: Redis answers in order, so the reply at the
     // front of hiredis's callback list is always the front entry here.
@@ -181,9 +193,19 @@ private:
         std::size_t head_ = 0;
         std::size_t size_ = 0;
     };
-    enum class State { idle, connecting, up, down, stopped };
+    enum class State { idle, locating, connecting, up, down, stopped };
 
     void connect();
+    // Sentinel mode: asks the sentinels on a thread of its own (the io
+    // thread never waits for them), then connect_to() the master.
+    void locate();
+    void ask_sentinels();  // one question at a time; the answer comes to on_sentinels_answer
+    void on_sentinels_answer(Result<RedisEndpoint> master);
+    void on_located(Result<RedisEndpoint> master);
+    // While up: asks the sentinels every second, and reconnects when they
+    // name another master (a planned failover leaves the old one writable).
+    void arm_sentinel_check();
+    void connect_to(const std::string& host, std::uint16_t port, const std::string& socket);
     void on_reply(Link& link, redisReply* reply);
     void on_link_lost(Link& link, const std::string& reason);
     void fail(const std::string& reason);
@@ -210,6 +232,12 @@ private:
     bool ever_up_ = false;
     std::uint64_t failed_at_outage_start_ = 0;
     std::chrono::microseconds write_delay_{0};
+    std::thread locator_;
+    bool asking_ = false;  // locator_ runs
+    RedisEndpoint master_;
+    boost::asio::steady_timer sentinel_timer_;
+    bool sentinel_check_armed_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed: late locator posts
     Stats stats_;
 };
 

@@ -119,6 +119,24 @@ TEST_F(ConfigTest, ReadsTopLevelAndSectionOptions) {
     EXPECT_EQ(settings.redis.password_file, "/srv/redis.pw");
 }
 
+TEST_F(ConfigTest, SentinelModeOptions) {
+    const CommonSettings defaults = common_settings(load_ok({}).options);
+    EXPECT_TRUE(defaults.redis.sentinels.empty());
+    EXPECT_EQ(defaults.redis.master_name, "mymaster");
+    EXPECT_EQ(defaults.redis.sentinel_password_file, "");
+    const std::string file = write("t.conf",
+                                   "[redis]\nsentinels = 10.0.0.1:26379 10.0.0.2:26379,[::1]:26380\n"
+                                   "master_name = tenantmail\nsentinel_password_file = /srv/sentinel.pw\n");
+    const CommonSettings settings = common_settings(load_ok({"-c", file}).options);
+    ASSERT_EQ(settings.redis.sentinels.size(), 3u);
+    EXPECT_EQ(settings.redis.sentinels[2], (RedisEndpoint{"::1", 26380}));
+    EXPECT_EQ(settings.redis.master_name, "tenantmail");
+    EXPECT_EQ(settings.redis.sentinel_password_file, "/srv/sentinel.pw");
+    const std::string error = file_error("[redis]\nsentinels = 10.0.0.1\n");
+    EXPECT_NE(error.find("t.conf:2:"), std::string::npos) << error;
+    EXPECT_NE(error.find("10.0.0.1"), std::string::npos) << error;
+}
+
 TEST_F(ConfigTest, CrlfConfigFileIsRead) {
     const std::string file = write("t.conf", "[redis]\r\ntimeout = 250ms\r\n");
     EXPECT_EQ(common_settings(load_ok({"-c", file}).options).redis.timeout, milliseconds(250));

@@ -271,7 +271,7 @@ class Policyd(ForegroundDaemon):
 
     def __init__(self, binary: str, directory: str, name: str, redis_port: int,
                  tenants_file: str, listen: str | None = None, redis_timeout: str = "100ms",
-                 log_level: str = "info", **policyd_options: str):
+                 log_level: str = "info", redis_lines: str | None = None, **policyd_options: str):
         super().__init__(binary, os.path.join(directory, f"{name}.log"))
         self.directory = directory
         self.name = name
@@ -284,9 +284,11 @@ class Policyd(ForegroundDaemon):
             self.socket_path = listen[5:]
         self.config = os.path.join(directory, f"{name}.conf")
         options = {"listen": listen, "idle_timeout": "300s", **policyd_options}
+        # redis_lines replaces host and port (e.g. sentinels = ...).
+        where = redis_lines if redis_lines is not None else f"host = 127.0.0.1\nport = {redis_port}\n"
         with open(self.config, "w") as f:
             f.write(f"tenants_file = {tenants_file}\nlog_level = {log_level}\n"
-                    f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = {redis_timeout}\n"
+                    f"[redis]\n{where}timeout = {redis_timeout}\n"
                     "[policyd]\n" + "".join(f"{k} = {v}\n" for k, v in options.items()))
 
     def start(self) -> "Policyd":

@@ -21,13 +21,19 @@
     may be lost (replication is asynchronous); the test does not count
     across the failover for that reason (README, "Redis Sentinel").
 
-    redis_sentinel_test.py PATH/TO/tenantmail-policyd PATH/TO/tenantmailctl
+  * tenantmail-webhookd reads the events stream through the sentinels: every
+    event written before a crash of the master (and replicated) and every
+    event written to the promoted replica afterwards reaches the tenant's
+    receiver, signed.
+
+    redis_sentinel_test.py PATH/TO/tenantmail-policyd PATH/TO/tenantmailctl PATH/TO/tenantmail-webhookd
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -37,7 +43,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import mailstack as ms  # noqa: E402
 from checks import Report  # noqa: E402
 from redis_sentinel_group import SentinelGroup  # noqa: E402
-from tenantmail_procs import Policyd  # noqa: E402
+from tenantmail_procs import Policyd, Webhookd  # noqa: E402
+from webhook_receiver import Receiver, write_secret  # noqa: E402
 
 REPORT = Report("redis_sentinel")
 check = REPORT.check
@@ -138,16 +145,22 @@ class Load:
 
 
 def main() -> int:
-    if len(sys.argv) != 3:
-        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-policyd PATH/TO/tenantmailctl", file=sys.stderr)
+    if len(sys.argv) != 4:
+        print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-policyd PATH/TO/tenantmailctl PATH/TO/tenantmail-webhookd",
+              file=sys.stderr)
         return 2
-    binary, tenantmailctl = (os.path.abspath(a) for a in sys.argv[1:])
+    binary, tenantmailctl, webhookd_bin = (os.path.abspath(a) for a in sys.argv[1:])
+    receiver = None
 
     def body():
+        nonlocal receiver
         with ms.managed_workdir("tm-sentinel-") as directory:
+            secret_path, secret = write_secret(directory, "hook")
+            receiver = Receiver({"hook": secret}).start()
             tenants_file = os.path.join(directory, "tenants.conf")
             with open(tenants_file, "w") as f:
-                f.write(TENANTS)
+                f.write(TENANTS + f"\n[hook]\ndomains = hook.example\nfrom_rewrite = hook@platform.example\n"
+                        f"webhook_url = {receiver.base}/hook\nwebhook_secret = {secret_path}\n")
             with SentinelGroup(directory, master_name="tm") as group:
                 first_master = group.master_port()
                 lines = f"sentinels = {group.sentinel_list()}\nmaster_name = tm\n"
@@ -158,11 +171,25 @@ def main() -> int:
                 finally:
                     for p in processes:
                         p.stop()
+                webhookd = Webhookd(webhookd_bin, directory, "webhookd", 0, tenants_file, redis_lines=lines).start()
+                try:
+                    with REPORT.case("webhookd phase ran"):
+                        webhooks_through_a_crash(group, webhookd, receiver)
+                finally:
+                    webhookd.stop()
+                log = webhookd.log()
+                check("webhookd: no sanitizer report", "Sanitizer" not in log and "runtime error" not in log, log[-2000:])
                 for p in processes:
                     log = p.log()
                     check(f"{p.name}: no sanitizer report", "Sanitizer" not in log and "runtime error" not in log,
                           log[-2000:])
-    return REPORT.run_main(body, failure="setup")
+    def stop_receiver():
+        if receiver:
+            receiver.stop()
+    try:
+        return REPORT.run_main(body, failure="setup")
+    finally:
+        stop_receiver()
 
 
 def run_phases(group: SentinelGroup, processes, first_master: int, tenantmailctl: str) -> None:
@@ -266,6 +293,64 @@ def run_phases(group: SentinelGroup, processes, first_master: int, tenantmailctl
     except (ValueError, KeyError, IndexError) as exc:
         ok, seen = False, f"{usage.stdout} {usage.stderr} {exc!r}"
     check("tenantmailctl usage (blocking client) reads 100 from the new master through the sentinels", ok, seen)
+
+
+def append_events(port: int, first: int, count: int) -> list[str]:
+    """XADDs count events to the hook tenant's stream on the server at port,
+    as common/events.cpp stores them; returns their ids."""
+    ids, request = [], b""
+    for n in range(first, first + count):
+        event = {"details": {}, "id": f"{n:032x}", "kind": "delivery", "message_id": f"m{n}",
+                 "queue_id": f"4Q{n:06X}", "recipient": f"user{n}@example.net", "tenant": "hook",
+                 "timestamp": int(time.time())}
+        ids.append(event["id"])
+        payload = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
+        args = [b"XADD", b"tm:{hook}:events", b"*", b"event", payload]
+        request += b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        with sock.makefile("rb") as f:
+            for _ in range(count):
+                line = f.readline()
+                if not line.startswith(b"$"):
+                    raise ms.MailstackError(f"XADD failed: {line!r}")
+                f.readline()
+    return ids
+
+
+def webhooks_through_a_crash(group: SentinelGroup, webhookd, receiver) -> None:
+    master = group.master_port()
+    before = append_events(master, 1, 20)
+    receiver.wait_ids(before, 20, "the events written before the crash")
+    # Written, replicated to every replica, and not yet read by webhookd
+    # maybe: then the master dies.
+    pending = append_events(master, 100, 20)
+    primary = group.server_on(master)
+    offset = int(primary.command("INFO", "replication").split("master_repl_offset:")[1].split()[0])
+
+    def replicated():
+        info = primary.command("INFO", "replication")
+        replicas = [part for part in info.split() if part.startswith("slave") and "offset=" in part]
+        return replicas and all("state=online" in r and int(r.split("offset=")[1].split(",")[0]) >= offset
+                                for r in replicas)
+    try:
+        ms.wait_until(replicated, 30, "every replica to have the events (replication offset)")
+    except ms.MailstackError as exc:
+        raise ms.MailstackError(f"{exc}: master offset {offset}; {primary.command('INFO', 'replication')}")
+    group.kill_master()
+    promoted = group.wait_new_master(master)
+    after = append_events(promoted, 200, 20)
+    try:
+        receiver.wait_ids(before + pending + after, 30, "every event, across the crash")
+    except ms.MailstackError:
+        pass
+    delivered = receiver.delivered_ids("hook")
+    missing = set(before + pending + after) - set(delivered)
+    check(f"webhookd: all 60 events delivered across a crash of the master ({len(delivered)} deliveries, "
+          f"{len(delivered) - len(set(delivered))} repeated)", not missing, sorted(missing)[:5])
+    check("webhookd: says it reached the promoted master",
+          f"master tm at 127.0.0.1:{promoted} is reachable again" in webhookd.log() or
+          f"connected to Redis at master tm at 127.0.0.1:{promoted}" in webhookd.log(), webhookd.log()[-1500:])
 
 
 if __name__ == "__main__":

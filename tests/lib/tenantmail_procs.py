@@ -386,17 +386,19 @@ class Webhookd(ForegroundDaemon):
     stop_timeout = 15.0
 
     def __init__(self, binary: str, directory: str, name: str, redis_port: int, tenants_file: str,
-                 **options: str):
+                 redis_lines: str | None = None, **options: str):
         super().__init__(binary, os.path.join(directory, f"{name}.log"))
         self.name = name
         self.config = os.path.join(directory, f"{name}.conf")
+        # redis_lines replaces host and port (e.g. sentinels = ...).
+        where = redis_lines if redis_lines is not None else f"host = 127.0.0.1\nport = {redis_port}\n"
         settings = {"max_batch": str(WEBHOOKD_MAX_BATCH), "block": "1s",
                     "claim_after": f"{WEBHOOKD_CLAIM_AFTER:g}s",
                     "retry_initial": "1s", "retry_max": "2s", "http_timeout": "3s",
                     "connect_timeout": "1s", **WEBHOOKD_TEST_DESTINATIONS, **options}
         with open(self.config, "w") as f:
             f.write(f"tenants_file = {tenants_file}\nlog_level = info\n"
-                    f"[redis]\nhost = 127.0.0.1\nport = {redis_port}\ntimeout = 2s\n"
+                    f"[redis]\n{where}timeout = 2s\n"
                     "[webhookd]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()))
 
     def start(self, wait_connected: bool = True) -> "Webhookd":

@@ -39,7 +39,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
 from checks import Report  # noqa: E402
-from tenantmail_procs import Policyd  # noqa: E402
+from tenantmail_procs import Policyd, ask_concurrently  # noqa: E402
 
 NAME = "policyd_limits"
 REPORT = Report(NAME)
@@ -104,44 +104,10 @@ from_rewrite = pause@platform.example
 """
 
 
-def ask_all(processes, workers_per_process: int, count: int, make_request):
-    """count requests spread over workers (half on each process), concurrently.
-    make_request(k) gives the attributes of request k. Returns the answers."""
-    clients = [p.connect() for p in processes for _ in range(workers_per_process)]
-    answers: list[str] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    next_index = iter(range(count))
-
-    def run(client):
-        try:
-            while True:
-                with lock:
-                    k = next(next_index, None)
-                if k is None:
-                    return
-                answer = client.ask(**make_request(k))
-                with lock:
-                    answers.append(answer)
-        except Exception as exc:
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for c in clients:
-        c.close()
-    if errors:
-        raise RuntimeError(f"client errors: {errors[:3]}")
-    return answers
-
-
 def quota_phase(processes, redis, label: str, zone: str, reset_day: datetime.date):
     """Before the boundary: both quotas end at the coming local midnight."""
     for tenant, login, quota, word in (("quota", "q-app", 40, "daily"), ("month", "m-app", 30, "monthly")):
-        answers = ask_all(processes, 4, 100,
+        answers = ask_concurrently(processes, 4, 100,
                           lambda k: {"sasl_username": login, "recipient": f"{label}-{k}@example.org"})
         permitted = answers.count("DUNNO")
         check(f"{label}: exactly {quota} of 100 permitted by the {word} quota across two processes",
@@ -157,13 +123,13 @@ def quota_phase(processes, redis, label: str, zone: str, reset_day: datetime.dat
 
 
 def test_login_limits(processes, redis, ctl):
-    answers = ask_all(processes, 4, 100, lambda k: {"sasl_username": "l-app1", "recipient": f"a{k}@example.org"})
+    answers = ask_concurrently(processes, 4, 100, lambda k: {"sasl_username": "l-app1", "recipient": f"a{k}@example.org"})
     check("login with its own 30/1m: exactly 30 of 100 permitted", answers.count("DUNNO") == 30,
           f"permitted {answers.count('DUNNO')}")
     refusals = set(a for a in answers if a != "DUNNO")
     rx = re.compile(r"^DEFER_IF_PERMIT 4\.7\.1 logins bulk limit 30 per 1m of login l-app1 reached; retry in \d+s$")
     check("its refusals name the login's limit", refusals and all(rx.match(a) for a in refusals), str(refusals))
-    answers = ask_all(processes, 4, 100, lambda k: {"sasl_username": "l-app2", "recipient": f"b{k}@example.org"})
+    answers = ask_concurrently(processes, 4, 100, lambda k: {"sasl_username": "l-app2", "recipient": f"b{k}@example.org"})
     check("another login gets exactly the 20 left of the tenant's 50/1m", answers.count("DUNNO") == 20,
           f"permitted {answers.count('DUNNO')}")
     refusals = set(a for a in answers if a != "DUNNO")
@@ -300,7 +266,7 @@ def main() -> int:
 
 def quota_phase_after(processes, redis, zone: str, next_day: datetime.date, new_day: datetime.date):
     for tenant, login, quota, word in (("quota", "q-app", 40, "daily"), ("month", "m-app", 30, "monthly")):
-        answers = ask_all(processes, 4, 100,
+        answers = ask_concurrently(processes, 4, 100,
                           lambda k: {"sasl_username": login, "recipient": f"after-{k}@example.org"})
         permitted = answers.count("DUNNO")
         check(f"after the boundary: exactly {quota} of 100 permitted again by the {word} quota",

@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import mailstack as ms  # noqa: E402
 from checks import Report  # noqa: E402
 from redis_sentinel_group import SentinelGroup  # noqa: E402
-from tenantmail_procs import Policyd, Webhookd  # noqa: E402
+from tenantmail_procs import Policyd, Webhookd, ask_concurrently  # noqa: E402
 from webhook_receiver import Receiver, write_secret  # noqa: E402
 
 REPORT = Report("redis_sentinel")
@@ -75,35 +75,10 @@ from_rewrite = load@platform.example
 
 
 def ask_all(processes, login: str, count: int) -> list[str]:
-    """count requests for login spread over 3 clients per process, concurrently."""
-    clients = [p.connect() for p in processes for _ in range(3)]
-    answers: list[str] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    indexes = iter(range(count))
-
-    def run(client):
-        try:
-            while True:
-                with lock:
-                    k = next(indexes, None)
-                if k is None:
-                    return
-                answer = client.ask(sasl_username=login, recipient=f"r{k}@example.org", queue_id=f"Q{login}{k}")
-                with lock:
-                    answers.append(answer)
-        except Exception as exc:
-            errors.append(repr(exc))
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for c in clients:
-        c.close()
-    if errors:
-        raise RuntimeError(f"client errors: {errors[:3]}")
-    return answers
+    """count requests for login over 3 connections per process, concurrently."""
+    return ask_concurrently(processes, 3, count,
+                            lambda k: {"sasl_username": login, "recipient": f"r{k}@example.org",
+                                       "queue_id": f"Q{login}{k}"})
 
 
 class Load:

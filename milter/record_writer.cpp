@@ -114,6 +114,21 @@ std::deque<MessageRecord> RecordWriter::take_batch(std::unique_lock<std::mutex>&
 
 // Runs without the lock: only this thread touches client_.
 Result<void> RecordWriter::write(const std::deque<MessageRecord>& batch) {
+    const bool had_connection = client_.has_value();
+    Result<void> written = write_once(batch);
+    // A connection that went stale while idle (Redis restarted, a Sentinel
+    // failover) fails the first write after it: connect anew at once, not
+    // after the backoff, so that the record is in Redis before Postfix has
+    // delivered the message and tenantmail-maillog asks for it.
+    if (!written && had_connection && !client_) {
+        const std::string first_failure = written.error();
+        written = write_once(batch);
+        if (written) LOG_INFO("message records: connected to Redis anew after %s", first_failure.c_str());
+    }
+    return written;
+}
+
+Result<void> RecordWriter::write_once(const std::deque<MessageRecord>& batch) {
     if (!client_) {
         auto client = RedisClient::connect(redis_settings_, password_);
         if (!client) return Error{client.error()};

@@ -47,6 +47,7 @@ private:
     void run();
     std::deque<MessageRecord> take_batch(std::unique_lock<std::mutex>& lock);
     Result<void> write(const std::deque<MessageRecord>& batch);
+    Result<void> write_once(const std::deque<MessageRecord>& batch);
     void on_failure(std::deque<MessageRecord>& batch, const std::string& reason);
     void on_success(std::size_t written);
 

@@ -98,13 +98,32 @@ def waited(predicate, timeout: float, what: str):
 
 # ---------------------------------------------------------------------------
 
+class MasterOf:
+    """command() on whichever server a Sentinel group names master now."""
+
+    def __init__(self, group):
+        self.group = group
+
+    def command(self, *args, timeout: float = 5.0):
+        return self.group.server_on(self.group.master_port()).command(*args, timeout=timeout)
+
+    def stop(self) -> None:
+        pass  # the group's owner stops it
+
+
 class Stack:
-    """Every component, configured to work together."""
+    """Every component, configured to work together: on one redis-server, or
+    through a Sentinel group (tests/lib/redis_sentinel_group.py)."""
 
     def __init__(self, tmp: str, milter_bin: str, policyd_bin: str, maillog_bin: str, bounce_bin: str,
-                 webhookd_bin: str):
+                 webhookd_bin: str, group=None):
         self.tmp = tmp
-        self.redis = ms.RedisServer(tmp).start()
+        if group is None:
+            self.redis = ms.RedisServer(tmp).start()
+            redis_lines = f"host = {ms.LOOPBACK}\nport = {self.redis.port}\n"
+        else:
+            self.redis = MasterOf(group)
+            redis_lines = f"sentinels = {group.sentinel_list()}\nmaster_name = {group.master_name}\n"
         self.files = tp.TenantFiles(tmp)
         self.files.bounce_secret()
         secret_path, self.webhook_secret = write_secret(self.files.dir, TENANT)
@@ -120,8 +139,8 @@ class Stack:
         wrapper, self.bounce_log = tp.bounce_pipe(self.files, tmp, bounce_bin)
 
         self.milter_port = ms.free_port()
-        self.policyd = tp.Policyd(policyd_bin, tmp, "policyd", self.redis.port, self.files.tenants_path,
-                                  redis_timeout="2s")
+        self.policyd = tp.Policyd(policyd_bin, tmp, "policyd", 0, self.files.tenants_path,
+                                  redis_timeout="2s", redis_lines=redis_lines)
         # The deferred recipient must not be retried while the test runs:
         # each retry would (rightly) be one more soft_bounce.
         config = os.path.join(self.files.dir, "tenantmail.conf")
@@ -135,14 +154,15 @@ class Stack:
         self.config = self.files.write_config(self.milter_port)
         assert self.config == config
         with open(self.config, "a") as f:
-            f.write(f"\n[redis]\nhost = {ms.LOOPBACK}\nport = {self.redis.port}\ntimeout = 2s\n"
+            f.write(f"\n[redis]\n{redis_lines}timeout = 2s\n"
                     f"\n[maillog]\nfile = {self.postfix.log_path}\n"
                     f"state_file = {os.path.join(tmp, 'maillog.state')}\npoll_interval = 100ms\n"
                     "\n[bounce]\nmax_token_age = 30d\n")
         self.postfix.add_sasl_user(LOGIN, PASSWORD)
         self.milter = tp.Milter(milter_bin, self.config, tmp, port=self.milter_port)
         self.maillog = tp.Maillog(maillog_bin, self.config, tmp)
-        self.webhookd = tp.Webhookd(webhookd_bin, tmp, "webhookd", self.redis.port, self.files.tenants_path)
+        self.webhookd = tp.Webhookd(webhookd_bin, tmp, "webhookd", 0, self.files.tenants_path,
+                                    redis_lines=redis_lines)
 
     def start(self) -> None:
         t0 = time.monotonic()
@@ -152,7 +172,7 @@ class Stack:
         self.maillog.start()
         self.webhookd.start()
         info(f"stack up in {time.monotonic() - t0:.1f}s (postfix submission {self.postfix.submission_port}, "
-             f"remote {self.remote.port}, redis {self.redis.port}, receiver {self.receiver.port})")
+             f"remote {self.remote.port}, receiver {self.receiver.port})")
 
     def stop(self) -> None:
         self.milter.terminate()  # libmilter notices SIGTERM only at its next poll

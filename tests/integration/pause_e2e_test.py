@@ -221,9 +221,12 @@ def complaints(stack: Stack, tenantmailctl: str) -> None:
           len(paused) == 1 and details.get("class") == "bulk" and details.get("reason") == reason
           and details.get("automatic") is True and details.get("period") == "24h"
           and details.get("counts") == {"delivered": 20, "bounced": 0, "complained": 2}, paused)
+    # The bounce process logs the pause after writing it to Redis, and the
+    # webhook can reach the receiver first: wait for the line.
+    pause_line = r"bulk mail paused: complaint rate 10\.00% over 24h .*tenantmailctl resume acme"
+    waited(lambda: stack.bounce_lines(pause_line), 10, "tenantmail-bounce's pause line")
     check("complaints: tenantmail-bounce logged the pause and how to resume",
-          stack.bounce_lines(r"bulk mail paused: complaint rate 10\.00% over 24h .*tenantmailctl resume acme"),
-          stack.bounce_lines(".")[-4:])
+          stack.bounce_lines(pause_line), stack.bounce_lines(".")[-4:])
     usage = ctl(tenantmailctl, stack.config, "usage", TENANT, "--json")
     health = json.loads(usage.stdout).get("health", {}) if usage.returncode == 0 else {}
     check("complaints: tenantmailctl usage shows the rates against their thresholds and the pause",

@@ -144,6 +144,7 @@ Result<RedisClient> RedisClient::connect_via_sentinels(const RedisSettings& sett
         return make_error("Redis at " + client->where_ + " is not a master yet (ROLE); the sentinels' answer is stale");
     }
     client->sentinel_mode_ = settings;
+    client->sentinel_password_ = std::move(*sentinel_password);
     client->master_ = *master;
     client->confirmed_at_ = std::chrono::steady_clock::now();
     return client;
@@ -154,9 +155,7 @@ Result<void> RedisClient::confirm_master() {
     const auto now = std::chrono::steady_clock::now();
     if (now - confirmed_at_ < kSentinelCheckInterval) return {};
     confirmed_at_ = now;
-    auto sentinel_password = read_sentinel_password(sentinel_mode_);
-    if (!sentinel_password) return {};  // said at connect time; keep the master we have
-    auto master = locate_master(sentinel_mode_, *sentinel_password);
+    auto master = locate_master(sentinel_mode_, sentinel_password_);
     if (!master || *master == master_) return {};
     return make_error("Redis at " + where_ + ": the sentinels name " + describe_endpoint(*master) + " as master now");
 }
@@ -481,14 +480,24 @@ void AsyncRedis::ask_sentinels() {
     if (asking_) return;  // the answer on its way will do
     asking_ = true;
     if (locator_.joinable()) locator_.join();  // finished: it posted its answer
-    locator_ = std::thread([this, settings = settings_, alive = alive_, &io = io_] {
+    // The password file is read for each connection; the checks while
+    // connected reuse what that read found.
+    std::optional<std::string> known =
+        state_ == State::locating ? std::nullopt : sentinel_password_;
+    locator_ = std::thread([this, settings = settings_, known = std::move(known), alive = alive_, &io = io_] {
+        std::optional<std::string> password = known;
         Result<RedisEndpoint> master = [&]() -> Result<RedisEndpoint> {
-            auto sentinel_password = read_sentinel_password(settings);
-            if (!sentinel_password) return Error{sentinel_password.error()};
-            return locate_master(settings, *sentinel_password);
+            if (!password) {
+                auto read = read_sentinel_password(settings);
+                if (!read) return Error{read.error()};
+                password = std::move(*read);
+            }
+            return locate_master(settings, *password);
         }();
-        asio::post(io, [this, alive, master = std::move(master)]() mutable {
-            if (*alive) on_sentinels_answer(std::move(master));
+        asio::post(io, [this, alive, master = std::move(master), password = std::move(password)]() mutable {
+            if (!*alive) return;
+            if (password) sentinel_password_ = std::move(password);
+            on_sentinels_answer(std::move(master));
         });
     });
 }

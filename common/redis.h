@@ -97,6 +97,7 @@ private:
     RedisContextPtr context_;
     std::string where_;
     RedisSettings sentinel_mode_;  // sentinels empty: not in Sentinel mode
+    std::string sentinel_password_;  // read when connecting
     RedisEndpoint master_;
     std::chrono::steady_clock::time_point confirmed_at_{};
 };
@@ -234,6 +235,7 @@ private:
     std::chrono::microseconds write_delay_{0};
     std::thread locator_;
     bool asking_ = false;  // locator_ runs
+    std::optional<std::string> sentinel_password_;  // read at the last connection
     RedisEndpoint master_;
     boost::asio::steady_timer sentinel_timer_;
     bool sentinel_check_armed_ = false;

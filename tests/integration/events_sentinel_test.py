@@ -66,18 +66,6 @@ def wait_outcomes(stack, qid: str, count: int, timeout: float) -> dict[str, list
     return outcomes(stack, qid)
 
 
-def replicated(group: SentinelGroup) -> None:
-    primary = group.server_on(group.master_port())
-    offset = int(primary.command("INFO", "replication").split("master_repl_offset:")[1].split()[0])
-
-    def caught_up():
-        info = primary.command("INFO", "replication")
-        replicas = [p for p in info.split() if p.startswith("slave") and "offset=" in p]
-        return replicas and all("state=online" in r and int(r.split("offset=")[1].split(",")[0]) >= offset
-                                for r in replicas)
-    ms.wait_until(caught_up, 30, "the replicas to catch up with the master")
-
-
 def run(stack, group: SentinelGroup) -> None:
     expected = {r: [k] for r, k in e2e.FIRST_KIND.items()}
     later = {r: k for r, k in expected.items() if r != e2e.HARD}
@@ -93,7 +81,7 @@ def run(stack, group: SentinelGroup) -> None:
         second, second_id = send(stack, "during", True)
         e2e.waited(lambda: stack.redis.command("EXISTS", f"tm:{{{e2e.TENANT}}}:msg:{second}") == 1, 10,
                    "the second message's record")
-        replicated(group)
+        group.wait_replicated()
         e2e.waited(lambda: stack.remote.count() >= 2, 30, "the remote side to get the second message")
         e2e.waited(lambda: stack.postfix.log().count(f"{second}: to=<") >= len(later), 30,
                    "Postfix to log every recipient of the second message")

@@ -300,18 +300,7 @@ def webhooks_through_a_crash(group: SentinelGroup, webhookd, receiver) -> None:
     # Written, replicated to every replica, and not yet read by webhookd
     # maybe: then the master dies.
     pending = append_events(master, 100, 20)
-    primary = group.server_on(master)
-    offset = int(primary.command("INFO", "replication").split("master_repl_offset:")[1].split()[0])
-
-    def replicated():
-        info = primary.command("INFO", "replication")
-        replicas = [part for part in info.split() if part.startswith("slave") and "offset=" in part]
-        return replicas and all("state=online" in r and int(r.split("offset=")[1].split(",")[0]) >= offset
-                                for r in replicas)
-    try:
-        ms.wait_until(replicated, 30, "every replica to have the events (replication offset)")
-    except ms.MailstackError as exc:
-        raise ms.MailstackError(f"{exc}: master offset {offset}; {primary.command('INFO', 'replication')}")
+    group.wait_replicated()
     group.kill_master()
     promoted = group.wait_new_master(master)
     after = append_events(promoted, 200, 20)

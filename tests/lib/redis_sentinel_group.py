@@ -4,6 +4,7 @@ with its own rewritable config file), every process stopped by PID.
 
     with SentinelGroup(directory, master_name="tm") as group:
         group.sentinel_list()        # "127.0.0.1:P1 127.0.0.1:P2 ..."
+        group.wait_replicated()      # what the master wrote is on every replica
         group.kill_master()          # SIGKILL, as a crash would
         group.wait_new_master(old)   # the sentinels' promoted replica
 
@@ -154,6 +155,23 @@ class SentinelGroup:
                     return False
                 raise
         wait_until(accepted, timeout, "the sentinels to accept SENTINEL FAILOVER", interval=0.1)
+
+    def wait_replicated(self, timeout: float = 30.0) -> None:
+        """Until every replica is online and has acknowledged everything the
+        master has written so far (its replication offset). A full resync
+        after a failover can take several seconds."""
+        primary = self.server_on(self.master_port())
+        offset = int(primary.command("INFO", "replication").split("master_repl_offset:")[1].split()[0])
+
+        def caught_up():
+            info = primary.command("INFO", "replication")
+            replicas = [p for p in info.split() if p.startswith("slave") and "offset=" in p]
+            return replicas and all("state=online" in r and int(r.split("offset=")[1].split(",")[0]) >= offset
+                                    for r in replicas)
+        try:
+            wait_until(caught_up, timeout, "every replica to catch up with the master")
+        except MailstackError as exc:
+            raise MailstackError(f"{exc}: master offset {offset}; {primary.command('INFO', 'replication')}")
 
     def wait_new_master(self, old_port: int, timeout: float = 30.0) -> int:
         def promoted():

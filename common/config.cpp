@@ -298,7 +298,9 @@ void add_common_options(po::options_description& desc, const std::string& defaul
         ("redis.master_name", po::value<std::string>()->default_value("mymaster")->value_name("NAME"),
          "the master's name in the sentinels' configuration")
         ("redis.sentinel_password_file", po::value<std::string>()->default_value("")->value_name("FILE"),
-         "file holding the sentinels' AUTH password; empty: no AUTH");
+         "file holding the sentinels' AUTH password; empty: no AUTH")
+        ("redis.cluster_nodes", po::value<RedisEndpointsOption>()->default_value({}, "")->value_name("HOST:PORT ..."),
+         "Redis Cluster mode: nodes to read the slot map from (host, port, socket and sentinels are then not used)");
     // clang-format on
 }
 
@@ -388,6 +390,7 @@ CommonSettings common_settings(const po::variables_map& options) {
     settings.redis.sentinels = options["redis.sentinels"].as<RedisEndpointsOption>().value;
     settings.redis.master_name = options["redis.master_name"].as<std::string>();
     settings.redis.sentinel_password_file = options["redis.sentinel_password_file"].as<std::string>();
+    settings.redis.cluster_nodes = options["redis.cluster_nodes"].as<RedisEndpointsOption>().value;
     return settings;
 }
 

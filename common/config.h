@@ -120,6 +120,10 @@ struct RedisSettings {
     std::vector<RedisEndpoint> sentinels;
     std::string master_name;
     std::string sentinel_password_file;  // "" when the sentinels need no AUTH
+    // Cluster mode when not empty: the slot map is read from the first of
+    // these that answers (redis_cluster.h); host, port, socket and sentinels
+    // are not used.
+    std::vector<RedisEndpoint> cluster_nodes;
 };
 struct CommonSettings {
     bool check_config = false;

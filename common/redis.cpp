@@ -26,6 +26,8 @@
 
 #include "common/log.h"
 #include "common/private_file.h"
+#include "common/redis_cluster_async.h"
+#include "common/redis_cluster_client.h"
 #include "common/redis_sentinel.h"
 
 namespace tenantmail {
@@ -55,8 +57,9 @@ bool is_readonly(const redisReply* reply) {
            is_readonly_error(std::string_view(reply->str, reply->len));
 }
 
-// A hiredis reply copied into a RespValue, for the parsers of redis_value.h.
-RespValue resp_from_hiredis(const redisReply* reply) {
+}  // namespace
+
+RespValue resp_value(const redisReply* reply) {
     if (reply == nullptr) return RespValue::nil();
     switch (reply->type) {
         case REDIS_REPLY_INTEGER: return RespValue::of_integer(reply->integer);
@@ -70,16 +73,20 @@ RespValue resp_from_hiredis(const redisReply* reply) {
         case REDIS_REPLY_ARRAY: {
             std::vector<RespValue> elements;
             elements.reserve(reply->elements);
-            for (std::size_t i = 0; i < reply->elements; ++i) elements.push_back(resp_from_hiredis(reply->element[i]));
+            for (std::size_t i = 0; i < reply->elements; ++i) elements.push_back(resp_value(reply->element[i]));
             return RespValue::of_array(std::move(elements));
         }
         default: return RespValue::nil();
     }
 }
 
-}  // namespace
-
 std::string describe_redis(const RedisSettings& settings) {
+    if (!settings.cluster_nodes.empty()) {
+        std::string where = "cluster via ";
+        for (std::size_t i = 0; i < settings.cluster_nodes.size(); ++i)
+            where += (i == 0 ? "" : ",") + describe_endpoint(settings.cluster_nodes[i]);
+        return where;
+    }
     if (!settings.sentinels.empty()) {
         std::string where = "master " + settings.master_name + " via sentinels ";
         for (std::size_t i = 0; i < settings.sentinels.size(); ++i)
@@ -104,7 +111,22 @@ Result<std::string> read_redis_password(const RedisSettings& settings) {
 // ---------------------------------------------------------------------------
 // RedisClient
 
+RedisClient::RedisClient(redisContext* context) : context_(context) {}
+RedisClient::RedisClient(RedisClient&&) noexcept = default;
+RedisClient& RedisClient::operator=(RedisClient&&) noexcept = default;
+RedisClient::~RedisClient() = default;
+
+int RedisClient::fd() const { return cluster_ ? cluster_->fd() : context_->fd; }
+
 Result<RedisClient> RedisClient::connect(const RedisSettings& settings, const std::string& password) {
+    if (!settings.cluster_nodes.empty()) {
+        auto cluster = RedisClusterClient::connect(settings, password);
+        if (!cluster) return Error{cluster.error()};
+        RedisClient client(nullptr);
+        client.where_ = (*cluster)->where();
+        client.cluster_ = std::move(*cluster);
+        return client;
+    }
     if (!settings.sentinels.empty()) return connect_via_sentinels(settings, password);
     const timeval tv = to_timeval(settings.timeout);
     redisContext* context = settings.socket.empty()
@@ -187,6 +209,7 @@ Result<RedisReply> RedisClient::command(const std::vector<std::string>& args) {
 }
 
 Result<std::vector<RedisReply>> RedisClient::pipeline(const std::vector<std::vector<std::string>>& commands) {
+    if (cluster_) return cluster_->pipeline(commands);
     if (auto confirmed = confirm_master(); !confirmed) return Error{confirmed.error()};
     for (const auto& args : commands) {
         RedisArgv argv(args);
@@ -223,21 +246,23 @@ Error RedisClient::io_error() const {
 }
 
 Result<RespValue> RedisClient::call(const std::vector<std::string>& args) {
+    RedisArgv argv(args);
+    auto reply = reply_argv(argv.count(), argv.pointers.data(), argv.lengths.data());
+    if (!reply) return Error{reply.error()};
+    return resp_value(reply->get());
+}
+
+Result<RedisReply> RedisClient::reply_argv(int argc, const char** argv, const std::size_t* lengths) {
+    if (cluster_) return cluster_->command(argc, argv, lengths);
     if (auto confirmed = confirm_master(); !confirmed) return Error{confirmed.error()};
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (const std::string& arg : args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-    }
-    const RedisReply reply(static_cast<redisReply*>(
-        redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
+    RedisReply reply(static_cast<redisReply*>(redisCommandArgv(context_.get(), argc, argv, lengths)));
     if (!reply) return io_error();
     if (is_readonly(reply.get())) return replica_error(reply.get());
-    return resp_from_hiredis(reply.get());
+    return reply;
 }
 
 Result<void> RedisClient::send(const std::vector<std::string>& args) {
+    if (cluster_) return cluster_->send(args);
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     for (const std::string& arg : args) {
@@ -256,6 +281,7 @@ Result<void> RedisClient::send(const std::vector<std::string>& args) {
 }
 
 Result<std::optional<RespValue>> RedisClient::receive() {
+    if (cluster_) return cluster_->receive();
     void* raw = nullptr;
     // A reply may already sit complete in hiredis's buffer; read the
     // socket only when not, and only once (poll said it is readable).
@@ -267,17 +293,15 @@ Result<std::optional<RespValue>> RedisClient::receive() {
     if (raw == nullptr) return std::optional<RespValue>{};
     const RedisReply reply(static_cast<redisReply*>(raw));
     if (is_readonly(reply.get())) return replica_error(reply.get());
-    return std::optional<RespValue>(resp_from_hiredis(reply.get()));
+    return std::optional<RespValue>(resp_value(reply.get()));
 }
 
 Result<RedisReply> RedisClient::command_argv(int argc, const char** argv, const std::size_t* lengths) {
-    if (auto confirmed = confirm_master(); !confirmed) return Error{confirmed.error()};
-    RedisReply reply(static_cast<redisReply*>(redisCommandArgv(context_.get(), argc, argv, lengths)));
-    if (!reply) {
-        const std::string reason = context_->err ? context_->errstr : "no reply";
-        return make_error("Redis at " + where_ + ": " + reason);
+    auto reply = reply_argv(argc, argv, lengths);
+    if (!reply) return reply;
+    if ((*reply)->type == REDIS_REPLY_ERROR) {
+        return make_error("Redis at " + where_ + ": " + reply_error_text(reply->get()));
     }
-    if (reply->type == REDIS_REPLY_ERROR) return make_error("Redis at " + where_ + ": " + reply_error_text(reply.get()));
     return reply;
 }
 
@@ -442,18 +466,26 @@ AsyncRedis::AsyncRedis(asio::io_context& io, RedisSettings settings, std::string
       reconnect_timer_(io),
       wording_(std::move(wording)),
       outage_(kFirstBackoff, kMaxBackoff),
-      sentinel_timer_(io) {}
+      sentinel_timer_(io) {
+    if (!settings_.cluster_nodes.empty()) cluster_ = std::make_unique<Cluster>(io);
+}
 
 AsyncRedis::~AsyncRedis() {
     if (state_ != State::stopped) stop();
     *alive_ = false;
     if (locator_.joinable()) locator_.join();  // bounded: each sentinel by redis.timeout
+    if (cluster_ && cluster_->reader.joinable()) cluster_->reader.join();  // bounded: each node by redis.timeout
 }
 
 void AsyncRedis::add_startup_command(std::vector<std::string> args) { startup_commands_.push_back(std::move(args)); }
 
 void AsyncRedis::start() {
     if (state_ != State::idle) return;
+    if (cluster_) {
+        state_ = State::locating;  // commands are refused until the first slot map
+        read_cluster_map();
+        return;
+    }
     connect();
 }
 
@@ -463,6 +495,11 @@ void AsyncRedis::stop() {
     reconnect_timer_.cancel();
     deadline_timer_.cancel();
     sentinel_timer_.cancel();
+    if (cluster_) {
+        cluster_->reread_timer.cancel();
+        for (auto& [name, node] : cluster_->nodes) node->stop();
+        return;
+    }
     fail("client stopped");
 }
 
@@ -606,6 +643,7 @@ void AsyncRedis::connect_to(const std::string& host, std::uint16_t port, const s
 
 bool AsyncRedis::command(int argc, const char** argv, const std::size_t* lengths, RedisReplyHandler& handler,
                          Clock::time_point deadline) {
+    if (cluster_) return cluster_command(argc, argv, lengths, handler, deadline);
     if ((state_ != State::up && state_ != State::connecting) || !link_ || link_->dead) {
         ++stats_.refused;
         return false;
@@ -637,7 +675,7 @@ void AsyncRedis::on_reply(Link&, redisReply* reply) {
         fail("connection handshake refused: " + reply_error_text(reply));
         return;
     }
-    if (pending.role_check && !is_master_role(resp_from_hiredis(reply))) {
+    if (pending.role_check && !is_master_role(resp_value(reply))) {
         fail("it is not a master (ROLE); the sentinels' answer was stale");
         return;
     }

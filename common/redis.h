@@ -28,6 +28,7 @@
 #include "common/c_handle.h"
 #include "common/config.h"
 #include "common/outage.h"
+#include "common/redis_cluster.h"
 #include "common/redis_value.h"
 #include "common/result.h"
 
@@ -35,12 +36,17 @@ struct redisAsyncContext;
 
 namespace tenantmail {
 
+class RedisClusterClient;  // redis_cluster_client.h
+
 using RedisReply = CHandle<redisReply, freeReplyObject>;
 using RedisContextPtr = CHandle<redisContext, redisFree>;
 
-// "127.0.0.1:6379", "unix:/run/redis.sock" or "master NAME via sentinels
-// HOST:PORT,...", for messages.
+// "127.0.0.1:6379", "unix:/run/redis.sock", "master NAME via sentinels
+// HOST:PORT,..." or "cluster via HOST:PORT,...", for messages.
 std::string describe_redis(const RedisSettings& settings);
+
+// A hiredis reply copied into a RespValue, for the parsers of redis_value.h.
+RespValue resp_value(const redisReply* reply);
 
 // A command's arguments as hiredis's *Argv calls take them, pointing into
 // args (which must outlive this).
@@ -64,6 +70,9 @@ Result<std::string> read_redis_password(const RedisSettings& settings);
 class RedisClient {
 public:
     static Result<RedisClient> connect(const RedisSettings& settings, const std::string& password);
+    RedisClient(RedisClient&&) noexcept;
+    RedisClient& operator=(RedisClient&&) noexcept;
+    ~RedisClient();
 
     Result<RedisReply> command(std::initializer_list<std::string_view> args);
     Result<RedisReply> command(const std::vector<std::string>& args);
@@ -75,7 +84,7 @@ public:
     // which gives the reply once complete and nullopt while incomplete.
     Result<void> send(const std::vector<std::string>& args);
     Result<std::optional<RespValue>> receive();
-    int fd() const { return context_->fd; }
+    int fd() const;
     const std::string& where() const { return where_; }
     // Sends all commands in one write, then reads their replies in order:
     // one round trip for the lot. Error replies stay in the result (the
@@ -84,13 +93,16 @@ public:
     Result<std::vector<RedisReply>> pipeline(const std::vector<std::vector<std::string>>& commands);
 
 private:
-    explicit RedisClient(redisContext* context) : context_(context) {}
+    friend class RedisClusterClient;
+    explicit RedisClient(redisContext* context);
     static Result<RedisClient> connect_via_sentinels(const RedisSettings& settings, const std::string& password);
     // Sentinel mode: at most once a second, whether the sentinels still
     // name this master; an error when they name another (the owner drops
     // the connection, as after an I/O error, and the next connect follows).
     Result<void> confirm_master();
     Result<RedisReply> command_argv(int argc, const char** argv, const std::size_t* lengths);
+    // The reply, error replies included (only I/O fails).
+    Result<RedisReply> reply_argv(int argc, const char** argv, const std::size_t* lengths);
     Error io_error() const;
     Error replica_error(const redisReply* reply) const;
 
@@ -100,6 +112,7 @@ private:
     std::string sentinel_password_;  // read when connecting
     RedisEndpoint master_;
     std::chrono::steady_clock::time_point confirmed_at_{};
+    std::unique_ptr<RedisClusterClient> cluster_;  // Cluster mode: it does everything; context_ unused
 };
 
 // Receives the outcome of one AsyncRedis command, exactly once: the reply
@@ -173,6 +186,19 @@ public:
 
 private:
     struct Link;
+    // Cluster mode (redis_cluster_async.cpp): an AsyncRedis in direct mode
+    // per master, the slot map, and each command's redirections.
+    struct Cluster;
+    struct ClusterCommand;
+    bool cluster_command(int argc, const char** argv, const std::size_t* lengths, RedisReplyHandler& handler,
+                         Clock::time_point deadline);
+    bool send_to(AsyncRedis& node, ClusterCommand& command);
+    void on_cluster_reply(ClusterCommand& command, const redisReply* reply);
+    // Reads CLUSTER SLOTS on a thread of its own, at most every 200 ms.
+    void read_cluster_map();
+    void on_cluster_map(Result<SlotMap> map);
+    AsyncRedis& cluster_node(const RedisEndpoint& endpoint);
+
     struct Pending {
         RedisReplyHandler* handler = nullptr;  // nullptr: a startup command
         Clock::time_point deadline;
@@ -239,6 +265,7 @@ private:
     RedisEndpoint master_;
     boost::asio::steady_timer sentinel_timer_;
     bool sentinel_check_armed_ = false;
+    std::unique_ptr<Cluster> cluster_;  // Cluster mode only
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed: late locator posts
     Stats stats_;
 };

@@ -51,15 +51,24 @@ Dispatcher::~Dispatcher() = default;
 void Dispatcher::connect() {
     auto control = RedisClient::connect(settings_.common.redis, password_);
     if (!control) return redis_failed(control.error());
+    if (cluster_mode()) {
+        // No blocking reader: poll_streams() reads through control_.
+        control_.emplace(std::move(*control));
+        return note_connected();
+    }
     auto reader = RedisClient::connect(settings_.common.redis, password_);
     if (!reader) return redis_failed(reader.error());
     auto id = reader->call({"CLIENT", "ID"});
     if (!id) return redis_failed(id.error());
     if (id->type != RespValue::Type::integer) return redis_failed("CLIENT ID: " + id->text);
-    const auto now = Clock::now();
     control_.emplace(std::move(*control));
     reader_.emplace(std::move(*reader));
     reader_id_ = id->integer;
+    note_connected();
+}
+
+void Dispatcher::note_connected() {
+    const auto now = Clock::now();
     redis_up_ = true;
     if (const auto ended = outage_.on_success(now)) {
         const double seconds = std::chrono::duration<double>(ended->duration).count();
@@ -114,6 +123,7 @@ bool Dispatcher::eligible_for_read(const TenantState& t, Clock::time_point now) 
 }
 
 void Dispatcher::ensure_read(Clock::time_point now) {
+    if (cluster_mode()) return poll_streams(now);
     if (read_outstanding_) {
         // A tenant became ready to read that the blocked read does not
         // cover: cut the read short rather than let its events wait.
@@ -187,6 +197,44 @@ void Dispatcher::on_reader_ready() {
         }
         deliver(*t, read.entries, now);
         if (!redis_up_) return;
+    }
+}
+
+// Cluster mode: each tenant's stream is in its own slot, and one XREADGROUP
+// may only name streams of one slot. So the idle tenants' streams are read
+// without BLOCK, all in one pipeline (a round trip per master), every
+// cluster_poll_interval, and at once again after a read that found events.
+void Dispatcher::poll_streams(Clock::time_point now) {
+    if (stopping_ || now < next_poll_at_) return;
+    std::vector<TenantState*> readers;
+    for (auto& [id, t] : tenants_) {
+        if (eligible_for_read(*t, now)) readers.push_back(t.get());
+    }
+    next_poll_at_ = now + settings_.cluster_poll_interval;
+    if (readers.empty()) return;
+    std::vector<std::vector<std::string>> reads;
+    reads.reserve(readers.size());
+    for (const TenantState* t : readers) {
+        reads.push_back({"XREADGROUP", "GROUP", settings_.group, me_, "COUNT", std::to_string(settings_.max_batch),
+                         "STREAMS", t->key, ">"});
+    }
+    auto replies = control_->pipeline(reads);
+    if (!replies) return redis_failed(replies.error());
+    for (std::size_t i = 0; i < readers.size() && redis_up_; ++i) {
+        TenantState& t = *readers[i];
+        const RespValue reply = resp_value((*replies)[i].get());
+        if (reply.type == RespValue::Type::error) {
+            LOG_WARNING("tenant %s: XREADGROUP on %s: %s", t.id.c_str(), t.key.c_str(), reply.text.c_str());
+            t.group_ready = false;
+            continue;
+        }
+        auto read = parse_read_reply(reply);
+        if (!read) return redis_failed(read.error());
+        for (const StreamRead& stream : *read) {
+            if (stream.entries.empty()) continue;
+            next_poll_at_ = now;
+            deliver(t, stream.entries, now);
+        }
     }
 }
 
@@ -306,6 +354,7 @@ std::chrono::milliseconds Dispatcher::next_wakeup(Clock::time_point now) const {
         }
     }
     if (read_outstanding_) due = std::min(due, read_deadline_);
+    if (cluster_mode() && redis_up_) due = std::min(due, next_poll_at_);
     if (stopping_) due = std::min(due, now + 100ms);
     return std::max(0ms, std::chrono::duration_cast<milliseconds>(due - now));
 }

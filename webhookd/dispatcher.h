@@ -6,8 +6,9 @@
 // moves through three phases:
 //   idle     nothing held; new entries come from one blocking XREADGROUP
 //            over every idle tenant's stream (sent, then awaited in the same
-//            poll as the HTTP transfers: RedisClient::send, common/redis.h),
-//            or from an
+//            poll as the HTTP transfers: RedisClient::send, common/redis.h;
+//            in Redis Cluster mode a pipelined read of each stream every
+//            cluster_poll_interval instead), or from an
 //            XAUTOCLAIM of entries a silent dispatcher held past claim_after;
 //   posting  one batch (at most max_batch events) is being POSTed; the other
 //            tenants go on (libcurl multi, http_poster.h);
@@ -119,6 +120,9 @@ private:
     void finish();
     std::chrono::milliseconds next_wakeup(Clock::time_point now) const;
     TenantState* tenant_by_key(const std::string& key);
+    bool cluster_mode() const { return !settings_.common.redis.cluster_nodes.empty(); }
+    void poll_streams(Clock::time_point now);
+    void note_connected();
 
     WebhookSettings settings_;
     RetrySchedule schedule_;
@@ -140,6 +144,7 @@ private:
     bool read_outstanding_ = false;
     bool unblock_sent_ = false;
     Clock::time_point read_deadline_;
+    Clock::time_point next_poll_at_{};  // Cluster mode's next poll_streams()
 
     bool stopping_ = false;
 };

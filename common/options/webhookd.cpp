@@ -57,6 +57,9 @@ void add_webhookd_section_options(po::options_description& desc) {
          "most events in one POST")
         ("webhookd.block", po::value<DurationOption>()->default_value({d.block}, "5s")->value_name("TIME"),
          "longest wait in Redis for new events")
+        ("webhookd.cluster_poll_interval",
+         po::value<DurationOption>()->default_value({d.cluster_poll_interval}, "100ms")->value_name("TIME"),
+         "Redis Cluster mode: how often the streams of idle tenants are read")
         ("webhookd.claim_after", po::value<DurationOption>()->default_value({d.claim_after}, "60s")
              ->value_name("TIME"),
          "take over events another dispatcher has held silently this long")
@@ -142,6 +145,7 @@ Result<WebhookSettings> webhook_settings(const LoadedConfig& config) {
     s.consumer = vm["webhookd.consumer"].as<std::string>();
     s.max_batch = vm["webhookd.batch_limit"].as<BatchSizeOption>().value;
     s.block = vm["webhookd.block"].as<DurationOption>().value;
+    s.cluster_poll_interval = vm["webhookd.cluster_poll_interval"].as<DurationOption>().value;
     s.claim_after = vm["webhookd.claim_after"].as<DurationOption>().value;
     s.retry_initial = vm["webhookd.retry_min_delay"].as<DurationOption>().value;
     s.retry_max = vm["webhookd.retry_max_delay"].as<DurationOption>().value;

@@ -26,6 +26,9 @@ struct WebhookSettings {
     std::string consumer;               // this dispatcher's name in the group; "" = hostname:pid
     std::size_t max_batch = 100;        // events per POST (webhookd.batch_limit) (and per XREADGROUP COUNT)
     std::chrono::milliseconds block{std::chrono::seconds(5)};           // XREADGROUP BLOCK
+    // Redis Cluster mode: how often idle tenants' streams are read (one
+    // blocking read cannot span the slots of many tenants).
+    std::chrono::milliseconds cluster_poll_interval{100};
     std::chrono::milliseconds claim_after{std::chrono::seconds(60)};    // take over a silent consumer's entries
     std::chrono::milliseconds retry_initial{std::chrono::seconds(10)};  // retry_min_delay: first backoff, doubled per attempt
     std::chrono::milliseconds retry_max{std::chrono::hours(1)};         // retry_max_delay: backoff cap

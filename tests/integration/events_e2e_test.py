@@ -111,14 +111,32 @@ class MasterOf:
         pass  # the group's owner stops it
 
 
+class OwnerOf:
+    """command() on the master of the key's slot in a Redis Cluster (the key
+    is the command's first argument, as in every command the tests send)."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    def command(self, *args, timeout: float = 5.0):
+        return self.cluster.command(self.cluster.owner_port(args[1]), *args, timeout=timeout)
+
+    def stop(self) -> None:
+        pass  # the cluster's owner stops it
+
+
 class Stack:
-    """Every component, configured to work together: on one redis-server, or
-    through a Sentinel group (tests/lib/redis_sentinel_group.py)."""
+    """Every component, configured to work together: on one redis-server,
+    through a Sentinel group (tests/lib/redis_sentinel_group.py) or on a
+    Redis Cluster (tests/lib/redis_cluster_group.py)."""
 
     def __init__(self, tmp: str, milter_bin: str, policyd_bin: str, maillog_bin: str, bounce_bin: str,
-                 webhookd_bin: str, group=None):
+                 webhookd_bin: str, group=None, cluster=None):
         self.tmp = tmp
-        if group is None:
+        if cluster is not None:
+            self.redis = OwnerOf(cluster)
+            redis_lines = cluster.config_lines(timeout=None)
+        elif group is None:
             self.redis = ms.RedisServer(tmp).start()
             redis_lines = f"host = {ms.LOOPBACK}\nport = {self.redis.port}\n"
         else:
@@ -469,17 +487,22 @@ def main() -> int:
 
     def body():
         with ms.managed_workdir("tm-events-e2e-") as tmp:
-            stack = Stack(tmp, *binaries)
-            try:
-                with REPORT.case("the test ran to the end"):
-                    stack.start()
-                    m = first_message(stack)
-                    for step in (reports, send_again, forged, final_checks):
-                        with REPORT.case(f"{step.__name__} ran without an exception"):
-                            step(stack, m)
-            finally:
-                stack.stop()
+            run_all(Stack(tmp, *binaries))
     return REPORT.run_main(body, failure="setup", cleanup=ms.stop_all)
+
+
+def run_all(stack: Stack) -> None:
+    """Every step of this test on stack (events_cluster_test.py runs them on
+    a Redis Cluster)."""
+    try:
+        with REPORT.case("the test ran to the end"):
+            stack.start()
+            m = first_message(stack)
+            for step in (reports, send_again, forged, final_checks):
+                with REPORT.case(f"{step.__name__} ran without an exception"):
+                    step(stack, m)
+    finally:
+        stack.stop()
 
 
 if __name__ == "__main__":

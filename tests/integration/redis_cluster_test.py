@@ -4,6 +4,10 @@
 
   * two policyd processes count exactly: 100 of 150 permitted for a 100/1h
     tenant, and the tenant's rate key is on the master of its slot;
+  * two private Postfix instances ("two hosts": distinct myhostname, long
+    queue ids), each with its own policyd, share the cluster: 600
+    recipients from one SASL tenant at 500/3m, sent to both at once, give
+    exactly 500 accepted by the two together and 100 refused 450 4.7.1;
   * a slot moved by hand under load (CLUSTER SETSLOT MIGRATING/IMPORTING,
     MIGRATE key by key with pauses, so requests meet the migration): the
     processes meet MOVED and ASK or TRYAGAIN (they log the counts when they
@@ -27,6 +31,7 @@ import binascii
 import json
 import os
 import re
+import smtplib
 import subprocess
 import sys
 import threading
@@ -166,6 +171,59 @@ def exact_under_moves(label: str, processes, login: str, move, expect_ask: bool)
         check(f"{label}: and ASK or TRYAGAIN (the slot's keys on both sides)", asked > 0, after)
 
 
+PASSWORD = "tenant-pw-1"
+
+
+def two_hosts(directory: str, processes) -> None:
+    """Six messages of 100 recipients, three through each host at once."""
+    sink = ms.SmtpSink(directory).start()
+    hosts = []
+    try:
+        for i, p in enumerate(processes):
+            pf = ms.PrivatePostfix(os.path.join(directory, f"postfix-{i}"), sink.port, policy=p.port,
+                                   myhostname=f"mta{i}.platform.example",
+                                   extra_main_cf={"enable_long_queue_ids": "yes", "smtpd_soft_error_limit": "1000",
+                                                  "smtpd_hard_error_limit": "1000"})
+            pf.add_sasl_user("shared", PASSWORD)
+            hosts.append(pf.start())
+        outcomes: list[dict] = []
+        errors: list[str] = []
+
+        def send(pf, n: int):
+            recipients = [f"h{n}-{k}@example.org" for k in range(100)]
+            body = (f"From: news@shared.example\r\nTo: undisclosed-recipients:;\r\nSubject: m{n}\r\n"
+                    f"Message-ID: <m{n}@shared.example>\r\n\r\ntwo hosts\r\n").encode()
+            try:
+                refused = ms.send_smtp(pf.submission_port, "news@shared.example", recipients, body,
+                                       starttls=True, login=("shared", PASSWORD))
+            except smtplib.SMTPRecipientsRefused as exc:
+                refused = exc.recipients
+            except Exception as exc:  # noqa: BLE001 - counted as a failure below
+                errors.append(repr(exc))
+                return
+            outcomes.append({"sent": len(recipients), "refused": refused})
+        threads = [threading.Thread(target=lambda n=n: [send(hosts[n % 2], n)]) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        check("two hosts: every message submitted", not errors and len(outcomes) == 6, errors[:2])
+        refused = [(code, text.decode(errors="replace")) for o in outcomes for code, text in o["refused"].values()]
+        accepted = sum(o["sent"] - len(o["refused"]) for o in outcomes)
+        check("two hosts: exactly 500 of 600 recipients accepted by the two Postfix together", accepted == 500,
+              f"accepted {accepted}")
+        wrong = [r for r in refused if r[0] != 450 or "shared bulk limit 500 per 3m reached" not in r[1]]
+        check("two hosts: the other 100 refused 450 4.7.1 with the limit's text", len(refused) == 100 and not wrong,
+              f"{len(refused)} refused; {wrong[:2]}")
+        queue_ids = [m for pf in hosts for m in re.findall(r"postfix/cleanup\[\d+\]: (\w+): message-id=", pf.log())]
+        check("two hosts: both queued mail, with long queue ids",
+              all(re.search(r"cleanup\[\d+\]: \w{12,}: message-id=", pf.log()) for pf in hosts), queue_ids)
+    finally:
+        for pf in hosts:
+            pf.stop()
+        sink.stop()
+
+
 def main() -> int:
     if len(sys.argv) != 3:
         print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-policyd PATH/TO/tenantmailctl", file=sys.stderr)
@@ -185,11 +243,14 @@ def main() -> int:
                 with open(tenants_file, "w") as f:
                     f.write(tenant_block("exact", "100/1h") + tenant_block("moving", f"{MOVING_LIMIT}/1h")
                             + tenant_block(reshard_tenant, f"{MOVING_LIMIT}/1h")
-                            + tenant_block("load", "1000000/1h") + tenant_block("after", "100/1h"))
+                            + tenant_block("load", "1000000/1h") + tenant_block("after", "100/1h")
+                            + tenant_block("shared", "500/3m"))
                 lines = cluster.config_lines(timeout=None)
                 processes = [Policyd(binary, directory, f"policyd-{i}", 0, tenants_file,
                                      redis_timeout=REDIS_TIMEOUT, redis_lines=lines).start() for i in range(2)]
                 try:
+                    with REPORT.case("two hosts phase ran"):
+                        two_hosts(directory, processes)
                     run_phases(cluster, processes, migrate_from, reshard_from, reshard_tenant, tenantmailctl)
                 finally:
                     for p in processes:

@@ -1,13 +1,15 @@
 #!/bin/bash
 # run-redis-modes-bench.sh — tenantmail-policyd on one Redis against the same
 # policyd in Sentinel mode ([redis] sentinels = ...) on a group of one
-# master, two replicas and three sentinels: requests/s and p99 at 8 and 32
+# master, two replicas and three sentinels, and in Cluster mode ([redis]
+# cluster_nodes = ...) on three masters: requests/s and p99 at 8 and 32
 # connections (bench/policy_load, 1,000 tenants at 500 per 3 minutes), the
-# ratio Sentinel/single, and the CPU the Redis that answers spends per
-# request (the master also feeds its replicas). A third policyd names the
-# master directly, which separates what replication costs from what the
-# Sentinel client costs. The policyd run turn about, so all meet the same
-# moods of a shared machine.
+# ratios to single, and the CPU the Redis servers that answer spend per
+# request (the Sentinel master also feeds its replicas; in the cluster, each
+# master's share of the total, which is what scales out). A fourth policyd
+# names the Sentinel master directly, which separates what replication
+# costs from what the Sentinel client costs. The policyd run turn about, so
+# all meet the same moods of a shared machine.
 #
 #   bench/run-redis-modes-bench.sh [--quick] [--reps N] [--duration SEC] [--build-dir DIR] [--build] [--keep]
 #
@@ -85,6 +87,21 @@ for i in 1 2 3; do
     wait_port "$port" "$!" "$WORK/sentinel$i.log"
     SENTINELS="$SENTINELS 127.0.0.1:$port"
 done
+CLUSTER_PIDS="" CLUSTER_NODES="" CLUSTER_ARGS=""
+for i in 1 2 3; do
+    # A bus port of its own: port + 10000 may be past 65535.
+    start_redis "cluster$i" --cluster-enabled yes --cluster-config-file "$WORK/cluster$i/nodes.conf" \
+        --cluster-port "$(free_port)" --cluster-node-timeout 5000
+    CLUSTER_PIDS="$CLUSTER_PIDS $REDIS_PID"
+    CLUSTER_NODES="$CLUSTER_NODES 127.0.0.1:$REDIS_PORT"
+    CLUSTER_ARGS="$CLUSTER_ARGS 127.0.0.1:$REDIS_PORT"
+done
+# shellcheck disable=SC2086
+TERM=dumb redis-cli --cluster create $CLUSTER_ARGS --cluster-yes > "$WORK/cluster-create.log" 2>&1
+for i in $(seq 200); do
+    redis-cli -p "${CLUSTER_NODES##*:}" CLUSTER INFO | grep -q '^cluster_state:ok' && break
+    sleep 0.1
+done
 for i in $(seq 200); do
     redis-cli -p "$MASTER_PORT" INFO replication | grep -q '^connected_slaves:2' && break
     sleep 0.1
@@ -112,24 +129,34 @@ SINGLE_POLICYD=$POLICYD_PORT
 start_policyd policyd-sentinel "sentinels =$SENTINELS
 master_name = tm"
 SENTINEL_POLICYD=$POLICYD_PORT
+start_policyd policyd-cluster "cluster_nodes =$CLUSTER_NODES"
+CLUSTER_POLICYD=$POLICYD_PORT
 # The same master named directly: what replication costs, apart from the client.
 start_policyd policyd-direct "host = 127.0.0.1
 port = $MASTER_PORT"
 DIRECT_POLICYD=$POLICYD_PORT
-for i in $(seq 100); do grep -q "connected to Redis" "$WORK/policyd-sentinel.log" && break; sleep 0.1; done
+for name in sentinel cluster; do
+    for i in $(seq 100); do grep -q "connected to Redis" "$WORK/policyd-$name.log" && break; sleep 0.1; done
+done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() {  # the CPU ticks of each pid given, comma-separated
+    local pid out=""
+    for pid in "$@"; do out="$out,$(awk '{print $14 + $15}' "/proc/$pid/stat")"; done
+    echo "${out#,}"
+}
 
 RESULTS="$WORK/results.txt"
 : > "$RESULTS"
-run_once() {  # $1 label, $2 policyd port, $3 redis pid, $4 connections, $5 rep
+run_once() {  # $1 label, $2 policyd port, $3 redis pids (spaces between), $4 connections, $5 rep
     local before after out="$WORK/$1-$4-$5.out"
-    before=$(cpu_ticks "$3")
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks $3)
     "$DRIVER" --server "inet:$2@127.0.0.1" -c "$4" -d "$DURATION" --warmup "$WARMUP" -t "$TENANTS" \
         --seed "$5" --label "$1/$4" > "$out" 2>&1 || true
-    after=$(cpu_ticks "$3")
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $3)
     if grep -q '^RESULT ' "$out"; then
-        echo "$(grep '^RESULT ' "$out") redis_ticks=$((after - before))" >> "$RESULTS"
+        echo "$(grep '^RESULT ' "$out") redis_before=$before redis_after=$after" >> "$RESULTS"
     else
         echo "RESULT label=$1/$4 failed=1" >> "$RESULTS"
     fi
@@ -140,6 +167,7 @@ for c in $CONCS; do
         run_once single "$SINGLE_POLICYD" "$SINGLE_PID" "$c" "$rep"
         run_once sentinel "$SENTINEL_POLICYD" "$MASTER_PID" "$c" "$rep"
         run_once direct "$DIRECT_POLICYD" "$MASTER_PID" "$c" "$rep"
+        run_once cluster "$CLUSTER_POLICYD" "$CLUSTER_PIDS" "$c" "$rep"
     done
 done
 
@@ -151,23 +179,33 @@ for line in open(sys.argv[1]):
     fields = dict(item.split("=", 1) for item in line.split()[1:] if "=" in item)
     rows[fields["label"]].append(fields)
 failed = [label for label, runs in rows.items() if any("failed" in r or int(r.get("errors", "1")) for r in runs)]
-print(f"{'point':<14} {'req/s':>9} {'p99 ms':>8} {'Redis CPU/request':>18}")
+def per_server(r):
+    """The Redis CPU ticks of the run, per server."""
+    return [int(b) - int(a) for a, b in zip(r["redis_before"].split(","), r["redis_after"].split(","))]
+print(f"{'point':<14} {'req/s':>9} {'p99 ms':>8} {'Redis CPU/request':>18}  per-master share")
 med = {}
 for label, runs in rows.items():
-    rate = statistics.median(float(r["rate"]) for r in runs if "rate" in r)
-    p99 = statistics.median(float(r["p99_ms"]) for r in runs if "p99_ms" in r)
+    runs = [r for r in runs if "rate" in r]
+    if not runs:
+        continue
+    rate = statistics.median(float(r["rate"]) for r in runs)
+    p99 = statistics.median(float(r["p99_ms"]) for r in runs)
     # The Redis ticks cover warm-up and run; replies cover the run only.
-    cpu = statistics.median(int(r["redis_ticks"]) / ticks /
+    cpu = statistics.median(sum(per_server(r)) / ticks /
                             (float(r["rate"]) * (float(r["seconds"]) + float(os.environ["WARMUP"])))
-                            for r in runs if "rate" in r)
+                            for r in runs)
+    totals = [sum(col) for col in zip(*(per_server(r) for r in runs))]
+    share = " / ".join(f"{100 * t / max(1, sum(totals)):.0f}%" for t in totals) if len(totals) > 1 else ""
     med[label] = rate
-    print(f"{label:<14} {rate:>9.0f} {p99:>8.2f} {cpu * 1e6:>15.1f} µs")
+    print(f"{label:<14} {rate:>9.0f} {p99:>8.2f} {cpu * 1e6:>15.1f} µs  {share}")
 print()
 for c in ("8", "32"):
     if all(f"{m}/{c}" in med for m in ("single", "sentinel", "direct")):
         print(f"c={c}: Sentinel (via master) / single {100 * med[f'sentinel/{c}'] / med[f'single/{c}']:.0f}%; "
               f"the master named directly / single {100 * med[f'direct/{c}'] / med[f'single/{c}']:.0f}% "
               f"(replication); Sentinel / direct {100 * med[f'sentinel/{c}'] / med[f'direct/{c}']:.0f}% (the client)")
+    if f"cluster/{c}" in med and f"single/{c}" in med:
+        print(f"c={c}: Cluster (3 masters) / single {100 * med[f'cluster/{c}'] / med[f'single/{c}']:.0f}%")
 if failed:
     print("runs with errors (figures not earned):", ", ".join(failed))
     sys.exit(1)

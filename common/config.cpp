@@ -284,6 +284,8 @@ void add_common_options(po::options_description& desc, const std::string& defaul
          "secret key for tracking and unsubscribe links; read only when a tenant has tracking_domain")
         ("log_level", po::value<LogLevelOption>()->default_value({"info"}, "info")->value_name("LEVEL"),
          "error, warning, info or debug")
+        ("metrics_tenant_labels", po::value<bool>()->default_value(true, "yes")->value_name("yes|no"),
+         "label the daemons' metrics by tenant; no: sum every tenant's under tenant=\"\"")
         ("redis.host", po::value<std::string>()->default_value("127.0.0.1")->value_name("HOST"), "Redis host")
         ("redis.port", po::value<PortOption>()->default_value({6379}, "6379")->value_name("PORT"), "Redis port")
         ("redis.socket", po::value<std::string>()->default_value("")->value_name("PATH"),
@@ -382,6 +384,7 @@ CommonSettings common_settings(const po::variables_map& options) {
     settings.bounce_secret_file = options["bounce_secret_file"].as<std::string>();
     settings.tracking_secret_file = options["tracking_secret_file"].as<std::string>();
     settings.log_level = options["log_level"].as<LogLevelOption>().value;
+    settings.metrics_tenant_labels = options["metrics_tenant_labels"].as<bool>();
     settings.redis.host = options["redis.host"].as<std::string>();
     settings.redis.port = options["redis.port"].as<PortOption>().value;
     settings.redis.socket = options["redis.socket"].as<std::string>();

@@ -131,6 +131,7 @@ struct CommonSettings {
     std::string bounce_secret_file;
     std::string tracking_secret_file;
     std::string log_level;
+    bool metrics_tenant_labels = true;
     RedisSettings redis;
 };
 // Only valid on a map filled through add_common_options and load_config.

@@ -548,6 +548,7 @@ void AsyncRedis::on_sentinels_answer(Result<RedisEndpoint> master) {
     // soon as they name another master. Sentinels that do not answer
     // change nothing while the master does.
     if (master && !(*master == master_)) {
+        if (observer_ != nullptr) observer_->on_failover();
         fail("the sentinels name " + describe_endpoint(*master) + " as master now");
         return;
     }
@@ -570,6 +571,7 @@ void AsyncRedis::on_located(Result<RedisEndpoint> master) {
         fail(master.error());
         return;
     }
+    if (observer_ != nullptr && !master_.host.empty() && !(*master == master_)) observer_->on_failover();
     master_ = *master;
     where_ = "master " + settings_.master_name + " at " + describe_endpoint(*master);
     connect_to(master->host, master->port, "");
@@ -652,7 +654,7 @@ bool AsyncRedis::command(int argc, const char** argv, const std::size_t* lengths
         ++stats_.refused;
         return false;
     }
-    pending_.push(Pending{&handler, deadline});
+    pending_.push(Pending{&handler, deadline, false, observer_ != nullptr ? Clock::now() : Clock::time_point{}});
     ++stats_.sent;
     arm_deadline_timer();
     return true;
@@ -665,6 +667,7 @@ void AsyncRedis::on_reply(Link&, redisReply* reply) {
     if (pending_.empty()) TM_PANIC("Redis at %s: a reply arrived with no command pending", where_.c_str());
     const Pending pending = pending_.pop();
     if (pending.handler != nullptr) {
+        if (observer_ != nullptr) observer_->on_round_trip(Clock::now() - pending.sent);
         pending.handler->on_redis_reply(reply);
         // A master turned replica: ask the sentinels again (single-server
         // mode reconnects too, and says so once per outage).
@@ -723,6 +726,7 @@ void AsyncRedis::fail(const std::string& reason) {
         if (retry_delay.log_now) {
             failed_at_outage_start_ = stats_.failed + stats_.refused;
             ++stats_.outages;
+            if (observer_ != nullptr) observer_->on_outage();
             LOG_ERROR("Redis at %s unavailable: %s; %s", where_.c_str(), reason.c_str(),
                       wording_.while_down.c_str());
         } else {
@@ -741,6 +745,7 @@ void AsyncRedis::fail_pending(PendingQueue& failed) {
         const Pending pending = failed.pop();
         if (pending.handler == nullptr) continue;
         ++stats_.failed;
+        if (observer_ != nullptr) observer_->on_command_failed();
         pending.handler->on_redis_reply(nullptr);
     }
 }

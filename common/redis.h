@@ -127,6 +127,21 @@ protected:
     ~RedisReplyHandler() = default;
 };
 
+// Told what happens to AsyncRedis's commands and connections, from the io
+// thread (metrics.h's RedisMetrics): each reply's round trip, each command
+// failed, each outage begun, each failover followed (a new Sentinel master,
+// a Cluster slot map with slots on other masters).
+class RedisObserver {
+public:
+    virtual void on_round_trip(std::chrono::nanoseconds elapsed) = 0;
+    virtual void on_command_failed() = 0;
+    virtual void on_outage() = 0;
+    virtual void on_failover() = 0;
+
+protected:
+    ~RedisObserver() = default;
+};
+
 // What an outage means, in the owner's words, for the two lines AsyncRedis
 // logs: "Redis at WHERE unavailable: REASON; WHILE_DOWN" once per outage and
 // "Redis at WHERE is reachable again after Ns; COUNT FAILED_MEANWHILE".
@@ -154,6 +169,8 @@ public:
     // in fewer, larger writes. 0 (the default): written as soon as the io
     // thread is free. Call before start().
     void set_write_delay(std::chrono::microseconds delay) { write_delay_ = delay; }
+    // Reports to observer (nullptr: nobody, the default). Call before start().
+    void set_observer(RedisObserver* observer) { observer_ = observer; }
     void start();
     // Fails everything pending, closes the connection, stops reconnecting.
     void stop();
@@ -203,6 +220,7 @@ private:
         RedisReplyHandler* handler = nullptr;  // nullptr: a startup command
         Clock::time_point deadline;
         bool role_check = false;  // Sentinel mode's ROLE: must say master
+        Clock::time_point sent{};  // only with an observer
     };
     // FIFO of pending commands: Redis answers in order, so the reply at the
     // front of hiredis's callback list is always the front entry here.
@@ -266,6 +284,7 @@ private:
     boost::asio::steady_timer sentinel_timer_;
     bool sentinel_check_armed_ = false;
     std::unique_ptr<Cluster> cluster_;  // Cluster mode only
+    RedisObserver* observer_ = nullptr;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed: late locator posts
     Stats stats_;
 };

@@ -140,6 +140,7 @@ AsyncRedis& AsyncRedis::cluster_node(const RedisEndpoint& endpoint) {
         slot = std::make_unique<AsyncRedis>(io_, direct, password_, wording_);
         for (const auto& args : startup_commands_) slot->add_startup_command(args);
         slot->set_write_delay(write_delay_);
+        slot->set_observer(observer_);
         slot->start();
     }
     return *slot;
@@ -208,6 +209,7 @@ void AsyncRedis::on_cluster_map(Result<SlotMap> map) {
             if (map->owner[slot] != SlotMap::kNoOwner) owner[slot] = &cluster_node(map->masters[map->owner[slot]]);
             if (owner[slot] != cluster.owner[slot]) ++changed;
         }
+        if (cluster.mapped && changed > 0 && observer_ != nullptr) observer_->on_failover();
         if (cluster.mapped && (changed > 0 || cluster.moved + cluster.asked + cluster.retried > 0)) {
             // A resharding or failover, visible: bounded by the reread interval.
             LOG_INFO("Redis at %s: slot map read again, %zu slots served by another master than before; %llu MOVED, "

@@ -12,9 +12,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "common/daemon_main.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/rate_limiter.h"
 #include "common/redis.h"
 #include "common/signal_loop.h"
@@ -101,6 +103,19 @@ Result<PolicyState> prepare(const PolicySettings& settings) {
 
 int serve(const PolicySettings& settings, PolicyState& state) {
     asio::io_context io(1);
+    // Before the metrics that refer into its registry.
+    std::unique_ptr<MetricsServer> metrics_server;
+    if (!settings.metrics_listen.empty()) {
+        auto started = MetricsServer::start(settings.metrics_listen);
+        if (!started) return cannot_start(program, settings.foreground, started.error());
+        metrics_server = std::move(*started);
+    }
+    std::optional<RedisMetrics> redis_metrics;
+    std::optional<PolicyMetrics> policy_metrics;
+    if (metrics_server) {
+        redis_metrics.emplace(metrics_server->registry(), "policyd");
+        policy_metrics.emplace(metrics_server->registry(), TenantLabels(settings.common.metrics_tenant_labels));
+    }
     // Before the AsyncRedis: its destructor fails what is still pending,
     // which calls back into this.
     BlockedEvents blocked_events;
@@ -109,6 +124,7 @@ int serve(const PolicySettings& settings, PolicyState& state) {
                       "requests got the fallback answer meanwhile"});
     // Loaded on every (re)connection, so EVALSHA rarely meets NOSCRIPT.
     redis.add_startup_command({"SCRIPT", "LOAD", std::string(rate_script())});
+    if (redis_metrics) redis.set_observer(&*redis_metrics);
     ServerSettings server_settings;
     server_settings.decision = settings.decision;
     server_settings.idle_timeout = settings.idle_timeout;
@@ -116,6 +132,7 @@ int serve(const PolicySettings& settings, PolicyState& state) {
     server_settings.max_connections = settings.connection_limit;
     PolicyServer server(io, server_settings, redis, std::move(state.registry));
     server.set_blocked_events(&blocked_events);
+    if (policy_metrics) server.set_metrics(&*policy_metrics);
     if (auto started = server.start(std::move(state.listener)); !started) {
         return cannot_start(program, settings.foreground, started.error());
     }

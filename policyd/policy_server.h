@@ -24,6 +24,7 @@
 #include "common/tenants.h"
 #include "common/unique_fd.h"
 #include "policyd/blocked_events.h"
+#include "policyd/policy_metrics.h"
 #include "policyd/decision.h"
 #include "policyd/policy_protocol.h"
 
@@ -67,6 +68,9 @@ public:
     // Where suppression refusals are reported (nullptr: not reported).
     void set_blocked_events(BlockedEvents* events) { blocked_events_ = events; }
     BlockedEvents* blocked_events() { return blocked_events_; }
+    // Where decisions are counted for Prometheus (nullptr: no metrics).
+    void set_metrics(PolicyMetrics* metrics) { metrics_ = metrics; }
+    PolicyMetrics* metrics() { return metrics_; }
     const TenantRegistry& registry() const { return *registry_; }
     const ServerSettings& settings() const { return settings_; }
     AsyncRedis& redis() { return redis_; }
@@ -89,6 +93,7 @@ private:
     AsyncRedis& redis_;
     std::shared_ptr<const TenantRegistry> registry_;
     BlockedEvents* blocked_events_ = nullptr;
+    PolicyMetrics* metrics_ = nullptr;
     Acceptor acceptor_;
     boost::asio::steady_timer accept_retry_;
     bool inet_ = false;

@@ -159,6 +159,7 @@ bool PolicySession::handle(const PolicyRequest& request) {
     const DecisionSettings& decision = server_.settings().decision;
     const Route route = route_request(request, server_.registry(), decision);
     if (route.kind == Route::Kind::answer) {
+        if (PolicyMetrics* metrics = server_.metrics()) metrics->unchecked(route.why);
         append_reply(out_, route.action);
         LOG_DEBUG("client %s: %s: %s", peer_.c_str(), route.why, std::string(route.action).c_str());
         return false;
@@ -211,6 +212,7 @@ void PolicySession::on_rate_outcome(const RateOutcome& outcome) {
         case RateOutcome::Kind::suppressed: ++stats.rejected; break;
         default: ++stats.fallback; break;
     }
+    if (PolicyMetrics* metrics = server_.metrics()) metrics->decision(tenant_, traffic_class_, outcome.kind);
     log_decision(outcome);
     if (outcome.kind == RateOutcome::Kind::suppressed) report_blocked(outcome);
     if (was_checking) process();  // else handle() is still in process()'s loop

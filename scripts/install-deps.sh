@@ -10,6 +10,7 @@ PACKAGES="
   libboost-program-options-dev
   libmilter-dev libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev libgmime-3.0-dev libgumbo-dev libhowardhinnant-date-dev tzdata
   libldns-dev nsd
+  prometheus-cpp-dev prometheus
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14
   python3 python3-dkim python3-nacl python3-dnspython python3-cryptography

@@ -1,6 +1,7 @@
 // options/policyd.cpp — declaring and reading the [policyd] options.
 #include "common/options/policyd.h"
 
+#include "common/options/metrics.h"
 #include "common/options/sections.h"
 
 namespace tenantmail::policyd {
@@ -80,6 +81,7 @@ void add_policyd_section_options(po::options_description& desc) {
         ("policyd.socket_mode", po::value<FileModeOption>()->default_value({0660}, "0660")->value_name("MODE"),
          "file mode of a unix listening socket (who may connect)");
     // clang-format on
+    add_metrics_listen_option(desc, "policyd");
 }
 
 void add_policyd_options(po::options_description& desc, const std::string& default_config) {
@@ -102,6 +104,7 @@ PolicySettings policy_settings(const LoadedConfig& config) {
     settings.request_timeout = vm["policyd.request_timeout"].as<DurationOption>().value;
     settings.connection_limit = vm["policyd.connection_limit"].as<ConnectionLimitOption>().value;
     settings.socket_mode = vm["policyd.socket_mode"].as<FileModeOption>().value;
+    settings.metrics_listen = metrics_listen(vm, "policyd");
     return settings;
 }
 

@@ -49,6 +49,7 @@ struct PolicySettings {
     std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
     std::size_t connection_limit = 1000;
     unsigned socket_mode = 0660;
+    std::string metrics_listen;  // "" for no metrics
 };
 
 // Option values that validate themselves, so a bad one is reported at its

@@ -98,7 +98,9 @@ def run(stack, group: SentinelGroup) -> None:
 
     third, third_id = send(stack, "after", True)
     got = wait_outcomes(stack, third, 4, 40)
-    check("after the failover: one outcome event per recipient of a new message", got == later, got)
+    check("after the failover: one outcome event per recipient of a new message", got == later,
+          {"outcomes": got, "queue id": third, "maillog": stack.maillog.log()[-1500:],
+           "milter": stack.milter.log()[-1500:]})
 
     settled = stack.settle(30)
     received = stack.received()

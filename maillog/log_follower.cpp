@@ -255,4 +255,11 @@ std::optional<FollowState> LogFollower::state() {
     return state;
 }
 
+std::uint64_t LogFollower::unprocessed() const {
+    struct stat st{};
+    if (fd_.get() < 0 || ::fstat(fd_.get(), &st) != 0) return 0;
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    return size > processed_offset_ ? size - processed_offset_ : 0;
+}
+
 }  // namespace tenantmail::maillog

@@ -45,6 +45,8 @@ public:
 
     const std::string& path() const { return path_; }
     std::uint64_t offset() const { return processed_offset_; }
+    // Bytes of the open file past offset() (0 with no file open).
+    std::uint64_t unprocessed() const;
 
 private:
     bool open_path();

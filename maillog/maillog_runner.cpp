@@ -1,6 +1,8 @@
 // maillog_runner.cpp — see maillog_runner.h.
 #include "maillog/maillog_runner.h"
 
+#include "maillog/maillog_metrics.h"
+
 #include <signal.h>
 
 #include "common/log.h"
@@ -37,15 +39,18 @@ MaillogRunner::MaillogRunner(const MaillogSettings& settings, OutcomeSink& sink,
 
 int MaillogRunner::run() {
     load_state();
+    caught_up_at_ = now_();
     while (!stopping_) {
         switch (follower_.poll()) {
             case LogFollower::Poll::progress:
                 process_lines();
                 save_state(false);
+                update_metrics();
                 break;
             case LogFollower::Poll::idle:
             case LogFollower::Poll::no_file:
                 save_state(true);
+                update_metrics();
                 sleep(settings_.poll_interval);
                 break;
         }
@@ -57,6 +62,14 @@ int MaillogRunner::run() {
              ull(follower_.offset()), settings_.file.c_str(), ull(stats.recorded), ull(stats.duplicates),
              ull(stats.already_final), ull(stats.refused), ull(not_ours_));
     return 0;
+}
+
+void MaillogRunner::update_metrics() {
+    if (metrics_ == nullptr) return;
+    const std::uint64_t lag = follower_.unprocessed();
+    const auto now = now_();
+    if (lag == 0) caught_up_at_ = now;
+    metrics_->update(lag, std::chrono::duration<double>(now - caught_up_at_).count(), sink_.stats(), not_ours_);
 }
 
 void MaillogRunner::load_state() {
@@ -80,6 +93,7 @@ void MaillogRunner::process_lines() {
         if (++handled % kLinesBetweenSignalChecks == 0) {
             if (const int signal_number = wait_(milliseconds(0))) on_signal(signal_number);
             save_state(false);
+            update_metrics();
         }
     }
 }
@@ -139,6 +153,7 @@ void MaillogRunner::on_redis_failure(const std::string& error) {
                   ull(follower_.offset()));
     }
     save_state(true);
+    update_metrics();
     sleep(failure.delay);
 }
 

@@ -46,6 +46,8 @@ protected:
     ~OutcomeSink() = default;
 };
 
+class MaillogMetrics;
+
 class MaillogRunner {
 public:
     using Clock = std::chrono::steady_clock;
@@ -57,6 +59,8 @@ public:
 
     // Until SIGTERM or SIGINT; returns the exit status.
     int run();
+    // Kept up to date as the log is read (nullptr: none). Before run().
+    void set_metrics(MaillogMetrics* metrics) { metrics_ = metrics; }
 
 private:
     void load_state();
@@ -79,6 +83,9 @@ private:
     Outage outage_;
     Clock::time_point records_due_{};  // until then a queue id without a record is looked up again
     std::uint64_t not_ours_ = 0;
+    MaillogMetrics* metrics_ = nullptr;
+    Clock::time_point caught_up_at_{};  // the last time nothing was left to read
+    void update_metrics();
 };
 
 }  // namespace tenantmail::maillog

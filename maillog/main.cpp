@@ -7,6 +7,7 @@
 // One thread: the loop of maillog_runner.h, recording through the blocking
 // Redis client (outcome_recorder.h). SIGTERM/SIGINT save the state and stop;
 // SIGHUP only makes it look at the file at once (there is nothing to reload).
+#include <optional>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -17,6 +18,8 @@
 
 #include "common/daemon_main.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "maillog/maillog_metrics.h"
 #include "common/redis.h"
 #include "maillog/maillog_runner.h"
 #include "maillog/outcome_recorder.h"
@@ -94,8 +97,17 @@ int serve(const MaillogSettings& settings, MaillogState& state) {
              static_cast<long long>(settings.poll_interval.count()), settings.state_file.c_str(),
              describe_redis(settings.common.redis).c_str());
     Signals signals;
+    std::unique_ptr<MetricsServer> metrics_server;  // before what refers into its registry
+    std::optional<MaillogMetrics> metrics;
+    if (!settings.metrics_listen.empty()) {
+        auto started = MetricsServer::start(settings.metrics_listen);
+        if (!started) return cannot_start(program, settings.foreground, started.error());
+        metrics_server = std::move(*started);
+        metrics.emplace(metrics_server->registry());
+    }
     OutcomeRecorder recorder(settings.common.redis, std::move(state.redis_password));
     MaillogRunner runner(settings, recorder, [&signals](milliseconds timeout) { return signals.wait(timeout); });
+    if (metrics) runner.set_metrics(&*metrics);
     return runner.run();
 }
 

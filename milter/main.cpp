@@ -24,6 +24,7 @@
 
 #include "common/daemon_main.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/redis.h"
 #include "common/socket_exposure.h"
 #include "common/options/milter.h"
@@ -153,6 +154,8 @@ int serve(const MilterSettings& settings, const sigset_t& signals) {
 
 // What prepare opens for serve.
 struct MilterState {
+    std::unique_ptr<MetricsServer> metrics_server;  // before what refers into its registry
+    std::unique_ptr<MilterMetrics> metrics;
     std::unique_ptr<RecordWriter> records;
     std::unique_ptr<ReservationSettler> reservations;
     sigset_t signals{};
@@ -184,7 +187,7 @@ Result<MilterState> prepare(const MilterSettings& settings) {
     return state;
 }
 
-Result<void> start(const MilterSettings&, MilterState& state) {
+Result<void> start(const MilterSettings& settings, MilterState& state) {
     // Blocked here, so every thread (libmilter's included) inherits the mask
     // and only sigwait() in serve receives these.
     sigemptyset(&state.signals);
@@ -194,7 +197,16 @@ Result<void> start(const MilterSettings&, MilterState& state) {
     pthread_sigmask(SIG_BLOCK, &state.signals, nullptr);
 
     // Started only now: a thread would not survive detaching (fork), and it
-    // inherits the blocked signals above.
+    // inherits the blocked signals above. The metrics server's threads too.
+    if (!settings.metrics_listen.empty()) {
+        auto server = MetricsServer::start(settings.metrics_listen);
+        if (!server) return Error{server.error()};
+        state.metrics_server = std::move(*server);
+        state.metrics = std::make_unique<MilterMetrics>(state.metrics_server->registry(),
+                                                        TenantLabels(settings.common.metrics_tenant_labels));
+        install_metrics(state.metrics.get());
+        if (state.records) state.records->set_depth_gauge(&state.metrics->record_queue_depth());
+    }
     if (state.records) {
         state.records->start();
         install_record_writer(state.records.get());
@@ -207,6 +219,7 @@ int serve_and_finish(const MilterSettings& settings, MilterState& state) {
     const int status = serve(settings, state.signals);
     install_record_writer(nullptr);
     install_reservation_settler(nullptr);
+    install_metrics(nullptr);
     state.records.reset();  // writes what Redis still takes, bounded by redis.timeout
     return status;
 }

@@ -1,4 +1,5 @@
 #include "milter/milter_callbacks.h"
+#include "milter/milter_metrics.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,6 +26,7 @@ namespace {
 const MilterSettings* g_settings = nullptr;
 std::atomic<std::shared_ptr<const SigningTable>> g_table;
 RecordWriter* g_records = nullptr;
+MilterMetrics* g_metrics = nullptr;  // nullptr: no metrics
 ReservationSettler* g_reservations = nullptr;
 
 struct Connection {
@@ -104,6 +106,13 @@ std::string address_text(const sockaddr* address) {
 
 const char* log_id(const Connection& conn) { return conn.queue_id.empty() ? "NOQUEUE" : conn.queue_id.c_str(); }
 
+void count(std::string_view tenant, const char* result, const char* reason = "") {
+    if (g_metrics != nullptr) g_metrics->message(tenant, result, reason);
+}
+
+// A refusal's result for the metrics: refused (5xx) or tempfailed (4xx).
+const char* refusal_result(const SmtpReply& smtp) { return smtp.rcode[0] == '4' ? "tempfailed" : "refused"; }
+
 sfsistat reply(SMFICTX* ctx, const SmtpReply& smtp, sfsistat status) {
     smfi_setreply(ctx, const_cast<char*>(smtp.rcode.c_str()), const_cast<char*>(smtp.xcode.c_str()),
                   const_cast<char*>(smtp.text.c_str()));
@@ -167,6 +176,7 @@ sfsistat foreign_sender(SMFICTX* ctx, const Connection& conn, const IdentityClai
              claim.bounce_domain ? "bounce domain" : "domain", claim.domain.c_str(),
              accept ? "accepted (foreign_sender_action = accept)" : "refused: 550 5.7.1");
     if (accept) return SMFIS_ACCEPT;
+    count(claim.tenant, "refused", "foreign_sender");
     return reply(ctx, foreign_sender_refusal(claim, what), SMFIS_REJECT);
 }
 
@@ -212,6 +222,7 @@ sfsistat guarded(SMFICTX* ctx, const char* stage, Body body) {
     } catch (...) {
         LOG_ERROR("internal error at %s", stage);
     }
+    count("", "tempfailed", "internal_error");
     return reply(ctx, SmtpReply{"451", "4.3.0", "temporary failure, try again later"}, SMFIS_TEMPFAIL);
 }
 
@@ -277,6 +288,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** arguments) {
         if (!match) {
             LOG_INFO("%s: client=[%s] login=%s: refused: no tenant", log_id(conn), conn.client_address.c_str(),
                      login.empty() ? "-" : login.c_str());
+            count("", "refused", "no_tenant");
             return reply(ctx, SmtpReply{"550", "5.7.1", "sender is not a known tenant"}, SMFIS_REJECT);
         }
         const bool null_sender = arguments[0] != nullptr && std::string_view(arguments[0]) == "<>";
@@ -325,6 +337,7 @@ sfsistat on_eoh(SMFICTX* ctx) {
             if (conn.queue_id.empty()) conn.queue_id = macro(ctx, "i");
             LOG_INFO("%s: tenant=%s: refused: %s %s %s", log_id(conn), conn.message->tenant().id.c_str(),
                      refusal->rcode.c_str(), refusal->xcode.c_str(), refusal->text.c_str());
+            count(conn.message->tenant().id, refusal_result(*refusal), "headers");
             conn.message.reset();
             release(conn);
             return reply(ctx, *refusal, refusal->rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT);
@@ -353,13 +366,16 @@ sfsistat on_eom(SMFICTX* ctx) {
             LOG_INFO("%s: tenant=%s: refused: %s %s %s", log_id(conn), tenant, refusal->rcode.c_str(),
                      refusal->xcode.c_str(), refusal->text.c_str());
             release(conn);
+            count(tenant, "refused", "body");
             return reply(ctx, *refusal, SMFIS_REJECT);
         }
+        const auto started = std::chrono::steady_clock::now();
         auto outcome = message->end_of_message(conn.queue_id, now_seconds(), conn.recipients);
         if (!outcome) {
             LOG_ERROR("%s: tenant=%s: signing failed, answering 451 4.3.0: %s", log_id(conn), tenant,
                       outcome.error().c_str());
             release(conn);
+            count(tenant, "tempfailed", "signing_failed");
             return reply(ctx, SmtpReply{"451", "4.3.0", "temporary signing failure, try again later"},
                          SMFIS_TEMPFAIL);
         }
@@ -367,7 +383,12 @@ sfsistat on_eom(SMFICTX* ctx) {
             LOG_ERROR("%s: tenant=%s: the MTA refused a header or sender change; answering 451 4.3.0", log_id(conn),
                       tenant);
             release(conn);
+            count(tenant, "tempfailed", "mta_refused_change");
             return reply(ctx, SmtpReply{"451", "4.3.0", "temporary failure, try again later"}, SMFIS_TEMPFAIL);
+        }
+        if (g_metrics != nullptr) {
+            g_metrics->signing_took(std::chrono::steady_clock::now() - started);
+            g_metrics->message(tenant, outcome->signed_ok ? "signed" : "unsigned", outcome->signed_ok ? "" : "signing_failed");
         }
         LOG_INFO("%s: tenant=%s class=%s %s", log_id(conn), tenant, traffic.c_str(),
                  outcome->log_summary.c_str());
@@ -405,6 +426,8 @@ void install_settings(const MilterSettings& settings) { g_settings = &settings; 
 void install_table(std::shared_ptr<const SigningTable> table) { g_table.store(std::move(table)); }
 
 void install_record_writer(RecordWriter* writer) { g_records = writer; }
+
+void install_metrics(MilterMetrics* metrics) { g_metrics = metrics; }
 
 void install_reservation_settler(ReservationSettler* settler) { g_reservations = settler; }
 

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "common/options/milter.h"
+#include "milter/milter_metrics.h"
 #include "milter/record_writer.h"
 #include "milter/reservation_settler.h"
 #include "common/signing_table.h"
@@ -23,6 +24,8 @@ void install_settings(const MilterSettings& settings);
 void install_table(std::shared_ptr<const SigningTable> table);
 // Where message records go (nullptr: none are kept). Install before serving.
 void install_record_writer(RecordWriter* writer);
+// nullptr: no metrics (the default).
+void install_metrics(MilterMetrics* metrics);
 // Who settles accepted-only reservations (nullptr: nobody). Install before serving.
 void install_reservation_settler(ReservationSettler* settler);
 

@@ -68,6 +68,7 @@ void RecordWriter::submit(MessageRecord record) {
             return;
         }
         queue_.push_back(std::move(record));
+        if (depth_ != nullptr) depth_->Set(static_cast<double>(queue_.size()));
     }
     wake_.notify_one();
 }
@@ -90,9 +91,11 @@ void RecordWriter::run() {
         lock.lock();
         if (written) {
             on_success(batch.size());
+            if (depth_ != nullptr) depth_->Set(static_cast<double>(queue_.size()));
             continue;
         }
         on_failure(batch, written.error());
+        if (depth_ != nullptr) depth_->Set(static_cast<double>(queue_.size()));
         if (stopping_) {
             dropped_ += queue_.size();
             queue_.clear();

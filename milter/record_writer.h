@@ -9,6 +9,8 @@
 // number of records dropped, when records are stored again.
 #pragma once
 
+#include <prometheus/gauge.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -40,6 +42,8 @@ public:
     void stop();
     // Thread-safe; never blocks on Redis.
     void submit(MessageRecord record);
+    // Kept at the queue's length from now on (nullptr: none). Before start().
+    void set_depth_gauge(prometheus::Gauge* gauge) { depth_ = gauge; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -60,6 +64,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<MessageRecord> queue_;
+    prometheus::Gauge* depth_ = nullptr;
     bool stopping_ = false;
     Outage outage_;               // Redis failed; records wait for it
     bool queue_full_ = false;     // dropping since the queue filled up

@@ -1,6 +1,8 @@
 // options/maillog.cpp — see options/maillog.h.
 #include "common/options/maillog.h"
 
+#include "common/options/metrics.h"
+
 #include "common/options/sections.h"
 
 namespace tenantmail::maillog {
@@ -35,6 +37,7 @@ void add_maillog_section_options(po::options_description& desc) {
         ("maillog.user", po::value<std::string>()->default_value("")->value_name("USER"),
          "switch to this user at start (it must read the log and write the state file)");
     // clang-format on
+    add_metrics_listen_option(desc, "maillog");
 }
 
 void add_maillog_options(po::options_description& desc, const std::string& default_config) {
@@ -50,6 +53,7 @@ MaillogSettings maillog_settings(const LoadedConfig& config) {
     settings.file = vm["maillog.file"].as<AbsolutePathOption>().value;
     settings.state_file = vm["maillog.state_file"].as<AbsolutePathOption>().value;
     settings.poll_interval = vm["maillog.poll_interval"].as<DurationOption>().value;
+    settings.metrics_listen = metrics_listen(vm, "maillog");
     settings.pidfile = vm["maillog.pidfile"].as<std::string>();
     settings.user = vm["maillog.user"].as<std::string>();
     settings.foreground = vm.count("foreground") != 0 && vm["foreground"].as<bool>();

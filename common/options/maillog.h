@@ -25,6 +25,7 @@ struct MaillogSettings {
     std::string pidfile;     // "" for none
     std::string user;        // drop to this user at start; "" keeps the current one
     bool foreground = false;
+    std::string metrics_listen;  // "" for no metrics
 };
 
 // An absolute path: the daemon changes to / when it detaches.

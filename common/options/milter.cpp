@@ -1,6 +1,8 @@
 // options/milter.cpp — declaring and reading the [milter] options.
 #include "common/options/milter.h"
 
+#include "common/options/metrics.h"
+
 #include <algorithm>
 
 #include "common/options/sections.h"
@@ -107,6 +109,7 @@ void add_milter_section_options(po::options_description& desc) {
         ("milter.smime_max_kb", po::value<unsigned>()->default_value(10240)->value_name("KB"),
          "largest message (body, in KiB) held in memory for S/MIME signing; a larger one due to be signed "
          "is answered as a signing failure (error_action)");
+    add_metrics_listen_option(desc, "milter");
 }
 
 MilterSettings milter_settings(const LoadedConfig& config) {
@@ -133,6 +136,7 @@ MilterSettings milter_settings(const LoadedConfig& config) {
     // EXPIRE 0 would delete the record at once: "500ms" means at least 1s.
     settings.record_ttl = std::max(std::chrono::seconds(1), to_seconds(vm["milter.record_ttl"].as<DurationOption>().value));
     settings.record_queue_limit = vm["milter.record_queue_limit"].as<unsigned>();
+    settings.metrics_listen = metrics_listen(vm, "milter");
     settings.tracking_max_octets = std::size_t{vm["milter.tracking_max_kb"].as<unsigned>()} * 1024;
     settings.smime_max_octets = std::size_t{vm["milter.smime_max_kb"].as<unsigned>()} * 1024;
     return settings;

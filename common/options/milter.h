@@ -45,6 +45,7 @@ struct MilterSettings {
     bool record_messages = true;
     std::chrono::seconds record_ttl{7 * 24 * 3600};
     std::size_t record_queue_limit = 10000;  // records waiting for Redis; more are dropped
+    std::string metrics_listen;              // "" for no metrics
     // Open/click tracking rewrites the body, so holds it in memory: up to this.
     std::size_t tracking_max_octets = 4096 * 1024;
     // S/MIME signing replaces the body too: held up to this; a larger

@@ -10,10 +10,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "common/daemon_main.h"
 #include "common/listen_address.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/options/trackd.h"
 #include "common/redis.h"
 #include "common/signal_loop.h"
@@ -102,6 +104,17 @@ void log_stop(int signal_number, const ServerStats& stats) {
 
 int serve(const TrackSettings& settings, TrackState& state) {
     asio::io_context io(1);
+    // Before the metrics that refer into its registry.
+    std::unique_ptr<MetricsServer> metrics_server;
+    std::optional<RedisMetrics> redis_metrics;
+    std::optional<TrackMetrics> track_metrics;
+    if (!settings.metrics_listen.empty()) {
+        auto started = MetricsServer::start(settings.metrics_listen);
+        if (!started) return cannot_start(program, settings.foreground, started.error());
+        metrics_server = std::move(*started);
+        redis_metrics.emplace(metrics_server->registry(), "trackd");
+        track_metrics.emplace(metrics_server->registry());
+    }
     AsyncRedis redis(io, settings.common.redis, std::move(state.redis_password),
                      {"serving pixels and redirects without recording their events, answering unsubscribes with 503",
                       "requests could not be recorded meanwhile"});
@@ -111,6 +124,7 @@ int serve(const TrackSettings& settings, TrackState& state) {
     // millisecond gathers a busy moment's events into one write to Redis
     // (fewer wake-ups of redis-server, and of trackd for its replies).
     redis.set_write_delay(std::chrono::milliseconds(1));
+    if (redis_metrics) redis.set_observer(&*redis_metrics);
     ServerSettings server_settings;
     server_settings.trusted_proxies = settings.trusted_proxies;
     server_settings.scanner_window = std::chrono::duration_cast<std::chrono::seconds>(settings.scanner_window);
@@ -118,6 +132,7 @@ int serve(const TrackSettings& settings, TrackState& state) {
     server_settings.request_timeout = settings.request_timeout;
     server_settings.connection_limit = settings.connection_limit;
     TrackServer server(io, server_settings, redis, std::move(*state.codec), std::move(state.registry));
+    if (track_metrics) server.set_metrics(&*track_metrics);
     if (auto started = server.start(std::move(state.listener)); !started) {
         return cannot_start(program, settings.foreground, started.error());
     }

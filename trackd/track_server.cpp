@@ -213,6 +213,7 @@ void TrackServer::accept() {
 
 void TrackServer::lost(const EventSummary& event, std::string_view why) {
     ++stats_.lost_events;
+    if (metrics_ != nullptr) metrics_->lost_events.Increment();
     LOG_WARNING("%s event lost: tenant %s, queue id %s, recipient %s: %.*s", std::string(event_kind_name(event.kind)).c_str(),
                 event.tenant.c_str(), event.queue_id.empty() ? "-" : event.queue_id.c_str(),
                 excerpt(event.recipient, 320).c_str(), static_cast<int>(why.size()), why.data());
@@ -225,11 +226,13 @@ void TrackServer::record(const EventSummary& event, ScriptCommand command) {
         if (reply->type == REDIS_REPLY_ERROR) return lost(event, std::string_view(reply->str, reply->len));
         if (reply->type == REDIS_REPLY_NIL) {
             ++stats_.repeated_opens;
+            if (metrics_ != nullptr) metrics_->repeated_opens.Increment();
             LOG_DEBUG("open: tenant %s, queue id %s: repeated within open_repeat_window, no event", event.tenant.c_str(),
                       event.queue_id.c_str());
             return;
         }
         ++stats_.events;
+        if (metrics_ != nullptr) metrics_->events.Increment();
     };
     if (!send_script_command(redis_, std::move(command), std::move(done))) lost(event, "Redis unavailable");
 }
@@ -248,6 +251,7 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
     switch (decision.action) {
         case Action::pixel: {
             ++stats_.opens;
+            if (metrics_ != nullptr) metrics_->opens.Increment();
             facts.automation = classify_open(agent);
             Event event = make_track_event(EventKind::open, decision.link, facts);
             LOG_DEBUG("open: tenant %s, queue id %s, client %s%s%.*s", event.tenant.c_str(), event.queue_id.c_str(),
@@ -260,6 +264,7 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
         }
         case Action::redirect: {
             ++stats_.clicks;
+            if (metrics_ != nullptr) metrics_->clicks.Increment();
             facts.automation = classify_click({decision.head, agent,
                                                std::chrono::seconds(now_seconds() - decision.link.issued_at),
                                                settings_.scanner_window});
@@ -284,6 +289,7 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
         }
         case Action::unsubscribe: {
             ++stats_.unsubscribes;
+            if (metrics_ != nullptr) metrics_->unsubscribes.Increment();
             Event event = make_track_event(EventKind::unsubscribe, decision.link, facts);
             const bool keep_alive = request.keep_alive();
             const unsigned version = request.version();
@@ -294,7 +300,11 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
                 response.set(http::field::cache_control, kNoStore);
                 response.keep_alive(keep_alive);
                 if (ok) {
-                    if (redis_reply->integer == 1) ++stats_.events;
+                    if (redis_reply->integer == 1) {
+                        ++stats_.events;
+                        if (metrics_ != nullptr) metrics_->events.Increment();
+                        if (metrics_ != nullptr) metrics_->events.Increment();
+                    }
                     LOG_INFO("unsubscribe: tenant %s, queue id %s, recipient %s: %s", event.tenant.c_str(),
                              event.queue_id.c_str(), excerpt(event.recipient, 320).c_str(),
                              redis_reply->integer == 1 ? "suppressed" : "already suppressed");
@@ -333,6 +343,7 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
         case Action::not_found: break;
     }
     ++stats_.not_found;
+    if (metrics_ != nullptr) metrics_->not_found.Increment();
     LOG_INFO("not found: %.*s %s (Host %s, client %s): %.*s", static_cast<int>(method.size()), method.data(),
              excerpt(target, 80).c_str(), excerpt(track.host, 100).c_str(), facts.client_address.c_str(),
              static_cast<int>(decision.why.size()), decision.why.data());

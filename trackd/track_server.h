@@ -13,6 +13,8 @@
 // Holds the tenant registry; set_registry() swaps it (SIGHUP).
 #pragma once
 
+#include "trackd/track_metrics.h"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -81,6 +83,8 @@ public:
     const TenantRegistry& registry() const { return *registry_; }
     const ServerSettings& settings() const { return settings_; }
     const ServerStats& stats() const { return stats_; }
+    // Counts for Prometheus as well (nullptr: none). Before start().
+    void set_metrics(TrackMetrics* metrics) { metrics_ = metrics; }
 
     // One request from a session: reply is called with the response, at once
     // or (unsubscribe) when Redis has answered; not at all after stop().
@@ -97,6 +101,7 @@ private:
     void lost(const EventSummary& event, std::string_view why);
 
     boost::asio::io_context& io_;
+    TrackMetrics* metrics_ = nullptr;
     ServerSettings settings_;
     AsyncRedis& redis_;
     TrackingTokenCodec codec_;

@@ -376,6 +376,7 @@ void Dispatcher::run() {
             });
             if (redis_up_) ensure_read(Clock::now());
         }
+        update_backlog_metrics();
         std::vector<curl_waitfd> fds{{signal_fd_, CURL_WAIT_POLLIN, 0}};
         if (read_outstanding_) fds.push_back({reader_->fd(), CURL_WAIT_POLLIN, 0});
         poster_->wait(fds, next_wakeup(Clock::now()));

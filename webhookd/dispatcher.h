@@ -42,6 +42,7 @@
 #include "common/redis.h"
 #include "webhookd/http_poster.h"
 #include "webhookd/retry_policy.h"
+#include "webhookd/webhook_metrics.h"
 #include "common/options/webhookd.h"
 #include "webhookd/webhook_tenants.h"
 
@@ -59,6 +60,8 @@ public:
 
     // Until stopped by a signal.
     void run();
+    // Counts batches and the backlog's age (nullptr: none). Before run().
+    void set_metrics(WebhookMetrics* metrics) { metrics_ = metrics; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -144,7 +147,9 @@ private:
     bool read_outstanding_ = false;
     bool unblock_sent_ = false;
     Clock::time_point read_deadline_;
-    Clock::time_point next_poll_at_{};  // Cluster mode's next poll_streams()
+    Clock::time_point next_poll_at_{};
+    WebhookMetrics* metrics_ = nullptr;
+    void update_backlog_metrics();  // Cluster mode's next poll_streams()
 
     bool stopping_ = false;
 };

@@ -278,6 +278,7 @@ void Dispatcher::on_post_done(const PostOutcome& outcome) {
     const auto now = Clock::now();
     if (outcome.success()) {
         LOG_INFO("tenant %s: %zu events delivered (HTTP %ld)", t.id.c_str(), t.batch->events.size(), outcome.status);
+        if (metrics_ != nullptr) metrics_->delivered(t.id, *t.batch);
         t.unacked.insert(t.unacked.end(), t.batch->ids.begin(), t.batch->ids.end());
         t.batch.reset();
         t.phase = Phase::idle;
@@ -331,6 +332,7 @@ void Dispatcher::on_failure(TenantState& t, const std::string& error, Clock::tim
     t.attempts = std::max<std::uint64_t>(attempts, t.attempts + 1);
     const RetryDecision decision = decide_after_failure(t.batch->first_ms, wall_ms(), t.attempts, schedule_);
     if (!decision.dead_letter) {
+        if (metrics_ != nullptr) metrics_->failed(t.id);
         wait_for_retry(t, milliseconds(std::max<std::int64_t>(0, decision.retry_at_ms - wall_ms())), error, now);
         return;
     }
@@ -342,6 +344,7 @@ void Dispatcher::on_failure(TenantState& t, const std::string& error, Clock::tim
         wait_for_retry(t, schedule_.initial, error, now);
         return;
     }
+    if (metrics_ != nullptr) metrics_->dead(t.id);
     LOG_WARNING("tenant %s: %zu events not delivered (%s), attempt %llu; given up after %s, moved to %s",
                 t.id.c_str(), count, error.c_str(), static_cast<unsigned long long>(t.attempts),
                 format_duration(settings_.retry_for).c_str(), dead_letter_key(t.id).c_str());
@@ -358,6 +361,18 @@ void Dispatcher::wait_for_retry(TenantState& t, milliseconds wait, const std::st
     t.phase = Phase::waiting;
     t.retry_at = now + wait;
     t.touch_at = now + settings_.claim_after / 3;
+}
+
+void Dispatcher::update_backlog_metrics() {
+    if (metrics_ == nullptr) return;
+    const std::int64_t now_ms = wall_ms();
+    metrics_->begin_backlog();
+    for (const auto& [id, t] : tenants_) {
+        if (t->batch && t->batch->first_ms > 0) {
+            metrics_->held(t->id, milliseconds(std::max<std::int64_t>(0, now_ms - t->batch->first_ms)));
+        }
+    }
+    metrics_->end_backlog();
 }
 
 }  // namespace tenantmail::webhookd

@@ -11,12 +11,14 @@
 #include <climits>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/daemon_main.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/redis.h"
 #include "common/unique_fd.h"
 #include "webhookd/dispatcher.h"
@@ -103,8 +105,19 @@ int serve(const WebhookSettings& settings, WebhookState& state) {
              consumer.c_str(), settings.max_batch, format_duration(settings.retry_initial).c_str(),
              format_duration(settings.retry_max).c_str(), format_duration(settings.retry_for).c_str());
     {
+        // Started here, after detaching and with the signals blocked: its
+        // threads inherit the mask.
+        std::unique_ptr<MetricsServer> metrics_server;
+        std::optional<WebhookMetrics> metrics;
+        if (!settings.metrics_listen.empty()) {
+            auto started = MetricsServer::start(settings.metrics_listen);
+            if (!started) return cannot_start(program, settings.foreground, started.error());
+            metrics_server = std::move(*started);
+            metrics.emplace(metrics_server->registry(), TenantLabels(settings.common.metrics_tenant_labels));
+        }
         Dispatcher dispatcher(settings, std::move(state.redis_password), consumer, std::move(state.tenants),
                               std::move(state.poster), state.signal_fd.get());
+        if (metrics) dispatcher.set_metrics(&*metrics);
         dispatcher.run();
     }
     curl_global_cleanup();

@@ -3,6 +3,7 @@
 #include "common/options/trackd.h"
 
 #include "common/duration.h"
+#include "common/options/metrics.h"
 #include "common/options/policyd.h"
 #include "common/options/sections.h"
 #include "common/options/webhookd.h"
@@ -46,6 +47,7 @@ void add_trackd_section_options(po::options_description& desc) {
         ("trackd.user", po::value<std::string>()->default_value("")->value_name("USER"),
          "switch to this user after opening the socket and reading the secret");
     // clang-format on
+    add_metrics_listen_option(desc, "trackd");
 }
 
 void add_trackd_options(po::options_description& desc, const std::string& default_config) {
@@ -64,6 +66,7 @@ Result<TrackSettings> track_settings(const LoadedConfig& config) {
     s.open_repeat_window = vm["trackd.open_repeat_window"].as<DurationOption>().value;
     s.request_timeout = vm["trackd.request_timeout"].as<DurationOption>().value;
     s.connection_limit = vm["trackd.connection_limit"].as<policyd::ConnectionLimitOption>().value;
+    s.metrics_listen = metrics_listen(vm, "trackd");
     s.pidfile = vm["trackd.pidfile"].as<std::string>();
     s.user = vm["trackd.user"].as<std::string>();
     s.foreground = vm.count("foreground") != 0 && vm["foreground"].as<bool>();

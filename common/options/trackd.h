@@ -40,6 +40,7 @@ struct TrackSettings {
     std::string pidfile;  // "" for none
     std::string user;     // drop to this user after binding and reading the secret; "" keeps the current one
     bool foreground = false;
+    std::string metrics_listen;  // "" for no metrics
 };
 
 // Only the trackd.* options: the [trackd] entry of common/options/sections.h.

@@ -1,6 +1,7 @@
 // options/webhookd.cpp — see options/webhookd.h.
 #include "common/options/webhookd.h"
 
+#include "common/options/metrics.h"
 #include "common/options/sections.h"
 
 #include "common/duration.h"
@@ -86,6 +87,7 @@ void add_webhookd_section_options(po::options_description& desc) {
         ("webhookd.user", po::value<std::string>()->default_value("")->value_name("USER"),
          "switch to this user after reading the secrets");
     // clang-format on
+    add_metrics_listen_option(desc, "webhookd");
 }
 
 void add_webhookd_options(po::options_description& desc, const std::string& default_config) {
@@ -146,6 +148,7 @@ Result<WebhookSettings> webhook_settings(const LoadedConfig& config) {
     s.max_batch = vm["webhookd.batch_limit"].as<BatchSizeOption>().value;
     s.block = vm["webhookd.block"].as<DurationOption>().value;
     s.cluster_poll_interval = vm["webhookd.cluster_poll_interval"].as<DurationOption>().value;
+    s.metrics_listen = metrics_listen(vm, "webhookd");
     s.claim_after = vm["webhookd.claim_after"].as<DurationOption>().value;
     s.retry_initial = vm["webhookd.retry_min_delay"].as<DurationOption>().value;
     s.retry_max = vm["webhookd.retry_max_delay"].as<DurationOption>().value;

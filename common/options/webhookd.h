@@ -39,6 +39,7 @@ struct WebhookSettings {
     std::string pidfile;  // "" for none
     std::string user;     // drop to this user after reading the secrets; "" keeps the current one
     bool foreground = false;
+    std::string metrics_listen;  // "" for no metrics
 };
 
 // A positive whole number with an upper bound, reported at its file:line.

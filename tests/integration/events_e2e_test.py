@@ -131,8 +131,13 @@ class Stack:
     Redis Cluster (tests/lib/redis_cluster_group.py)."""
 
     def __init__(self, tmp: str, milter_bin: str, policyd_bin: str, maillog_bin: str, bounce_bin: str,
-                 webhookd_bin: str, group=None, cluster=None):
+                 webhookd_bin: str, group=None, cluster=None, metrics: bool = False):
+        """metrics: the milter, policyd, maillog and webhookd serve metrics
+        on loopback ports, self.metrics_ports[program]."""
         self.tmp = tmp
+        self.metrics_ports = {p: ms.free_port() for p in ("milter", "policyd", "maillog", "webhookd")} \
+            if metrics else {}
+        listen = {p: {"metrics_listen": f"{ms.LOOPBACK}:{port}"} for p, port in self.metrics_ports.items()}
         if cluster is not None:
             self.redis = OwnerOf(cluster)
             redis_lines = cluster.config_lines(timeout=None)
@@ -158,7 +163,7 @@ class Stack:
 
         self.milter_port = ms.free_port()
         self.policyd = tp.Policyd(policyd_bin, tmp, "policyd", 0, self.files.tenants_path,
-                                  redis_timeout="2s", redis_lines=redis_lines)
+                                  redis_timeout="2s", redis_lines=redis_lines, **listen.get("policyd", {}))
         # The deferred recipient must not be retried while the test runs:
         # each retry would (rightly) be one more soft_bounce.
         config = os.path.join(self.files.dir, "tenantmail.conf")
@@ -169,18 +174,19 @@ class Stack:
                            "minimal_backoff_time": "300s", "maximal_backoff_time": "600s"})
         # One tenantmail.conf for the milter, tenantmail-maillog and
         # tenantmail-bounce, as in production.
-        self.config = self.files.write_config(self.milter_port)
+        self.config = self.files.write_config(self.milter_port, **listen.get("milter", {}))
         assert self.config == config
         with open(self.config, "a") as f:
             f.write(f"\n[redis]\n{redis_lines}timeout = 2s\n"
                     f"\n[maillog]\nfile = {self.postfix.log_path}\n"
                     f"state_file = {os.path.join(tmp, 'maillog.state')}\npoll_interval = 100ms\n"
-                    "\n[bounce]\nmax_token_age = 30d\n")
+                    + "".join(f"{k} = {v}\n" for k, v in listen.get("maillog", {}).items())
+                    + "\n[bounce]\nmax_token_age = 30d\n")
         self.postfix.add_sasl_user(LOGIN, PASSWORD)
         self.milter = tp.Milter(milter_bin, self.config, tmp, port=self.milter_port)
         self.maillog = tp.Maillog(maillog_bin, self.config, tmp)
         self.webhookd = tp.Webhookd(webhookd_bin, tmp, "webhookd", 0, self.files.tenants_path,
-                                    redis_lines=redis_lines)
+                                    redis_lines=redis_lines, **listen.get("webhookd", {}))
 
     def start(self) -> None:
         t0 = time.monotonic()

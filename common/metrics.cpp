@@ -28,29 +28,26 @@ prometheus::Histogram::BucketBoundaries latency_buckets() {
     return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 }
 
-namespace {
-
-prometheus::Family<prometheus::Counter>& counter_family(prometheus::Registry& registry, const std::string& name,
-                                                        const std::string& help) {
-    return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
-}
-
-}  // namespace
-
 RedisMetrics::RedisMetrics(prometheus::Registry& registry, const std::string& program)
     : round_trip_(prometheus::BuildHistogram()
                       .Name("tenantmail_redis_round_trip_seconds")
                       .Help("Time from sending a Redis command to its reply")
                       .Register(registry)
                       .Add({{"program", program}}, latency_buckets())),
-      failed_(counter_family(registry, "tenantmail_redis_failed_commands_total",
-                             "Redis commands that got no reply (timeout, connection lost, Redis down)")
+      failed_(prometheus::BuildCounter()
+                  .Name("tenantmail_redis_failed_commands_total")
+                  .Help("Redis commands that got no reply (timeout, connection lost, Redis down)")
+                  .Register(registry)
                   .Add({{"program", program}})),
-      outages_(counter_family(registry, "tenantmail_redis_outages_total",
-                              "Times a Redis server became unreachable (each followed by reconnecting)")
+      outages_(prometheus::BuildCounter()
+                   .Name("tenantmail_redis_outages_total")
+                   .Help("Times a Redis server became unreachable (each followed by reconnecting)")
+                   .Register(registry)
                    .Add({{"program", program}})),
-      failovers_(counter_family(registry, "tenantmail_redis_failovers_total",
-                                "Sentinel master changes and Cluster slot map changes followed")
+      failovers_(prometheus::BuildCounter()
+                     .Name("tenantmail_redis_failovers_total")
+                     .Help("Sentinel master changes and Cluster slot map changes followed")
+                     .Register(registry)
                      .Add({{"program", program}})) {}
 
 void RedisMetrics::on_round_trip(std::chrono::nanoseconds elapsed) {

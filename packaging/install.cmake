@@ -109,3 +109,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/conf/tenantmail.conf ${tm_pkg_out}/tenants.c
 install(FILES ${PROJECT_SOURCE_DIR}/conf/postfix-main.cf ${PROJECT_SOURCE_DIR}/conf/postfix-master.cf
               ${PROJECT_SOURCE_DIR}/conf/sendmail.mc ${PROJECT_SOURCE_DIR}/conf/nginx-trackd.conf
         DESTINATION ${CMAKE_INSTALL_DATADIR}/tenantmail)
+# Prometheus alert rules and a Grafana dashboard for the daemons' metrics.
+install(FILES ${PROJECT_SOURCE_DIR}/conf/prometheus/tenantmail-alerts.yml
+              ${PROJECT_SOURCE_DIR}/conf/grafana/tenantmail-dashboard.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/tenantmail)

@@ -303,7 +303,6 @@ void TrackServer::handle(const HttpRequest& request, const IpAddress& peer, std:
                     if (redis_reply->integer == 1) {
                         ++stats_.events;
                         if (metrics_ != nullptr) metrics_->events.Increment();
-                        if (metrics_ != nullptr) metrics_->events.Increment();
                     }
                     LOG_INFO("unsubscribe: tenant %s, queue id %s, recipient %s: %s", event.tenant.c_str(),
                              event.queue_id.c_str(), excerpt(event.recipient, 320).c_str(),

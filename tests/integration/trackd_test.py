@@ -36,6 +36,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -395,6 +396,44 @@ def test_redis_outage(env: Env) -> None:
     del n
 
 
+def scrape_metrics(port: int) -> dict[str, float]:
+    """trackd's /metrics: 'name{labels}' -> value."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, number = line.rpartition(" ")
+            samples[name] = float(number)
+    return samples
+
+
+def metrics_agree(scraped: dict[str, float], log: str) -> None:
+    """The Prometheus counters against the counts of trackd's stop line (the
+    same events counted on their own path)."""
+    m = re.search(r"stopping on signal \d+: \d+ requests, (\d+) opens, (\d+) clicks, (\d+) unsubscribes, "
+                  r"(\d+) not found, (\d+) events recorded, (\d+) repeated opens, (\d+) events lost", log)
+    check("trackd logged its counts when stopping", m is not None, log[-800:])
+    if m is None:
+        return
+    expected = {
+        'tenantmail_trackd_requests_total{result="open"}': m.group(1),
+        'tenantmail_trackd_requests_total{result="click"}': m.group(2),
+        'tenantmail_trackd_requests_total{result="unsubscribe"}': m.group(3),
+        'tenantmail_trackd_requests_total{result="not_found"}': m.group(4),
+        'tenantmail_trackd_events_total{result="recorded"}': m.group(5),
+        'tenantmail_trackd_events_total{result="repeated_open"}': m.group(6),
+        'tenantmail_trackd_events_total{result="lost"}': m.group(7),
+    }
+    wrong = {k: (scraped.get(k), v) for k, v in expected.items() if scraped.get(k) != float(v)}
+    check("metrics: trackd's request and event counters equal its stop line's counts", not wrong, wrong)
+    check("metrics: some opens, clicks and recorded events were counted",
+          all(float(expected[k]) > 0 for k in list(expected)[:2] + [list(expected)[4]]), expected)
+    rounds = scraped.get('tenantmail_redis_round_trip_seconds_count{program="trackd"}', 0)
+    check("metrics: trackd's Redis round trips are counted", rounds >= float(m.group(5)), rounds)
+
+
 def main() -> int:
     if len(sys.argv) != 4:
         print(f"usage: {sys.argv[0]} PATH/TO/tenantmail-trackd PATH/TO/tracking_token_tool "
@@ -419,8 +458,9 @@ def main() -> int:
                 f.write(tenants_text)
             with ms.RedisServer(directory) as redis:
                 env.redis = redis
+                metrics_port = ms.free_port()
                 env.trackd = Trackd(trackd_bin, directory, "trackd", redis.port, tenants_file, env.secret,
-                                    request_timeout="2s").start()
+                                    request_timeout="2s", metrics_listen=f"127.0.0.1:{metrics_port}").start()
                 webhookd = Webhookd(webhookd_bin, directory, "webhookd", redis.port, tenants_file).start()
                 for test in (lambda: test_pixel(env), lambda: test_click(env),
                              lambda: test_script_cache_flushed(env), lambda: test_refusals(env),
@@ -433,8 +473,12 @@ def main() -> int:
                 webhookd.stop()
                 t = env.trackd
                 check("trackd still running after all of it", t.proc.poll() is None)
+                with REPORT.case("metrics scraped"):
+                    scraped = scrape_metrics(metrics_port)
                 status = t.stop()
                 log = t.log()
+                with REPORT.case("metrics compared with the stop line"):
+                    metrics_agree(scraped, log)
                 check("trackd stopped cleanly on SIGTERM", status == 0 and "info: stopped" in log,
                       f"status {status}\n{log[-1500:]}")
                 check("no sanitizer report in the log", "Sanitizer" not in log and "runtime error" not in log,

@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import mailstack as ms  # noqa: E402
 from checks import Report  # noqa: E402
 from redis_cluster_group import ClusterGroup  # noqa: E402
-from tenantmail_procs import Policyd, ask_concurrently  # noqa: E402
+from tenantmail_procs import PolicyLoad, Policyd, ask_concurrently  # noqa: E402
 
 REPORT = Report("redis_cluster")
 check = REPORT.check
@@ -73,52 +73,6 @@ def tenant_block(name: str, rate: str) -> str:
             f"from_rewrite = {name}@platform.example\n")
 
 
-class Load:
-    """Two clients per policyd asking for one login, a few milliseconds
-    apart; every answer kept with its process, when it was asked and how
-    long it took."""
-
-    def __init__(self, processes, login: str, pause: float = 0.004):
-        self.login = login
-        self.pause = pause
-        self.results: list[tuple[str, float, float, str]] = []
-        self.errors: list[str] = []
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(p, i)) for p in processes for i in range(2)]
-
-    def run(self, process, worker: int):
-        n = 0
-        try:
-            client = process.connect(timeout=10)
-            while not self.stopping.is_set():
-                n += 1
-                asked = time.monotonic()
-                answer = client.ask(sasl_username=self.login,
-                                    recipient=f"{process.name}-{worker}-{n}@example.org")
-                with self.lock:
-                    self.results.append((process.name, asked, time.monotonic() - asked, answer))
-                time.sleep(self.pause)
-            client.close()
-        except Exception as exc:
-            with self.lock:
-                self.errors.append(f"{process.name}: {exc!r}")
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(30)
-        return self.results
-
-    def answers(self) -> list[str]:
-        with self.lock:
-            return [r[3] for r in self.results]
-
 
 def ask_all(processes, login: str, count: int) -> list[str]:
     return ask_concurrently(processes, 3, count,
@@ -145,7 +99,7 @@ def exact_under_moves(label: str, processes, login: str, move, expect_ask: bool)
     permitted, nothing else but the limit's answer or the fallback."""
     seeded = ask_all(processes, login, 50)
     before = redirect_counts(processes)
-    load = Load(processes, login).start()
+    load = PolicyLoad(processes, login, pause=0.004).start()
     try:
         time.sleep(0.3)
         move()
@@ -290,7 +244,7 @@ def run_phases(cluster: ClusterGroup, processes, migrate_from: int, reshard_from
 
     # A master killed under load: the load tenant's.
     victim = cluster.owner_port("{load}")
-    load = Load(processes, "load", pause=0.002).start()
+    load = PolicyLoad(processes, "load", pause=0.002).start()
     try:
         time.sleep(0.5)
         cluster.kill_master(victim)

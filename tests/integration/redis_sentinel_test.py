@@ -36,14 +36,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mailstack as ms  # noqa: E402
 from checks import Report  # noqa: E402
 from redis_sentinel_group import SentinelGroup  # noqa: E402
-from tenantmail_procs import Policyd, Webhookd, ask_concurrently  # noqa: E402
+from tenantmail_procs import PolicyLoad, Policyd, Webhookd, ask_concurrently  # noqa: E402
 from webhook_receiver import Receiver, write_secret  # noqa: E402
 
 REPORT = Report("redis_sentinel")
@@ -80,43 +79,6 @@ def ask_all(processes, login: str, count: int) -> list[str]:
                             lambda k: {"sasl_username": login, "recipient": f"r{k}@example.org",
                                        "queue_id": f"Q{login}{k}"})
 
-
-class Load:
-    """Two clients per policyd asking without pause; every answer kept with
-    its process, the time it was asked and how long it took."""
-
-    def __init__(self, processes):
-        self.processes = processes
-        self.results: list[tuple[str, float, float, str]] = []  # (process, asked, seconds, answer)
-        self.errors: list[str] = []
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(p, i)) for p in processes for i in range(2)]
-
-    def run(self, process, worker: int):
-        n = 0
-        try:
-            client = process.connect(timeout=10)
-            while not self.stopping.is_set():
-                n += 1
-                asked = time.monotonic()
-                answer = client.ask(sasl_username="load", recipient=f"{process.name}-{worker}-{n}@example.org")
-                with self.lock:
-                    self.results.append((process.name, asked, time.monotonic() - asked, answer))
-            client.close()
-        except Exception as exc:
-            with self.lock:
-                self.errors.append(f"{process.name}: {exc!r}")
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(30)
 
 
 def main() -> int:
@@ -177,7 +139,7 @@ def run_phases(group: SentinelGroup, processes, first_master: int, tenantmailctl
           answers.count("DUNNO") == 100 and len(answers) == 150,
           {a: answers.count(a) for a in set(answers)})
 
-    load = Load(processes).start()
+    load = PolicyLoad(processes).start()
     time.sleep(1.0)
     killed_at = time.monotonic()
     group.kill_master()
@@ -217,7 +179,7 @@ def run_phases(group: SentinelGroup, processes, first_master: int, tenantmailctl
     # A planned failover: the master is demoted to a replica while every
     # policyd still holds its connection; READONLY answers (or the
     # connection closing) make each ask the sentinels again.
-    load = Load(processes).start()
+    load = PolicyLoad(processes).start()
     time.sleep(0.5)
     group.manual_failover()
     switched_at = time.monotonic()

@@ -57,6 +57,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from typing import Mapping
 
 import mailstack as ms
@@ -344,6 +345,51 @@ class PolicyClient:
     def close(self):
         self.sock.close()
 
+
+
+class PolicyLoad:
+    """Two clients per policyd asking for one login without end (pause
+    seconds between a client's requests); every answer kept with its
+    process, the time it was asked and how long it took. start(), then
+    stop() returns results: (process name, asked at, seconds, answer)."""
+
+    def __init__(self, processes, login: str = "load", pause: float = 0.0):
+        self.login = login
+        self.pause = pause
+        self.results: list[tuple[str, float, float, str]] = []
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(p, i)) for p in processes for i in range(2)]
+
+    def run(self, process, worker: int):
+        n = 0
+        try:
+            client = process.connect(timeout=10)
+            while not self.stopping.is_set():
+                n += 1
+                asked = time.monotonic()
+                answer = client.ask(sasl_username=self.login,
+                                    recipient=f"{process.name}-{worker}-{n}@example.org")
+                with self.lock:
+                    self.results.append((process.name, asked, time.monotonic() - asked, answer))
+                if self.pause:
+                    time.sleep(self.pause)
+            client.close()
+        except Exception as exc:
+            with self.lock:
+                self.errors.append(f"{process.name}: {exc!r}")
+
+    def start(self) -> "PolicyLoad":
+        for t in self.threads:
+            t.start()
+        return self
+
+    def stop(self) -> list[tuple[str, float, float, str]]:
+        self.stopping.set()
+        for t in self.threads:
+            t.join(30)
+        return self.results
 
 def ask_concurrently(processes, workers_per_process: int, count: int, make_request) -> list[str]:
     """count policy requests spread over workers_per_process connections to

@@ -221,6 +221,10 @@ def run_phases(group: SentinelGroup, processes, first_master: int, tenantmailctl
           answers.count("DUNNO") == 100 and len(answers) == 150,
           {a: answers.count(a) for a in set(answers)})
 
+    # tenantmailctl asks the sentinels anew, in order: once all name the new
+    # master (the stale answer of one that has not heard yet is README's
+    # "Redis Sentinel" caveat).
+    group.wait_agreed(third_master)
     usage = subprocess.run([tenantmailctl, "usage", "after", "--json", "-c", processes[0].config],
                            capture_output=True, text=True, timeout=30)
     try:

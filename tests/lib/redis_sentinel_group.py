@@ -133,6 +133,19 @@ class SentinelGroup:
                 continue
         raise MailstackError("no sentinel answered get-master-addr-by-name")
 
+    def wait_agreed(self, port: int, timeout: float = 30.0) -> None:
+        """Until every sentinel names port as the master: after a failover
+        the others learn it from the leader's hello messages a little
+        later, and a client asking one of them meanwhile is sent to the old
+        master."""
+        def agreed():
+            try:
+                return all(int(s.command("SENTINEL", "get-master-addr-by-name", self.master_name)[1]) == port
+                           for s in self.sentinels)
+            except (OSError, MailstackError, TypeError, ValueError, IndexError):
+                return False
+        wait_until(agreed, timeout, f"every sentinel to name 127.0.0.1:{port} master")
+
     def server_on(self, port: int) -> RedisServer:
         return next(s for s in self.servers if s.port == port)
 
